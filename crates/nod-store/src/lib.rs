@@ -1,0 +1,1 @@
+//! nod-store
