@@ -1,1 +1,23 @@
-//! nod-core
+//! Nod's domain: sales units, users, scopes, login requests, consent, authorization
+//! codes, tokens, pairwise subjects and the validation rules of the OpenID Connect
+//! endpoints. No web framework, no database and no clock reads live here: the
+//! current time comes in as an argument.
+
+pub mod authorize;
+pub mod grant;
+pub mod crypto;
+pub mod demo;
+pub mod error;
+pub mod login;
+pub mod msisdn;
+pub mod params;
+pub mod pkce;
+pub mod sales_unit;
+pub mod scope;
+pub mod user;
+pub mod userinfo;
+
+/// Seconds since the Unix epoch.
+pub type Timestamp = i64;
+
+pub use error::{ErrorCode, OAuthError};

@@ -1,0 +1,261 @@
+//! Login requests: a login waiting for the person's confirmation in the app, the number
+//! they must pick, and the states it passes through. Also consents and remembered
+//! browsers, which decide whether a login needs the app or the consent page at all.
+
+use rand::Rng;
+use rand::seq::SliceRandom;
+use serde::Serialize;
+use uuid::Uuid;
+
+use crate::authorize::{AuthorizeRequest, Flow, Prompt, ResponseMode};
+use crate::pkce::ChallengeMethod;
+use crate::scope::ScopeSet;
+use crate::{ErrorCode, Timestamp};
+
+/// Where a login request stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Created; the browser has not said who is logging in.
+    New,
+    /// Waiting for the app: sent to a user (or to nobody, for an unknown number).
+    Waiting,
+    /// The person confirmed (in the app, or by a remembered browser).
+    Confirmed,
+    /// A code was issued; the login is over.
+    Done,
+    /// Rejected, wrong number, or cancelled: `error` says which.
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::New => "new",
+            Self::Waiting => "waiting",
+            Self::Confirmed => "confirmed",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn from_stored(s: &str) -> Self {
+        match s {
+            "new" => Self::New,
+            "waiting" => Self::Waiting,
+            "confirmed" => Self::Confirmed,
+            "done" => Self::Done,
+            _ => Self::Failed,
+        }
+    }
+}
+
+/// How the person proved who they are (the ID token's `amr`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Amr {
+    /// Confirmed in the app.
+    #[serde(rename = "app")]
+    App,
+    /// A browser they chose to be remembered in.
+    #[serde(rename = "remembered_browser")]
+    RememberedBrowser,
+}
+
+impl Amr {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::App => "app",
+            Self::RememberedBrowser => "remembered_browser",
+        }
+    }
+
+    pub fn from_stored(s: &str) -> Option<Self> {
+        match s {
+            "app" => Some(Self::App),
+            "remembered_browser" => Some(Self::RememberedBrowser),
+            _ => None,
+        }
+    }
+}
+
+/// A login request, as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginRequest {
+    pub id: Uuid,
+    pub client_id: String,
+    pub redirect_uri: String,
+    pub scopes: ScopeSet,
+    pub state: String,
+    pub nonce: Option<String>,
+    pub code_challenge: Option<String>,
+    pub code_challenge_method: Option<ChallengeMethod>,
+    pub flow: Flow,
+    pub app_callback_uri: Option<String>,
+    pub final_redirect_is_app: bool,
+    pub acr_app_auth: bool,
+    pub prompt: Prompt,
+    pub response_mode: ResponseMode,
+    /// SHA-256 of the browser cookie the request is bound to.
+    pub browser_binding: Vec<u8>,
+    /// Token every form of this login must carry.
+    pub csrf_token: String,
+    pub status: Status,
+    pub user_id: Option<Uuid>,
+    /// The number the browser shows.
+    pub challenge: Option<u8>,
+    /// The three numbers the app shows, the right one among them.
+    pub choices: Option<[u8; 3]>,
+    pub remember_browser: bool,
+    pub amr: Option<Amr>,
+    pub error: Option<ErrorCode>,
+    pub created_at: Timestamp,
+    pub expires_at: Timestamp,
+    pub auth_time: Option<Timestamp>,
+}
+
+impl LoginRequest {
+    /// A new login request for a valid authorization request.
+    pub fn new(
+        req: AuthorizeRequest,
+        browser_binding: Vec<u8>,
+        csrf_token: String,
+        now: Timestamp,
+        lifetime: i64,
+    ) -> Self {
+        let (code_challenge, code_challenge_method) = match req.code_challenge {
+            Some((c, m)) => (Some(c), Some(m)),
+            None => (None, None),
+        };
+        LoginRequest {
+            id: Uuid::new_v4(),
+            client_id: req.client_id,
+            redirect_uri: req.redirect_uri,
+            scopes: req.scopes,
+            state: req.state,
+            nonce: req.nonce,
+            code_challenge,
+            code_challenge_method,
+            flow: req.flow,
+            app_callback_uri: req.app_callback_uri,
+            final_redirect_is_app: req.final_redirect_is_app,
+            acr_app_auth: req.acr_app_auth,
+            prompt: req.prompt,
+            response_mode: req.response_mode,
+            browser_binding,
+            csrf_token,
+            status: Status::New,
+            user_id: None,
+            challenge: None,
+            choices: None,
+            remember_browser: false,
+            amr: None,
+            error: None,
+            created_at: now,
+            expires_at: now + lifetime,
+            auth_time: None,
+        }
+    }
+
+    /// Whether the request has run out of time without finishing.
+    pub fn is_expired(&self, now: Timestamp) -> bool {
+        matches!(self.status, Status::New | Status::Waiting | Status::Confirmed) && now >= self.expires_at
+    }
+
+    /// Whether the app may still act on it.
+    pub fn is_pending(&self, now: Timestamp) -> bool {
+        self.status == Status::Waiting && now < self.expires_at
+    }
+}
+
+/// A new number to show in the browser, and the three the app offers (shuffled, the
+/// right one among them, all different).
+pub fn new_challenge() -> (u8, [u8; 3]) {
+    let mut rng = rand::rng();
+    let right = rng.random_range(10..=99u8);
+    let mut choices = [right, 0, 0];
+    let mut i = 1;
+    while i < 3 {
+        let n = rng.random_range(10..=99u8);
+        if !choices[..i].contains(&n) {
+            choices[i] = n;
+            i += 1;
+        }
+    }
+    choices.shuffle(&mut rng);
+    (right, choices)
+}
+
+/// The scopes a person agreed to share with one sales unit.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    pub user_id: Uuid,
+    pub client_id: String,
+    pub scopes: ScopeSet,
+    pub granted_at: Timestamp,
+}
+
+/// What still needs consent for a login: the requested consentable scopes the user has
+/// not already agreed to (all of them with `prompt=consent`).
+pub fn missing_consent(requested: ScopeSet, given: Option<&Consent>, prompt: Prompt) -> ScopeSet {
+    let wanted = requested.consentable();
+    match (given, prompt) {
+        (_, Prompt::Consent) => wanted,
+        (Some(c), _) => wanted.difference(c.scopes),
+        (None, _) => wanted,
+    }
+}
+
+/// A browser a person chose to be remembered in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RememberedBrowser {
+    pub id: Uuid,
+    #[serde(skip)]
+    pub user_id: Uuid,
+    /// A short description of the browser, from its user agent.
+    pub label: String,
+    pub created_at: Timestamp,
+    pub last_used_at: Timestamp,
+    pub expires_at: Timestamp,
+}
+
+/// A registered app (authentication device).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub created_at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn challenges_are_two_digits_and_offered_once() {
+        for _ in 0..200 {
+            let (right, choices) = new_challenge();
+            assert!((10..=99).contains(&right));
+            assert_eq!(choices.iter().filter(|c| **c == right).count(), 1);
+            assert_ne!(choices[0], choices[1]);
+            assert_ne!(choices[1], choices[2]);
+            assert_ne!(choices[0], choices[2]);
+        }
+    }
+
+    #[test]
+    fn missing_consent_counts_only_new_scopes() {
+        let user_id = Uuid::new_v4();
+        let requested = ScopeSet::parse("openid name email").unwrap();
+        let given = Consent {
+            user_id,
+            client_id: "c".into(),
+            scopes: ScopeSet::parse("name").unwrap(),
+            granted_at: 0,
+        };
+        assert_eq!(missing_consent(requested, Some(&given), Prompt::Default).to_string(), "email");
+        assert_eq!(missing_consent(requested, None, Prompt::Default).to_string(), "name email");
+        assert_eq!(missing_consent(requested, Some(&given), Prompt::Consent).to_string(), "name email");
+        let only_openid = ScopeSet::parse("openid").unwrap();
+        assert!(missing_consent(only_openid, None, Prompt::Default).is_empty());
+    }
+}

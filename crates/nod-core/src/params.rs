@@ -1,0 +1,96 @@
+//! Request parameters of the protocol endpoints (query string or form body), with the
+//! rules RFC 6749 §3.1 sets for all of them: each at most once, and bounded in size.
+
+use std::borrow::Cow;
+
+use crate::OAuthError;
+
+/// Most parameters a request may carry; more is a malformed request.
+const MAX_PARAMS: usize = 64;
+/// Longest single value accepted before any endpoint-specific check.
+const MAX_VALUE: usize = 4096;
+
+/// Decoded `application/x-www-form-urlencoded` parameters.
+#[derive(Debug, Default, Clone)]
+pub struct Params {
+    pairs: Vec<(String, String)>,
+}
+
+impl Params {
+    /// Parses a query string or form body. Too many parameters, or a value that is too long,
+    /// is `invalid_request`.
+    pub fn parse(input: &[u8]) -> Result<Params, OAuthError> {
+        let mut pairs = Vec::new();
+        for (name, value) in form_urlencoded::parse(input) {
+            if pairs.len() == MAX_PARAMS {
+                return Err(OAuthError::invalid_request("too many parameters"));
+            }
+            if value.len() > MAX_VALUE || name.len() > 100 {
+                return Err(OAuthError::invalid_request(format!(
+                    "parameter '{}' is too long",
+                    crate::scope::truncate(&name, 40)
+                )));
+            }
+            pairs.push((name.into_owned(), value.into_owned()));
+        }
+        Ok(Params { pairs })
+    }
+
+    /// The value of a parameter. An empty value counts as absent (RFC 6749 §3.1); a
+    /// parameter sent twice is `invalid_request`.
+    pub fn get(&self, name: &str) -> Result<Option<&str>, OAuthError> {
+        let mut found = None;
+        for (n, v) in &self.pairs {
+            if n == name {
+                if found.is_some() {
+                    return Err(OAuthError::invalid_request(format!(
+                        "parameter '{name}' was sent more than once"
+                    )));
+                }
+                found = Some(v.as_str());
+            }
+        }
+        Ok(found.filter(|v| !v.is_empty()))
+    }
+
+    /// Like [`Params::get`], but absent is `invalid_request`.
+    pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
+        self.get(name)?
+            .ok_or_else(|| OAuthError::invalid_request(format!("parameter '{name}' is required")))
+    }
+
+    /// A parameter with a length limit.
+    pub fn get_bounded(&self, name: &str, max: usize) -> Result<Option<&str>, OAuthError> {
+        match self.get(name)? {
+            Some(v) if v.chars().count() > max => Err(OAuthError::invalid_request(Cow::Owned(
+                format!("parameter '{name}' is longer than {max} characters"),
+            ))),
+            other => Ok(other),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_and_empty_parameters() {
+        let p = Params::parse(b"a=1&b=&a=2&c=x%20y").unwrap();
+        assert!(p.get("a").is_err());
+        assert_eq!(p.get("b").unwrap(), None);
+        assert_eq!(p.get("c").unwrap(), Some("x y"));
+        assert!(p.require("d").is_err());
+    }
+
+    #[test]
+    fn limits() {
+        let long = format!("a={}", "x".repeat(5000));
+        assert!(Params::parse(long.as_bytes()).is_err());
+        let many: Vec<String> = (0..70).map(|i| format!("p{i}=1")).collect();
+        assert!(Params::parse(many.join("&").as_bytes()).is_err());
+        let p = Params::parse(b"s=abcdef").unwrap();
+        assert!(p.get_bounded("s", 5).is_err());
+        assert!(p.get_bounded("s", 6).is_ok());
+    }
+}
