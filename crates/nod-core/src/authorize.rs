@@ -157,7 +157,9 @@ pub fn validate(params: &Params, unit: &SalesUnit) -> Result<AuthorizeRequest, A
     let redirect_uri = params
         .get("redirect_uri")
         .map_err(AuthorizeError::Page)?
-        .ok_or_else(|| AuthorizeError::Page(OAuthError::invalid_request("redirect_uri is required")))?;
+        .ok_or_else(|| {
+            AuthorizeError::Page(OAuthError::invalid_request("redirect_uri is required"))
+        })?;
     if !unit.has_redirect_uri(redirect_uri) {
         return Err(AuthorizeError::Page(OAuthError::invalid_request(
             "redirect_uri is not registered for this client",
@@ -179,8 +181,7 @@ pub fn validate(params: &Params, unit: &SalesUnit) -> Result<AuthorizeRequest, A
         response_mode,
         error,
     };
-    validate_rest(params, unit, redirect_uri)
-        .map_err(fail)
+    validate_rest(params, unit, redirect_uri).map_err(fail)
 }
 
 fn validate_rest(
@@ -378,16 +379,49 @@ mod tests {
 
     #[test]
     fn redirect_errors() {
-        assert_eq!(redirect_code(&BASE.replace("state=12345678", "state=1234567")), ErrorCode::InvalidRequest);
-        assert_eq!(redirect_code(&BASE.replace("response_type=code", "response_type=token")), ErrorCode::UnsupportedResponseType);
-        assert_eq!(redirect_code(&BASE.replace("openid+name", "name")), ErrorCode::InvalidScope);
-        assert_eq!(redirect_code(&BASE.replace("openid+name", "openid+nin")), ErrorCode::InvalidScope);
-        assert_eq!(redirect_code(&format!("{BASE}&nonce={}", "n".repeat(1001))), ErrorCode::InvalidRequest);
-        assert_eq!(redirect_code(&format!("{BASE}&code_challenge_method=S256")), ErrorCode::InvalidRequest);
-        assert_eq!(redirect_code(&format!("{BASE}&requested_flow=teleport")), ErrorCode::InvalidRequest);
-        assert_eq!(redirect_code(&format!("{BASE}&requested_flow=app_to_app_v2")), ErrorCode::InvalidRequest);
-        assert_eq!(redirect_code(&format!("{BASE}&app_callback_uri=not%20a%20uri")), ErrorCode::InvalidAppCallbackUri);
-        assert_eq!(redirect_code(&format!("{BASE}&app_callback_uri=other%3A%2F%2Fcb")), ErrorCode::AppCallbackUriNotRegistered);
-        assert_eq!(redirect_code(&format!("{BASE}&scope=openid")), ErrorCode::InvalidRequest);
+        assert_eq!(
+            redirect_code(&BASE.replace("state=12345678", "state=1234567")),
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            redirect_code(&BASE.replace("response_type=code", "response_type=token")),
+            ErrorCode::UnsupportedResponseType
+        );
+        assert_eq!(
+            redirect_code(&BASE.replace("openid+name", "name")),
+            ErrorCode::InvalidScope
+        );
+        assert_eq!(
+            redirect_code(&BASE.replace("openid+name", "openid+nin")),
+            ErrorCode::InvalidScope
+        );
+        assert_eq!(
+            redirect_code(&format!("{BASE}&nonce={}", "n".repeat(1001))),
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            redirect_code(&format!("{BASE}&code_challenge_method=S256")),
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            redirect_code(&format!("{BASE}&requested_flow=teleport")),
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            redirect_code(&format!("{BASE}&requested_flow=app_to_app_v2")),
+            ErrorCode::InvalidRequest
+        );
+        assert_eq!(
+            redirect_code(&format!("{BASE}&app_callback_uri=not%20a%20uri")),
+            ErrorCode::InvalidAppCallbackUri
+        );
+        assert_eq!(
+            redirect_code(&format!("{BASE}&app_callback_uri=other%3A%2F%2Fcb")),
+            ErrorCode::AppCallbackUriNotRegistered
+        );
+        assert_eq!(
+            redirect_code(&format!("{BASE}&scope=openid")),
+            ErrorCode::InvalidRequest
+        );
     }
 }

@@ -4,10 +4,10 @@
 //! current time comes in as an argument.
 
 pub mod authorize;
-pub mod grant;
 pub mod crypto;
 pub mod demo;
 pub mod error;
+pub mod grant;
 pub mod login;
 pub mod msisdn;
 pub mod params;

@@ -158,7 +158,10 @@ impl LoginRequest {
 
     /// Whether the request has run out of time without finishing.
     pub fn is_expired(&self, now: Timestamp) -> bool {
-        matches!(self.status, Status::New | Status::Waiting | Status::Confirmed) && now >= self.expires_at
+        matches!(
+            self.status,
+            Status::New | Status::Waiting | Status::Confirmed
+        ) && now >= self.expires_at
     }
 
     /// Whether the app may still act on it.
@@ -252,9 +255,18 @@ mod tests {
             scopes: ScopeSet::parse("name").unwrap(),
             granted_at: 0,
         };
-        assert_eq!(missing_consent(requested, Some(&given), Prompt::Default).to_string(), "email");
-        assert_eq!(missing_consent(requested, None, Prompt::Default).to_string(), "name email");
-        assert_eq!(missing_consent(requested, Some(&given), Prompt::Consent).to_string(), "name email");
+        assert_eq!(
+            missing_consent(requested, Some(&given), Prompt::Default).to_string(),
+            "email"
+        );
+        assert_eq!(
+            missing_consent(requested, None, Prompt::Default).to_string(),
+            "name email"
+        );
+        assert_eq!(
+            missing_consent(requested, Some(&given), Prompt::Consent).to_string(),
+            "name email"
+        );
         let only_openid = ScopeSet::parse("openid").unwrap();
         assert!(missing_consent(only_openid, None, Prompt::Default).is_empty());
     }

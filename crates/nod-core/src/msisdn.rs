@@ -61,7 +61,10 @@ mod tests {
         assert_eq!(normalize("0047 91234567").as_deref(), Some("4791234567"));
         assert_eq!(normalize("91234567").as_deref(), Some("4791234567"));
         assert_eq!(normalize("4591234567").as_deref(), Some("4591234567"));
-        assert_eq!(normalize("+358 40 1234567").as_deref(), Some("358401234567"));
+        assert_eq!(
+            normalize("+358 40 1234567").as_deref(),
+            Some("358401234567")
+        );
         assert_eq!(normalize("abc"), None);
         assert_eq!(normalize("+1 555 1234"), None);
         assert_eq!(normalize("4791234"), None);

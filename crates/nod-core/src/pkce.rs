@@ -57,7 +57,9 @@ pub fn verify(
             if ok {
                 Ok(())
             } else {
-                Err(OAuthError::invalid_grant("code_verifier does not match the code_challenge"))
+                Err(OAuthError::invalid_grant(
+                    "code_verifier does not match the code_challenge",
+                ))
             }
         }
     }

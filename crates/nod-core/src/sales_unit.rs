@@ -95,7 +95,8 @@ impl SalesUnit {
 /// Checks a redirect URI a sales unit registers: absolute, no fragment, and `https`
 /// unless it points at this machine or is an app's own scheme.
 pub fn validate_redirect_uri(uri: &str) -> Result<(), String> {
-    let parsed = url::Url::parse(uri).map_err(|e| format!("'{uri}' is not an absolute URI: {e}"))?;
+    let parsed =
+        url::Url::parse(uri).map_err(|e| format!("'{uri}' is not an absolute URI: {e}"))?;
     if parsed.fragment().is_some() {
         return Err(format!("'{uri}' must not have a fragment"));
     }
@@ -122,7 +123,10 @@ pub fn validate_client_id(id: &str) -> Result<(), String> {
 /// Operator-chosen secrets must be long enough to be as hard to guess as generated ones.
 pub fn validate_chosen_secret(secret: &str) -> Result<(), String> {
     if secret.len() < 32 {
-        return Err("a client secret must have at least 32 characters; leave it out to have one generated".into());
+        return Err(
+            "a client secret must have at least 32 characters; leave it out to have one generated"
+                .into(),
+        );
     }
     if secret.len() > 512 || secret.chars().any(|c| c.is_control()) {
         return Err("a client secret has at most 512 printable characters".into());

@@ -88,7 +88,10 @@ impl ScopeSet {
             match Scope::parse(word) {
                 Some(scope) => set.insert(scope),
                 None => {
-                    return Err(OAuthError::invalid_scope(format!("unknown scope '{}'", truncate(word, 40))));
+                    return Err(OAuthError::invalid_scope(format!(
+                        "unknown scope '{}'",
+                        truncate(word, 40)
+                    )));
                 }
             }
         }

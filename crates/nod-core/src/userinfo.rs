@@ -16,7 +16,10 @@ pub fn claims(user: &User, scopes: ScopeSet, sub: Uuid, sid: Uuid) -> Map<String
             Scope::Name => {
                 out.insert("name".into(), Value::String(user.name()));
                 out.insert("given_name".into(), Value::String(user.given_name.clone()));
-                out.insert("family_name".into(), Value::String(user.family_name.clone()));
+                out.insert(
+                    "family_name".into(),
+                    Value::String(user.family_name.clone()),
+                );
             }
             Scope::Email => {
                 out.insert("email".into(), Value::String(user.email.clone()));
@@ -32,7 +35,10 @@ pub fn claims(user: &User, scopes: ScopeSet, sub: Uuid, sid: Uuid) -> Map<String
                 );
             }
             Scope::PhoneNumber => {
-                out.insert("phone_number".into(), Value::String(user.phone_number.clone()));
+                out.insert(
+                    "phone_number".into(),
+                    Value::String(user.phone_number.clone()),
+                );
                 out.insert("phone_number_verified".into(), Value::Bool(true));
             }
             Scope::BirthDate => {
@@ -91,7 +97,12 @@ mod tests {
 
     #[test]
     fn only_granted_claims() {
-        let c = claims(&user(vec![]), ScopeSet::parse("openid name").unwrap(), Uuid::nil(), Uuid::nil());
+        let c = claims(
+            &user(vec![]),
+            ScopeSet::parse("openid name").unwrap(),
+            Uuid::nil(),
+            Uuid::nil(),
+        );
         assert_eq!(c["name"], "Kari Nordmann");
         assert!(!c.contains_key("email"));
         assert!(!c.contains_key("nin"));
@@ -106,11 +117,21 @@ mod tests {
             country: "NO".into(),
             address_type: AddressType::Home,
         };
-        let c = claims(&user(vec![a("A 1"), a("B 2")]), ScopeSet::parse("openid address").unwrap(), Uuid::nil(), Uuid::nil());
+        let c = claims(
+            &user(vec![a("A 1"), a("B 2")]),
+            ScopeSet::parse("openid address").unwrap(),
+            Uuid::nil(),
+            Uuid::nil(),
+        );
         assert_eq!(c["address"]["street_address"], "A 1");
         assert_eq!(c["address"]["formatted"], "A 1\n0154\nOslo\nNO");
         assert_eq!(c["other_addresses"][0]["street_address"], "B 2");
-        let none = claims(&user(vec![]), ScopeSet::parse("openid address").unwrap(), Uuid::nil(), Uuid::nil());
+        let none = claims(
+            &user(vec![]),
+            ScopeSet::parse("openid address").unwrap(),
+            Uuid::nil(),
+            Uuid::nil(),
+        );
         assert_eq!(none["address"]["street_address"], "");
         assert_eq!(none["other_addresses"], json!([]));
     }

@@ -1,1 +1,219 @@
-//! nod-store
+//! Nod's storage: the store traits the server uses, one per aggregate, combined into
+//! [`Store`], and their implementations. No database type leaks out of this crate:
+//! callers see only `nod-core` types and [`StoreError`].
+
+use async_trait::async_trait;
+use nod_core::ErrorCode;
+use nod_core::Timestamp;
+use nod_core::grant::{AccessToken, AuthCode, Redemption};
+use nod_core::login::{Amr, Consent, Device, LoginRequest, RememberedBrowser};
+use nod_core::sales_unit::SalesUnit;
+use nod_core::scope::ScopeSet;
+use nod_core::user::User;
+use uuid::Uuid;
+
+mod sqlite;
+
+pub use sqlite::SqliteStore;
+
+/// Errors of the storage layer.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness rule was broken (e.g. a phone number that is already taken).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The database cannot be reached.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    #[error("storage error: {0}")]
+    Other(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A signing key as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SigningKey {
+    pub kid: String,
+    pub alg: String,
+    /// PKCS#8 DER of the private key.
+    pub private_der: Vec<u8>,
+    /// RSA modulus and exponent, base64url.
+    pub public_n: String,
+    pub public_e: String,
+    pub created_at: Timestamp,
+    /// When it starts signing; published in the JWKS before that.
+    pub active_from: Timestamp,
+    pub retired_at: Option<Timestamp>,
+}
+
+/// An entry of the audit log of security events.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEvent<'a> {
+    pub at: Timestamp,
+    pub event: &'a str,
+    pub user_id: Option<Uuid>,
+    pub client_id: Option<&'a str>,
+    pub detail: &'a str,
+}
+
+#[async_trait]
+pub trait SalesUnitStore: Send + Sync {
+    /// `Conflict` when the client id is taken.
+    async fn create_sales_unit(&self, unit: &SalesUnit) -> Result<()>;
+    async fn get_sales_unit(&self, client_id: &str) -> Result<Option<SalesUnit>>;
+    async fn list_sales_units(&self) -> Result<Vec<SalesUnit>>;
+    /// `NotFound` when there is no such sales unit.
+    async fn update_sales_unit(&self, unit: &SalesUnit) -> Result<()>;
+    /// `NotFound` when there is no such sales unit.
+    async fn delete_sales_unit(&self, client_id: &str) -> Result<()>;
+}
+
+#[async_trait]
+pub trait UserStore: Send + Sync {
+    /// `Conflict` when the phone number is taken.
+    async fn create_user(&self, user: &User) -> Result<()>;
+    /// Creates all users in one transaction, skipping phone numbers that exist already;
+    /// returns how many were created.
+    async fn import_users(&self, users: &[User]) -> Result<usize>;
+    async fn get_user(&self, id: Uuid) -> Result<Option<User>>;
+    async fn get_user_by_phone(&self, phone_number: &str) -> Result<Option<User>>;
+    async fn list_users(&self, limit: i64, offset: i64) -> Result<Vec<User>>;
+    /// Deletes the user and everything tied to them. `NotFound` when there is no such user.
+    async fn delete_user(&self, id: Uuid) -> Result<()>;
+}
+
+#[async_trait]
+pub trait LoginRequestStore: Send + Sync {
+    async fn create_login_request(&self, request: &LoginRequest) -> Result<()>;
+    async fn get_login_request(&self, id: Uuid) -> Result<Option<LoginRequest>>;
+    /// `new` → `waiting`: the browser named a person (`None` for an unknown number).
+    /// False when the request is not new or has expired.
+    #[allow(clippy::too_many_arguments)]
+    async fn send_login_request(
+        &self,
+        id: Uuid,
+        user_id: Option<Uuid>,
+        challenge: u8,
+        choices: [u8; 3],
+        remember_browser: bool,
+        now: Timestamp,
+    ) -> Result<bool>;
+    /// `waiting` → `confirmed` (from the app, for its user) or `new` → `confirmed` (a
+    /// remembered browser). The request then lives until `expires_at`.
+    async fn confirm_login_request(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+        amr: Amr,
+        remember_browser: bool,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<bool>;
+    /// Any unfinished state → `failed`. With `user_id`, only that user's request.
+    async fn fail_login_request(
+        &self,
+        id: Uuid,
+        user_id: Option<Uuid>,
+        error: ErrorCode,
+        now: Timestamp,
+    ) -> Result<bool>;
+    /// `confirmed` → `done`, storing the code, in one transaction.
+    async fn complete_login_request(&self, id: Uuid, code: &AuthCode) -> Result<bool>;
+    /// The user's requests the app may act on.
+    async fn list_pending_login_requests(
+        &self,
+        user_id: Uuid,
+        now: Timestamp,
+    ) -> Result<Vec<LoginRequest>>;
+}
+
+#[async_trait]
+pub trait GrantStore: Send + Sync {
+    /// Redeems a code of this client once, atomically. A second redemption revokes the
+    /// access tokens issued from the code.
+    async fn redeem_code(
+        &self,
+        code_hash: &[u8],
+        client_id: &str,
+        now: Timestamp,
+    ) -> Result<Redemption>;
+    async fn insert_access_token(&self, token: &AccessToken) -> Result<()>;
+    /// A valid access token and its user, in one round trip.
+    async fn get_access_token_with_user(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<(AccessToken, User)>>;
+    /// Deletes expired codes, tokens, login requests and browsers; returns rows removed.
+    async fn purge_expired(&self, now: Timestamp) -> Result<u64>;
+}
+
+#[async_trait]
+pub trait ConsentStore: Send + Sync {
+    async fn get_consent(&self, user_id: Uuid, client_id: &str) -> Result<Option<Consent>>;
+    /// Adds scopes to the user's consent for the sales unit.
+    async fn grant_consent(
+        &self,
+        user_id: Uuid,
+        client_id: &str,
+        scopes: ScopeSet,
+        now: Timestamp,
+    ) -> Result<()>;
+    async fn list_consents(&self, user_id: Uuid) -> Result<Vec<Consent>>;
+    /// False when there was none.
+    async fn revoke_consent(&self, user_id: Uuid, client_id: &str) -> Result<bool>;
+}
+
+#[async_trait]
+pub trait DeviceStore: Send + Sync {
+    async fn create_browser(&self, browser: &RememberedBrowser, token_hash: &[u8]) -> Result<()>;
+    /// A valid remembered browser; marks it used.
+    async fn use_browser(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<RememberedBrowser>>;
+    async fn list_browsers(&self, user_id: Uuid, now: Timestamp) -> Result<Vec<RememberedBrowser>>;
+    async fn delete_browser(&self, user_id: Uuid, id: Uuid) -> Result<bool>;
+    async fn create_device(&self, device: &Device, token_hash: &[u8]) -> Result<()>;
+    async fn get_device(&self, token_hash: &[u8]) -> Result<Option<Device>>;
+}
+
+#[async_trait]
+pub trait KeyStore: Send + Sync {
+    async fn list_signing_keys(&self) -> Result<Vec<SigningKey>>;
+    async fn insert_signing_key(&self, key: &SigningKey) -> Result<()>;
+    /// The stored value of a setting, storing `initial` first if there is none (so
+    /// concurrent first starts agree on one value).
+    async fn setting_or_init(&self, name: &str, initial: &[u8]) -> Result<Vec<u8>>;
+    async fn record_audit(&self, event: &AuditEvent<'_>) -> Result<()>;
+}
+
+/// Everything Nod stores.
+#[async_trait]
+pub trait Store:
+    SalesUnitStore + UserStore + LoginRequestStore + GrantStore + ConsentStore + DeviceStore + KeyStore
+{
+    /// Whether the database answers.
+    async fn ping(&self) -> Result<()>;
+}
+
+/// Opens the store a database URL names (`sqlite://path`) and brings its schema up to date.
+pub async fn connect(url: &str) -> Result<std::sync::Arc<dyn Store>> {
+    if url.starts_with("sqlite:") {
+        let store = SqliteStore::connect(url).await?;
+        store.migrate().await?;
+        Ok(std::sync::Arc::new(store))
+    } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        Err(StoreError::Other(
+            "PostgreSQL is not supported yet; use a sqlite:// database URL".into(),
+        ))
+    } else {
+        Err(StoreError::Other(format!(
+            "unknown database URL scheme; expected sqlite://…"
+        )))
+    }
+}

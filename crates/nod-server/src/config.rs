@@ -1,0 +1,62 @@
+//! The server's settings, each with its default. The `nod` binary fills them from flags,
+//! `NOD_*` environment variables and a TOML file.
+
+use serde::{Deserialize, Serialize};
+
+/// Everything the server needs to know that is not in the database.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    /// Public base URL, as browsers and merchants reach Nod. Default `http://localhost:8080`.
+    pub public_url: String,
+    /// Test mode: devices register without an activation code. Default off (`--demo` turns it on).
+    pub test_mode: bool,
+    /// Lifetime of an authorization code, seconds. Default 60.
+    pub code_lifetime: i64,
+    /// Lifetime of an access token, seconds. Default 600.
+    pub access_token_lifetime: i64,
+    /// Lifetime of an ID token, seconds. Default 3600.
+    pub id_token_lifetime: i64,
+    /// How long a login request waits for the app, seconds. Default 300.
+    pub login_request_lifetime: i64,
+    /// How long a browser stays remembered, days. Default 180.
+    pub remember_days: i64,
+    /// Most login requests pending for one person at once. Default 3.
+    pub max_pending_per_user: usize,
+    /// Deep link that opens the app on a phone; `{ticket}` is replaced. Default
+    /// `{public_url}/test-app/open?ticket={ticket}`.
+    pub deep_link_template: Option<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            public_url: "http://localhost:8080".into(),
+            test_mode: false,
+            code_lifetime: 60,
+            access_token_lifetime: 600,
+            id_token_lifetime: 3600,
+            login_request_lifetime: 300,
+            remember_days: 180,
+            max_pending_per_user: 3,
+            deep_link_template: None,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The public URL without a trailing slash.
+    pub fn base(&self) -> &str {
+        self.public_url.trim_end_matches('/')
+    }
+
+    /// The issuer identifier (with the trailing slash the compatible API has).
+    pub fn issuer(&self) -> String {
+        format!("{}{}", self.base(), crate::paths::ISSUER_PATH)
+    }
+
+    /// Whether cookies must be `Secure`.
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.starts_with("https://")
+    }
+}

@@ -1,0 +1,972 @@
+//! The SQLite store: one file in WAL mode, a single writer connection (SQLite allows one
+//! writer at a time, so queueing in the pool beats busy-waiting in the database) and a
+//! pool of readers.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use nod_core::authorize::{Flow, Prompt, ResponseMode};
+use nod_core::grant::{AccessToken, AuthCode, Redemption};
+use nod_core::login::{Amr, Consent, Device, LoginRequest, RememberedBrowser, Status};
+use nod_core::pkce::ChallengeMethod;
+use nod_core::sales_unit::{AuthMethod, CibaMode, SalesUnit};
+use nod_core::scope::ScopeSet;
+use nod_core::user::User;
+use nod_core::{ErrorCode, Timestamp};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
+use sqlx::{Row, SqlitePool};
+use uuid::Uuid;
+
+use crate::{
+    AuditEvent, ConsentStore, DeviceStore, GrantStore, KeyStore, LoginRequestStore, Result,
+    SalesUnitStore, SigningKey, Store, StoreError, UserStore,
+};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+
+/// The SQLite implementation of [`Store`].
+#[derive(Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database a `sqlite://path` URL names.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let options = SqliteConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Other(format!("bad SQLite URL: {e}")))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(5))
+            .foreign_keys(true)
+            .statement_cache_capacity(200);
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.clone())
+            .await
+            .map_err(unavailable)?;
+        let readers = std::thread::available_parallelism().map_or(4, |n| n.get().max(2) * 2) as u32;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(readers)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect_with(options.read_only(true))
+            .await
+            .map_err(unavailable)?;
+        Ok(Self { writer, reader })
+    }
+
+    /// Brings the schema up to date.
+    pub async fn migrate(&self) -> Result<()> {
+        MIGRATOR
+            .run(&self.writer)
+            .await
+            .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+    }
+}
+
+fn unavailable(e: sqlx::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+/// Maps database errors: uniqueness violations become `Conflict`.
+fn db_error(e: sqlx::Error) -> StoreError {
+    match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            StoreError::Conflict(db.message().to_owned())
+        }
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => unavailable(e),
+        _ => StoreError::Other(e.to_string()),
+    }
+}
+
+fn uuid(row: &SqliteRow, column: &str) -> Result<Uuid> {
+    let text: String = row.try_get(column).map_err(db_error)?;
+    Uuid::parse_str(&text).map_err(|e| StoreError::Other(format!("bad uuid in {column}: {e}")))
+}
+
+fn opt_uuid(row: &SqliteRow, column: &str) -> Result<Option<Uuid>> {
+    let text: Option<String> = row.try_get(column).map_err(db_error)?;
+    text.map(|t| {
+        Uuid::parse_str(&t).map_err(|e| StoreError::Other(format!("bad uuid in {column}: {e}")))
+    })
+    .transpose()
+}
+
+fn get<'r, T>(row: &'r SqliteRow, column: &str) -> Result<T>
+where
+    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
+    row.try_get(column).map_err(db_error)
+}
+
+const SALES_UNIT_COLUMNS: &str = "client_id, secret_hash, name, redirect_uris, auth_method, msn, allow_nin, ciba_mode, ciba_notification_endpoint, webhook_url, created_at";
+
+fn sales_unit(row: &SqliteRow) -> Result<SalesUnit> {
+    let uris: String = get(row, "redirect_uris")?;
+    Ok(SalesUnit {
+        client_id: get(row, "client_id")?,
+        secret_hash: get(row, "secret_hash")?,
+        name: get(row, "name")?,
+        redirect_uris: serde_json::from_str(&uris).map_err(|e| StoreError::Other(e.to_string()))?,
+        auth_method: AuthMethod::parse(&get::<String>(row, "auth_method")?).unwrap_or_default(),
+        msn: get(row, "msn")?,
+        allow_nin: get(row, "allow_nin")?,
+        ciba_mode: CibaMode::parse(&get::<String>(row, "ciba_mode")?).unwrap_or_default(),
+        ciba_notification_endpoint: get(row, "ciba_notification_endpoint")?,
+        webhook_url: get(row, "webhook_url")?,
+        created_at: get(row, "created_at")?,
+    })
+}
+
+const USER_COLUMNS: &str = "id, phone_number, given_name, family_name, email, birthdate, nin, addresses, active, created_at";
+
+fn user_at(row: &SqliteRow, prefix: &str) -> Result<User> {
+    let col = |name: &str| format!("{prefix}{name}");
+    let addresses: String = get(row, &col("addresses"))?;
+    Ok(User {
+        id: uuid(row, &col("id"))?,
+        phone_number: get(row, &col("phone_number"))?,
+        given_name: get(row, &col("given_name"))?,
+        family_name: get(row, &col("family_name"))?,
+        email: get(row, &col("email"))?,
+        birthdate: get(row, &col("birthdate"))?,
+        nin: get(row, &col("nin"))?,
+        addresses: serde_json::from_str(&addresses)
+            .map_err(|e| StoreError::Other(e.to_string()))?,
+        active: get(row, &col("active"))?,
+        created_at: get(row, &col("created_at"))?,
+    })
+}
+
+fn user(row: &SqliteRow) -> Result<User> {
+    user_at(row, "")
+}
+
+fn login_request(row: &SqliteRow) -> Result<LoginRequest> {
+    let choices: Option<String> = get(row, "choices")?;
+    let choices = choices.and_then(|c| {
+        let mut it = c.split(',').filter_map(|n| n.parse::<u8>().ok());
+        Some([it.next()?, it.next()?, it.next()?])
+    });
+    Ok(LoginRequest {
+        id: uuid(row, "id")?,
+        client_id: get(row, "client_id")?,
+        redirect_uri: get(row, "redirect_uri")?,
+        scopes: ScopeSet::from_bits(get(row, "scopes")?),
+        state: get(row, "state")?,
+        nonce: get(row, "nonce")?,
+        code_challenge: get(row, "code_challenge")?,
+        code_challenge_method: get::<Option<String>>(row, "code_challenge_method")?
+            .as_deref()
+            .and_then(ChallengeMethod::parse),
+        flow: Flow::from_stored(&get::<String>(row, "flow")?),
+        app_callback_uri: get(row, "app_callback_uri")?,
+        final_redirect_is_app: get(row, "final_redirect_is_app")?,
+        acr_app_auth: get(row, "acr_app_auth")?,
+        prompt: Prompt::from_stored(&get::<String>(row, "prompt")?),
+        response_mode: ResponseMode::from_stored(&get::<String>(row, "response_mode")?),
+        browser_binding: get(row, "browser_binding")?,
+        csrf_token: get(row, "csrf_token")?,
+        status: Status::from_stored(&get::<String>(row, "status")?),
+        user_id: opt_uuid(row, "user_id")?,
+        challenge: get::<Option<i64>>(row, "challenge")?.and_then(|c| u8::try_from(c).ok()),
+        choices,
+        remember_browser: get(row, "remember_browser")?,
+        amr: get::<Option<String>>(row, "amr")?
+            .as_deref()
+            .and_then(Amr::from_stored),
+        error: get::<Option<String>>(row, "error")?
+            .as_deref()
+            .map(ErrorCode::parse),
+        created_at: get(row, "created_at")?,
+        expires_at: get(row, "expires_at")?,
+        auth_time: get(row, "auth_time")?,
+    })
+}
+
+fn auth_code(row: &SqliteRow) -> Result<AuthCode> {
+    Ok(AuthCode {
+        code_hash: get(row, "code_hash")?,
+        client_id: get(row, "client_id")?,
+        user_id: uuid(row, "user_id")?,
+        redirect_uri: get(row, "redirect_uri")?,
+        scopes: ScopeSet::from_bits(get(row, "scopes")?),
+        nonce: get(row, "nonce")?,
+        code_challenge: get(row, "code_challenge")?,
+        code_challenge_method: get::<Option<String>>(row, "code_challenge_method")?
+            .as_deref()
+            .and_then(ChallengeMethod::parse),
+        sid: uuid(row, "sid")?,
+        auth_time: get(row, "auth_time")?,
+        amr: Amr::from_stored(&get::<String>(row, "amr")?).unwrap_or(Amr::App),
+        acr: get(row, "acr")?,
+        auth_req_id: get(row, "auth_req_id")?,
+        expires_at: get(row, "expires_at")?,
+    })
+}
+
+fn browser(row: &SqliteRow) -> Result<RememberedBrowser> {
+    Ok(RememberedBrowser {
+        id: uuid(row, "id")?,
+        user_id: uuid(row, "user_id")?,
+        label: get(row, "label")?,
+        created_at: get(row, "created_at")?,
+        last_used_at: get(row, "last_used_at")?,
+        expires_at: get(row, "expires_at")?,
+    })
+}
+
+fn consent(row: &SqliteRow) -> Result<Consent> {
+    Ok(Consent {
+        user_id: uuid(row, "user_id")?,
+        client_id: get(row, "client_id")?,
+        scopes: ScopeSet::from_bits(get(row, "scopes")?),
+        granted_at: get(row, "granted_at")?,
+    })
+}
+
+fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String> {
+    serde_json::to_string(value).map_err(|e| StoreError::Other(e.to_string()))
+}
+
+#[async_trait]
+impl SalesUnitStore for SqliteStore {
+    async fn create_sales_unit(&self, u: &SalesUnit) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO sales_units (client_id, secret_hash, name, redirect_uris, auth_method, msn, allow_nin, ciba_mode, ciba_notification_endpoint, webhook_url, created_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        )
+        .bind(&u.client_id)
+        .bind(&u.secret_hash)
+        .bind(&u.name)
+        .bind(json(&u.redirect_uris)?)
+        .bind(u.auth_method.as_str())
+        .bind(&u.msn)
+        .bind(u.allow_nin)
+        .bind(u.ciba_mode.as_str())
+        .bind(&u.ciba_notification_endpoint)
+        .bind(&u.webhook_url)
+        .bind(u.created_at)
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn get_sales_unit(&self, client_id: &str) -> Result<Option<SalesUnit>> {
+        let sql = format!("SELECT {SALES_UNIT_COLUMNS} FROM sales_units WHERE client_id = $1");
+        sqlx::query(&sql)
+            .bind(client_id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_error)?
+            .as_ref()
+            .map(sales_unit)
+            .transpose()
+    }
+
+    async fn list_sales_units(&self) -> Result<Vec<SalesUnit>> {
+        let sql = format!("SELECT {SALES_UNIT_COLUMNS} FROM sales_units ORDER BY client_id");
+        sqlx::query(&sql)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_error)?
+            .iter()
+            .map(sales_unit)
+            .collect()
+    }
+
+    async fn update_sales_unit(&self, u: &SalesUnit) -> Result<()> {
+        let done = sqlx::query(
+            "UPDATE sales_units SET secret_hash = $2, name = $3, redirect_uris = $4, auth_method = $5, msn = $6, allow_nin = $7, ciba_mode = $8, ciba_notification_endpoint = $9, webhook_url = $10
+             WHERE client_id = $1",
+        )
+        .bind(&u.client_id)
+        .bind(&u.secret_hash)
+        .bind(&u.name)
+        .bind(json(&u.redirect_uris)?)
+        .bind(u.auth_method.as_str())
+        .bind(&u.msn)
+        .bind(u.allow_nin)
+        .bind(u.ciba_mode.as_str())
+        .bind(&u.ciba_notification_endpoint)
+        .bind(&u.webhook_url)
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn delete_sales_unit(&self, client_id: &str) -> Result<()> {
+        let mut tx = self.writer.begin().await.map_err(db_error)?;
+        let done = sqlx::query("DELETE FROM sales_units WHERE client_id = $1")
+            .bind(client_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        for table in ["consents", "auth_codes", "access_tokens", "login_requests"] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE client_id = $1"))
+                .bind(client_id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)
+    }
+}
+
+async fn insert_user<'e, E>(executor: E, u: &User, or_ignore: bool) -> Result<u64>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    let verb = if or_ignore {
+        "INSERT OR IGNORE"
+    } else {
+        "INSERT"
+    };
+    let sql = format!(
+        "{verb} INTO users ({USER_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+    );
+    let done = sqlx::query(&sql)
+        .bind(u.id.to_string())
+        .bind(&u.phone_number)
+        .bind(&u.given_name)
+        .bind(&u.family_name)
+        .bind(&u.email)
+        .bind(&u.birthdate)
+        .bind(&u.nin)
+        .bind(json(&u.addresses)?)
+        .bind(u.active)
+        .bind(u.created_at)
+        .execute(executor)
+        .await
+        .map_err(db_error)?;
+    Ok(done.rows_affected())
+}
+
+#[async_trait]
+impl UserStore for SqliteStore {
+    async fn create_user(&self, u: &User) -> Result<()> {
+        insert_user(&self.writer, u, false).await.map(|_| ())
+    }
+
+    async fn import_users(&self, users: &[User]) -> Result<usize> {
+        let mut tx = self.writer.begin().await.map_err(db_error)?;
+        let mut created = 0;
+        for u in users {
+            created += insert_user(&mut *tx, u, true).await? as usize;
+        }
+        tx.commit().await.map_err(db_error)?;
+        Ok(created)
+    }
+
+    async fn get_user(&self, id: Uuid) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE id = $1");
+        sqlx::query(&sql)
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_error)?
+            .as_ref()
+            .map(user)
+            .transpose()
+    }
+
+    async fn get_user_by_phone(&self, phone_number: &str) -> Result<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE phone_number = $1");
+        sqlx::query(&sql)
+            .bind(phone_number)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_error)?
+            .as_ref()
+            .map(user)
+            .transpose()
+    }
+
+    async fn list_users(&self, limit: i64, offset: i64) -> Result<Vec<User>> {
+        let sql =
+            format!("SELECT {USER_COLUMNS} FROM users ORDER BY phone_number LIMIT $1 OFFSET $2");
+        sqlx::query(&sql)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_error)?
+            .iter()
+            .map(user)
+            .collect()
+    }
+
+    async fn delete_user(&self, id: Uuid) -> Result<()> {
+        let id = id.to_string();
+        let mut tx = self.writer.begin().await.map_err(db_error)?;
+        let done = sqlx::query("DELETE FROM users WHERE id = $1")
+            .bind(&id)
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        for table in [
+            "consents",
+            "browsers",
+            "devices",
+            "auth_codes",
+            "access_tokens",
+            "login_requests",
+        ] {
+            sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
+                .bind(&id)
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
+        }
+        tx.commit().await.map_err(db_error)
+    }
+}
+
+#[async_trait]
+impl LoginRequestStore for SqliteStore {
+    async fn create_login_request(&self, r: &LoginRequest) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO login_requests (id, client_id, redirect_uri, scopes, state, nonce, code_challenge, code_challenge_method, flow, app_callback_uri, final_redirect_is_app, acr_app_auth, prompt, response_mode, browser_binding, csrf_token, status, user_id, challenge, choices, remember_browser, amr, error, created_at, expires_at, auth_time)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
+        )
+        .bind(r.id.to_string())
+        .bind(&r.client_id)
+        .bind(&r.redirect_uri)
+        .bind(r.scopes.bits())
+        .bind(&r.state)
+        .bind(&r.nonce)
+        .bind(&r.code_challenge)
+        .bind(r.code_challenge_method.map(|m| m.as_str()))
+        .bind(r.flow.as_str())
+        .bind(&r.app_callback_uri)
+        .bind(r.final_redirect_is_app)
+        .bind(r.acr_app_auth)
+        .bind(r.prompt.as_str())
+        .bind(r.response_mode.as_str())
+        .bind(&r.browser_binding)
+        .bind(&r.csrf_token)
+        .bind(r.status.as_str())
+        .bind(r.user_id.map(|u| u.to_string()))
+        .bind(r.challenge.map(i64::from))
+        .bind(r.choices.map(|c| format!("{},{},{}", c[0], c[1], c[2])))
+        .bind(r.remember_browser)
+        .bind(r.amr.map(|a| a.as_str()))
+        .bind(r.error.map(|e| e.as_str()))
+        .bind(r.created_at)
+        .bind(r.expires_at)
+        .bind(r.auth_time)
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn get_login_request(&self, id: Uuid) -> Result<Option<LoginRequest>> {
+        sqlx::query("SELECT * FROM login_requests WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_error)?
+            .as_ref()
+            .map(login_request)
+            .transpose()
+    }
+
+    async fn send_login_request(
+        &self,
+        id: Uuid,
+        user_id: Option<Uuid>,
+        challenge: u8,
+        choices: [u8; 3],
+        remember_browser: bool,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE login_requests SET status = 'waiting', user_id = $2, challenge = $3, choices = $4, remember_browser = $5
+             WHERE id = $1 AND status = 'new' AND expires_at > $6",
+        )
+        .bind(id.to_string())
+        .bind(user_id.map(|u| u.to_string()))
+        .bind(i64::from(challenge))
+        .bind(format!("{},{},{}", choices[0], choices[1], choices[2]))
+        .bind(remember_browser)
+        .bind(now)
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn confirm_login_request(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+        amr: Amr,
+        remember_browser: bool,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> Result<bool> {
+        let (from, user_check) = match amr {
+            Amr::App => ("waiting", "AND user_id = $2"),
+            Amr::RememberedBrowser => ("new", ""),
+        };
+        let sql = format!(
+            "UPDATE login_requests SET status = 'confirmed', user_id = $2, amr = $3, remember_browser = $4, auth_time = $5, expires_at = $6
+             WHERE id = $1 AND status = '{from}' AND expires_at > $5 {user_check}"
+        );
+        let done = sqlx::query(&sql)
+            .bind(id.to_string())
+            .bind(user_id.to_string())
+            .bind(amr.as_str())
+            .bind(remember_browser)
+            .bind(now)
+            .bind(expires_at)
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn fail_login_request(
+        &self,
+        id: Uuid,
+        user_id: Option<Uuid>,
+        error: ErrorCode,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE login_requests SET status = 'failed', error = $2
+             WHERE id = $1 AND status IN ('new', 'waiting', 'confirmed') AND expires_at > $4
+               AND ($3 IS NULL OR user_id = $3)",
+        )
+        .bind(id.to_string())
+        .bind(error.as_str())
+        .bind(user_id.map(|u| u.to_string()))
+        .bind(now)
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn complete_login_request(&self, id: Uuid, c: &AuthCode) -> Result<bool> {
+        let mut tx = self.writer.begin().await.map_err(db_error)?;
+        let done = sqlx::query(
+            "UPDATE login_requests SET status = 'done' WHERE id = $1 AND status = 'confirmed'",
+        )
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO auth_codes (code_hash, client_id, user_id, redirect_uri, scopes, nonce, code_challenge, code_challenge_method, sid, auth_time, amr, acr, auth_req_id, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+        )
+        .bind(&c.code_hash)
+        .bind(&c.client_id)
+        .bind(c.user_id.to_string())
+        .bind(&c.redirect_uri)
+        .bind(c.scopes.bits())
+        .bind(&c.nonce)
+        .bind(&c.code_challenge)
+        .bind(c.code_challenge_method.map(|m| m.as_str()))
+        .bind(c.sid.to_string())
+        .bind(c.auth_time)
+        .bind(c.amr.as_str())
+        .bind(&c.acr)
+        .bind(&c.auth_req_id)
+        .bind(c.expires_at)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
+    }
+
+    async fn list_pending_login_requests(
+        &self,
+        user_id: Uuid,
+        now: Timestamp,
+    ) -> Result<Vec<LoginRequest>> {
+        sqlx::query(
+            "SELECT * FROM login_requests WHERE user_id = $1 AND status = 'waiting' AND expires_at > $2 ORDER BY created_at",
+        )
+        .bind(user_id.to_string())
+        .bind(now)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_error)?
+        .iter()
+        .map(login_request)
+        .collect()
+    }
+}
+
+#[async_trait]
+impl GrantStore for SqliteStore {
+    async fn redeem_code(
+        &self,
+        code_hash: &[u8],
+        client_id: &str,
+        now: Timestamp,
+    ) -> Result<Redemption> {
+        let mut tx = self.writer.begin().await.map_err(db_error)?;
+        let row = sqlx::query(
+            "UPDATE auth_codes SET redeemed_at = $3
+             WHERE code_hash = $1 AND client_id = $2 AND redeemed_at IS NULL AND expires_at > $3
+             RETURNING *",
+        )
+        .bind(code_hash)
+        .bind(client_id)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        let result = match row {
+            Some(row) => Redemption::Redeemed(auth_code(&row)?),
+            None => {
+                let replayed = sqlx::query(
+                    "SELECT 1 FROM auth_codes WHERE code_hash = $1 AND client_id = $2 AND redeemed_at IS NOT NULL",
+                )
+                .bind(code_hash)
+                .bind(client_id)
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(db_error)?
+                .is_some();
+                if replayed {
+                    sqlx::query("DELETE FROM access_tokens WHERE code_hash = $1")
+                        .bind(code_hash)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(db_error)?;
+                    Redemption::Replayed
+                } else {
+                    Redemption::Unknown
+                }
+            }
+        };
+        tx.commit().await.map_err(db_error)?;
+        Ok(result)
+    }
+
+    async fn insert_access_token(&self, t: &AccessToken) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO access_tokens (token_hash, client_id, user_id, scopes, sid, code_hash, expires_at)
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&t.token_hash)
+        .bind(&t.client_id)
+        .bind(t.user_id.to_string())
+        .bind(t.scopes.bits())
+        .bind(t.sid.to_string())
+        .bind(&t.code_hash)
+        .bind(t.expires_at)
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn get_access_token_with_user(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<(AccessToken, User)>> {
+        let row = sqlx::query(
+            "SELECT t.token_hash, t.client_id, t.user_id, t.scopes, t.sid, t.code_hash, t.expires_at,
+                    u.id AS u_id, u.phone_number AS u_phone_number, u.given_name AS u_given_name, u.family_name AS u_family_name,
+                    u.email AS u_email, u.birthdate AS u_birthdate, u.nin AS u_nin, u.addresses AS u_addresses,
+                    u.active AS u_active, u.created_at AS u_created_at
+             FROM access_tokens t JOIN users u ON u.id = t.user_id
+             WHERE t.token_hash = $1 AND t.expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_error)?;
+        let Some(row) = row else { return Ok(None) };
+        let token = AccessToken {
+            token_hash: get(&row, "token_hash")?,
+            client_id: get(&row, "client_id")?,
+            user_id: uuid(&row, "user_id")?,
+            scopes: ScopeSet::from_bits(get(&row, "scopes")?),
+            sid: uuid(&row, "sid")?,
+            code_hash: get(&row, "code_hash")?,
+            expires_at: get(&row, "expires_at")?,
+        };
+        Ok(Some((token, user_at(&row, "u_")?)))
+    }
+
+    async fn purge_expired(&self, now: Timestamp) -> Result<u64> {
+        let mut removed = 0;
+        // Codes stay a while after expiry so a late replay still revokes its tokens.
+        let statements = [
+            ("DELETE FROM auth_codes WHERE expires_at < $1", now - 3600),
+            ("DELETE FROM access_tokens WHERE expires_at < $1", now),
+            (
+                "DELETE FROM login_requests WHERE expires_at < $1",
+                now - 3600,
+            ),
+            ("DELETE FROM browsers WHERE expires_at < $1", now),
+        ];
+        for (sql, before) in statements {
+            removed += sqlx::query(sql)
+                .bind(before)
+                .execute(&self.writer)
+                .await
+                .map_err(db_error)?
+                .rows_affected();
+        }
+        Ok(removed)
+    }
+}
+
+#[async_trait]
+impl ConsentStore for SqliteStore {
+    async fn get_consent(&self, user_id: Uuid, client_id: &str) -> Result<Option<Consent>> {
+        sqlx::query("SELECT * FROM consents WHERE user_id = $1 AND client_id = $2")
+            .bind(user_id.to_string())
+            .bind(client_id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_error)?
+            .as_ref()
+            .map(consent)
+            .transpose()
+    }
+
+    async fn grant_consent(
+        &self,
+        user_id: Uuid,
+        client_id: &str,
+        scopes: ScopeSet,
+        now: Timestamp,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO consents (user_id, client_id, scopes, granted_at) VALUES ($1, $2, $3, $4)
+             ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = consents.scopes | excluded.scopes, granted_at = excluded.granted_at",
+        )
+        .bind(user_id.to_string())
+        .bind(client_id)
+        .bind(scopes.bits())
+        .bind(now)
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn list_consents(&self, user_id: Uuid) -> Result<Vec<Consent>> {
+        sqlx::query("SELECT * FROM consents WHERE user_id = $1 ORDER BY client_id")
+            .bind(user_id.to_string())
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_error)?
+            .iter()
+            .map(consent)
+            .collect()
+    }
+
+    async fn revoke_consent(&self, user_id: Uuid, client_id: &str) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM consents WHERE user_id = $1 AND client_id = $2")
+            .bind(user_id.to_string())
+            .bind(client_id)
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+#[async_trait]
+impl DeviceStore for SqliteStore {
+    async fn create_browser(&self, b: &RememberedBrowser, token_hash: &[u8]) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO browsers (id, token_hash, user_id, label, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(b.id.to_string())
+        .bind(token_hash)
+        .bind(b.user_id.to_string())
+        .bind(&b.label)
+        .bind(b.created_at)
+        .bind(b.last_used_at)
+        .bind(b.expires_at)
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn use_browser(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<RememberedBrowser>> {
+        sqlx::query(
+            "UPDATE browsers SET last_used_at = $2 WHERE token_hash = $1 AND expires_at > $2 RETURNING *",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.writer)
+        .await
+        .map_err(db_error)?
+        .as_ref()
+        .map(browser)
+        .transpose()
+    }
+
+    async fn list_browsers(&self, user_id: Uuid, now: Timestamp) -> Result<Vec<RememberedBrowser>> {
+        sqlx::query(
+            "SELECT * FROM browsers WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at",
+        )
+        .bind(user_id.to_string())
+        .bind(now)
+        .fetch_all(&self.reader)
+        .await
+        .map_err(db_error)?
+        .iter()
+        .map(browser)
+        .collect()
+    }
+
+    async fn delete_browser(&self, user_id: Uuid, id: Uuid) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM browsers WHERE id = $1 AND user_id = $2")
+            .bind(id.to_string())
+            .bind(user_id.to_string())
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn create_device(&self, d: &Device, token_hash: &[u8]) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO devices (id, token_hash, user_id, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(d.id.to_string())
+        .bind(token_hash)
+        .bind(d.user_id.to_string())
+        .bind(d.created_at)
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn get_device(&self, token_hash: &[u8]) -> Result<Option<Device>> {
+        let row = sqlx::query("SELECT id, user_id, created_at FROM devices WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_error)?;
+        row.map(|row| {
+            Ok(Device {
+                id: uuid(&row, "id")?,
+                user_id: uuid(&row, "user_id")?,
+                created_at: get(&row, "created_at")?,
+            })
+        })
+        .transpose()
+    }
+}
+
+#[async_trait]
+impl KeyStore for SqliteStore {
+    async fn list_signing_keys(&self) -> Result<Vec<SigningKey>> {
+        let rows = sqlx::query("SELECT * FROM signing_keys ORDER BY active_from, kid")
+            .fetch_all(&self.reader)
+            .await
+            .map_err(db_error)?;
+        rows.iter()
+            .map(|row| {
+                Ok(SigningKey {
+                    kid: get(row, "kid")?,
+                    alg: get(row, "alg")?,
+                    private_der: get(row, "private_der")?,
+                    public_n: get(row, "public_n")?,
+                    public_e: get(row, "public_e")?,
+                    created_at: get(row, "created_at")?,
+                    active_from: get(row, "active_from")?,
+                    retired_at: get(row, "retired_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn insert_signing_key(&self, k: &SigningKey) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO signing_keys (kid, alg, private_der, public_n, public_e, created_at, active_from, retired_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(&k.kid)
+        .bind(&k.alg)
+        .bind(&k.private_der)
+        .bind(&k.public_n)
+        .bind(&k.public_e)
+        .bind(k.created_at)
+        .bind(k.active_from)
+        .bind(k.retired_at)
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn setting_or_init(&self, name: &str, initial: &[u8]) -> Result<Vec<u8>> {
+        sqlx::query_scalar(
+            "INSERT INTO settings (name, value) VALUES ($1, $2)
+             ON CONFLICT (name) DO UPDATE SET value = settings.value
+             RETURNING value",
+        )
+        .bind(name)
+        .bind(initial)
+        .fetch_one(&self.writer)
+        .await
+        .map_err(db_error)
+    }
+
+    async fn record_audit(&self, e: &AuditEvent<'_>) -> Result<()> {
+        sqlx::query("INSERT INTO audit_log (at, event, user_id, client_id, detail) VALUES ($1, $2, $3, $4, $5)")
+            .bind(e.at)
+            .bind(e.event)
+            .bind(e.user_id.map(|u| u.to_string()))
+            .bind(e.client_id)
+            .bind(e.detail)
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1")
+            .execute(&self.reader)
+            .await
+            .map_err(unavailable)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,209 @@
+//! The command line: global options every subcommand accepts, and the subcommands.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use serde::Deserialize;
+
+#[derive(Parser)]
+#[command(
+    name = "nod",
+    version,
+    about = "Nod: phone-confirmed login with OpenID Connect"
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every subcommand takes. Each falls back to its `NOD_*` variable, then to the
+/// TOML file given with `--config`, then to its default.
+#[derive(Args)]
+pub struct GlobalArgs {
+    /// TOML configuration file.
+    #[arg(long, global = true, env = "NOD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Database URL: `sqlite://path` (default `sqlite://nod.db`).
+    #[arg(long, global = true, env = "NOD_DATABASE_URL")]
+    pub database: Option<String>,
+    /// Address the server listens on (default `127.0.0.1:8080`).
+    #[arg(long, global = true, env = "NOD_LISTEN")]
+    pub listen: Option<String>,
+    /// Public base URL browsers and merchants use (default `http://localhost:8080`).
+    #[arg(long, global = true, env = "NOD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Log format (default `text`).
+    #[arg(long, global = true, env = "NOD_LOG_FORMAT")]
+    pub log_format: Option<LogFormat>,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    pub json: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(ServeArgs),
+    /// Bring the database schema up to date.
+    Migrate,
+    /// Manage sales units (merchants' OAuth clients).
+    #[command(subcommand)]
+    SalesUnit(SalesUnitCommand),
+    /// Manage users.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Args)]
+pub struct ServeArgs {
+    /// Test mode with demo data: seeds test users and a demo sales unit, and lets devices
+    /// register without an activation code.
+    #[arg(long, env = "NOD_DEMO")]
+    pub demo: bool,
+    /// Authorization code lifetime in seconds (default 60).
+    #[arg(long, env = "NOD_CODE_LIFETIME")]
+    pub code_lifetime: Option<i64>,
+    /// Access token lifetime in seconds (default 600).
+    #[arg(long, env = "NOD_ACCESS_TOKEN_LIFETIME")]
+    pub access_token_lifetime: Option<i64>,
+    /// ID token lifetime in seconds (default 3600).
+    #[arg(long, env = "NOD_ID_TOKEN_LIFETIME")]
+    pub id_token_lifetime: Option<i64>,
+    /// How long a login request waits for the app, in seconds (default 300).
+    #[arg(long, env = "NOD_LOGIN_REQUEST_LIFETIME")]
+    pub login_request_lifetime: Option<i64>,
+    /// How long a browser stays remembered, in days (default 180).
+    #[arg(long, env = "NOD_REMEMBER_DAYS")]
+    pub remember_days: Option<i64>,
+    /// Deep link that opens the app on a phone, with a `{ticket}` placeholder.
+    #[arg(long, env = "NOD_DEEP_LINK_TEMPLATE")]
+    pub deep_link_template: Option<String>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum AuthMethodArg {
+    #[value(name = "client_secret_basic")]
+    ClientSecretBasic,
+    #[value(name = "client_secret_post")]
+    ClientSecretPost,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum CibaModeArg {
+    Poll,
+    Ping,
+}
+
+#[derive(Subcommand)]
+pub enum SalesUnitCommand {
+    /// Register a sales unit and print its credentials.
+    Create {
+        /// Name shown to people when they log in.
+        #[arg(long)]
+        name: String,
+        /// Allowed redirect URI (repeat for more).
+        #[arg(long = "redirect-uri", required = true, num_args = 1..)]
+        redirect_uris: Vec<String>,
+        /// Client id (default: a new UUID).
+        #[arg(long)]
+        client_id: Option<String>,
+        /// Client secret, at least 32 characters (default: 256 random bits).
+        #[arg(long)]
+        client_secret: Option<String>,
+        /// Token endpoint authentication (default client_secret_basic).
+        #[arg(long, value_enum, default_value = "client_secret_basic")]
+        auth_method: AuthMethodArg,
+        /// Merchant serial number.
+        #[arg(long)]
+        msn: Option<String>,
+        /// Allow the `nin` scope.
+        #[arg(long)]
+        allow_nin: bool,
+        /// Merchant-initiated login delivery mode (default poll).
+        #[arg(long, value_enum, default_value = "poll")]
+        ciba_mode: CibaModeArg,
+        /// Where ping mode notifications go.
+        #[arg(long)]
+        ciba_notification_endpoint: Option<String>,
+        /// Where events such as CONSENT_REVOKED are sent.
+        #[arg(long)]
+        webhook_url: Option<String>,
+    },
+    /// List sales units.
+    List,
+    /// Show one sales unit.
+    Show { client_id: String },
+    /// Change a sales unit; options not given stay as they are.
+    Update {
+        client_id: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// Replace the redirect URIs (repeat for more).
+        #[arg(long = "redirect-uri", num_args = 1..)]
+        redirect_uris: Option<Vec<String>>,
+        #[arg(long, value_enum)]
+        auth_method: Option<AuthMethodArg>,
+        #[arg(long)]
+        msn: Option<String>,
+        #[arg(long)]
+        allow_nin: Option<bool>,
+        #[arg(long, value_enum)]
+        ciba_mode: Option<CibaModeArg>,
+        #[arg(long)]
+        ciba_notification_endpoint: Option<String>,
+        #[arg(long)]
+        webhook_url: Option<String>,
+        /// Generate a new client secret and print it.
+        #[arg(long)]
+        rotate_secret: bool,
+    },
+    /// Delete a sales unit with its consents, codes and tokens.
+    Delete { client_id: String },
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user.
+    Create {
+        /// Phone number with country code, e.g. +4791234567.
+        #[arg(long)]
+        phone_number: String,
+        #[arg(long)]
+        given_name: String,
+        #[arg(long)]
+        family_name: String,
+        #[arg(long)]
+        email: String,
+        /// YYYY-MM-DD.
+        #[arg(long)]
+        birthdate: String,
+        /// National identity number.
+        #[arg(long)]
+        nin: String,
+        /// Address as JSON (`{"street_address","postal_code","region","country","address_type"}`); repeat for more, at most three.
+        #[arg(long = "address")]
+        addresses: Vec<String>,
+    },
+    /// Import users from a JSON file: an array of users with userinfo field names.
+    Import { file: PathBuf },
+    /// List users.
+    List {
+        #[arg(long, default_value_t = 100)]
+        limit: i64,
+        #[arg(long, default_value_t = 0)]
+        offset: i64,
+    },
+    /// Show a user, by phone number or id.
+    Show { user: String },
+    /// Delete a user, by phone number or id, with everything tied to them.
+    Delete { user: String },
+}

@@ -1,0 +1,232 @@
+//! `nod sales-unit …`: register and manage merchants' OAuth clients.
+
+use anyhow::{Context, bail};
+use nod_core::crypto;
+use nod_core::sales_unit::{self, AuthMethod, CibaMode, SalesUnit};
+use nod_store::StoreError;
+use serde_json::json;
+
+use crate::cli::{AuthMethodArg, CibaModeArg, SalesUnitCommand};
+use crate::config::Settings;
+
+fn auth_method(arg: AuthMethodArg) -> AuthMethod {
+    match arg {
+        AuthMethodArg::ClientSecretBasic => AuthMethod::ClientSecretBasic,
+        AuthMethodArg::ClientSecretPost => AuthMethod::ClientSecretPost,
+    }
+}
+
+fn ciba_mode(arg: CibaModeArg) -> CibaMode {
+    match arg {
+        CibaModeArg::Poll => CibaMode::Poll,
+        CibaModeArg::Ping => CibaMode::Ping,
+    }
+}
+
+fn check(unit: &SalesUnit) -> anyhow::Result<()> {
+    if unit.name.trim().is_empty() || unit.name.len() > 100 {
+        bail!("a sales unit name has 1 to 100 characters");
+    }
+    if unit.redirect_uris.is_empty() {
+        bail!("a sales unit needs at least one redirect URI");
+    }
+    for uri in &unit.redirect_uris {
+        sales_unit::validate_redirect_uri(uri).map_err(anyhow::Error::msg)?;
+    }
+    if unit.ciba_mode == CibaMode::Ping {
+        let Some(endpoint) = &unit.ciba_notification_endpoint else {
+            bail!("--ciba-mode ping needs --ciba-notification-endpoint");
+        };
+        sales_unit::validate_redirect_uri(endpoint).map_err(anyhow::Error::msg)?;
+    }
+    if let Some(msn) = &unit.msn {
+        if msn.is_empty() || msn.len() > 20 || !msn.bytes().all(|b| b.is_ascii_digit()) {
+            bail!("a merchant serial number is 1 to 20 digits");
+        }
+    }
+    Ok(())
+}
+
+fn view(unit: &SalesUnit) -> serde_json::Value {
+    json!({
+        "client_id": unit.client_id,
+        "name": unit.name,
+        "redirect_uris": unit.redirect_uris,
+        "auth_method": unit.auth_method.as_str(),
+        "msn": unit.msn,
+        "allow_nin": unit.allow_nin,
+        "ciba_mode": unit.ciba_mode.as_str(),
+        "ciba_notification_endpoint": unit.ciba_notification_endpoint,
+        "webhook_url": unit.webhook_url,
+        "created_at": unit.created_at,
+    })
+}
+
+fn print_unit(settings: &Settings, unit: &SalesUnit, secret: Option<&str>) {
+    if settings.json {
+        let mut value = view(unit);
+        if let Some(secret) = secret {
+            value["client_secret"] = json!(secret);
+        }
+        println!("{value}");
+        return;
+    }
+    println!("client_id:     {}", unit.client_id);
+    if let Some(secret) = secret {
+        println!("client_secret: {secret}   (shown once; Nod keeps only its hash)");
+    }
+    println!("name:          {}", unit.name);
+    println!("redirect_uris: {}", unit.redirect_uris.join(" "));
+    println!("auth_method:   {}", unit.auth_method.as_str());
+    println!("msn:           {}", unit.msn.as_deref().unwrap_or("-"));
+    println!("allow_nin:     {}", unit.allow_nin);
+    println!("ciba_mode:     {}", unit.ciba_mode.as_str());
+    if let Some(endpoint) = &unit.ciba_notification_endpoint {
+        println!("ciba_notification_endpoint: {endpoint}");
+    }
+    if let Some(webhook) = &unit.webhook_url {
+        println!("webhook_url:   {webhook}");
+    }
+}
+
+pub async fn run(settings: &Settings, command: SalesUnitCommand) -> anyhow::Result<()> {
+    let store = nod_store::connect(&settings.database_url).await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
+    match command {
+        SalesUnitCommand::Create {
+            name,
+            redirect_uris,
+            client_id,
+            client_secret,
+            auth_method: method,
+            msn,
+            allow_nin,
+            ciba_mode: mode,
+            ciba_notification_endpoint,
+            webhook_url,
+        } => {
+            let client_id = client_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+            sales_unit::validate_client_id(&client_id).map_err(anyhow::Error::msg)?;
+            let secret = match client_secret {
+                Some(s) => {
+                    sales_unit::validate_chosen_secret(&s).map_err(anyhow::Error::msg)?;
+                    s
+                }
+                None => crypto::random_secret(),
+            };
+            let unit = SalesUnit {
+                client_id,
+                secret_hash: crypto::hash_secret(&secret).to_vec(),
+                name,
+                redirect_uris,
+                auth_method: auth_method(method),
+                msn,
+                allow_nin,
+                ciba_mode: ciba_mode(mode),
+                ciba_notification_endpoint,
+                webhook_url,
+                created_at: now,
+            };
+            check(&unit)?;
+            match store.create_sales_unit(&unit).await {
+                Err(StoreError::Conflict(_)) => bail!(
+                    "a sales unit with client id '{}' exists already",
+                    unit.client_id
+                ),
+                other => other?,
+            }
+            print_unit(settings, &unit, Some(&secret));
+        }
+        SalesUnitCommand::List => {
+            let units = store.list_sales_units().await?;
+            if settings.json {
+                println!(
+                    "{}",
+                    serde_json::Value::Array(units.iter().map(view).collect())
+                );
+            } else if units.is_empty() {
+                println!(
+                    "No sales units. Create one with: nod sales-unit create --name NAME --redirect-uri URI"
+                );
+            } else {
+                for unit in units {
+                    println!(
+                        "{:<40} {:<30} {}",
+                        unit.client_id,
+                        unit.name,
+                        unit.redirect_uris.join(" ")
+                    );
+                }
+            }
+        }
+        SalesUnitCommand::Show { client_id } => {
+            let unit = store
+                .get_sales_unit(&client_id)
+                .await?
+                .with_context(|| format!("no sales unit '{client_id}'"))?;
+            print_unit(settings, &unit, None);
+        }
+        SalesUnitCommand::Update {
+            client_id,
+            name,
+            redirect_uris,
+            auth_method: method,
+            msn,
+            allow_nin,
+            ciba_mode: mode,
+            ciba_notification_endpoint,
+            webhook_url,
+            rotate_secret,
+        } => {
+            let mut unit = store
+                .get_sales_unit(&client_id)
+                .await?
+                .with_context(|| format!("no sales unit '{client_id}'"))?;
+            if let Some(name) = name {
+                unit.name = name;
+            }
+            if let Some(uris) = redirect_uris {
+                unit.redirect_uris = uris;
+            }
+            if let Some(method) = method {
+                unit.auth_method = auth_method(method);
+            }
+            if let Some(msn) = msn {
+                unit.msn = Some(msn).filter(|m| !m.is_empty());
+            }
+            if let Some(allow) = allow_nin {
+                unit.allow_nin = allow;
+            }
+            if let Some(mode) = mode {
+                unit.ciba_mode = ciba_mode(mode);
+            }
+            if let Some(endpoint) = ciba_notification_endpoint {
+                unit.ciba_notification_endpoint = Some(endpoint).filter(|e| !e.is_empty());
+            }
+            if let Some(webhook) = webhook_url {
+                unit.webhook_url = Some(webhook).filter(|w| !w.is_empty());
+            }
+            let secret = rotate_secret.then(crypto::random_secret);
+            if let Some(secret) = &secret {
+                unit.secret_hash = crypto::hash_secret(secret).to_vec();
+            }
+            check(&unit)?;
+            store.update_sales_unit(&unit).await?;
+            print_unit(settings, &unit, secret.as_deref());
+        }
+        SalesUnitCommand::Delete { client_id } => {
+            match store.delete_sales_unit(&client_id).await {
+                Err(StoreError::NotFound) => bail!("no sales unit '{client_id}'"),
+                other => other?,
+            }
+            if settings.json {
+                println!("{}", json!({ "deleted": client_id }));
+            } else {
+                println!("Deleted sales unit {client_id}");
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,196 @@
+//! `nod user …`: create, import, list, show and delete users.
+
+use anyhow::{Context, bail};
+use nod_core::msisdn;
+use nod_core::user::{Address, NewUser, User};
+use nod_store::{Store, StoreError};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::cli::UserCommand;
+use crate::config::Settings;
+
+/// A stored user from a new one.
+pub fn new_user(u: NewUser, now: i64) -> User {
+    User {
+        id: Uuid::new_v4(),
+        phone_number: u.phone_number,
+        given_name: u.given_name,
+        family_name: u.family_name,
+        email: u.email,
+        birthdate: u.birthdate,
+        nin: u.nin,
+        addresses: u.addresses,
+        active: true,
+        created_at: now,
+    }
+}
+
+/// Checks and normalizes a user before it is stored.
+fn validate(mut u: NewUser) -> anyhow::Result<NewUser> {
+    u.phone_number = msisdn::normalize(&u.phone_number).with_context(|| {
+        format!(
+            "'{}' is not a valid mobile number with country code",
+            u.phone_number
+        )
+    })?;
+    for (field, value) in [
+        ("given_name", &u.given_name),
+        ("family_name", &u.family_name),
+    ] {
+        if value.trim().is_empty() || value.len() > 100 {
+            bail!("{field} must have 1 to 100 characters");
+        }
+    }
+    if !u.email.contains('@') || u.email.len() > 254 {
+        bail!("'{}' is not an email address", u.email);
+    }
+    let date = u.birthdate.as_bytes();
+    if date.len() != 10 || date[4] != b'-' || date[7] != b'-' {
+        bail!("birthdate must be YYYY-MM-DD");
+    }
+    if u.nin.is_empty() || u.nin.len() > 20 {
+        bail!("nin must have 1 to 20 characters");
+    }
+    if u.addresses.len() > 3 {
+        bail!("a user has at most three addresses");
+    }
+    Ok(u)
+}
+
+fn view(u: &User) -> serde_json::Value {
+    json!({
+        "id": u.id,
+        "phone_number": u.phone_number,
+        "given_name": u.given_name,
+        "family_name": u.family_name,
+        "email": u.email,
+        "birthdate": u.birthdate,
+        "nin": u.nin,
+        "addresses": u.addresses,
+        "active": u.active,
+    })
+}
+
+async fn find(store: &dyn Store, key: &str) -> anyhow::Result<User> {
+    let found = match Uuid::parse_str(key) {
+        Ok(id) => store.get_user(id).await?,
+        Err(_) => match msisdn::normalize(key) {
+            Some(phone) => store.get_user_by_phone(&phone).await?,
+            None => None,
+        },
+    };
+    found.with_context(|| format!("no user '{key}'"))
+}
+
+pub async fn run(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
+    let store = nod_store::connect(&settings.database_url).await?;
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
+    match command {
+        UserCommand::Create {
+            phone_number,
+            given_name,
+            family_name,
+            email,
+            birthdate,
+            nin,
+            addresses,
+        } => {
+            let addresses = addresses
+                .iter()
+                .map(|a| {
+                    serde_json::from_str::<Address>(a).with_context(|| format!("bad --address {a}"))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let new = validate(NewUser {
+                phone_number,
+                given_name,
+                family_name,
+                email,
+                birthdate,
+                nin,
+                addresses,
+            })?;
+            let user = new_user(new, now);
+            match store.create_user(&user).await {
+                Err(StoreError::Conflict(_)) => bail!(
+                    "a user with phone number {} exists already",
+                    user.phone_number
+                ),
+                other => other?,
+            }
+            print_user(settings, &user);
+        }
+        UserCommand::Import { file } => {
+            let text = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let new: Vec<NewUser> = serde_json::from_str(&text)
+                .with_context(|| format!("parsing {}", file.display()))?;
+            let users = new
+                .into_iter()
+                .enumerate()
+                .map(|(i, u)| {
+                    validate(u)
+                        .map(|u| new_user(u, now))
+                        .with_context(|| format!("user #{}", i + 1))
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
+            let created = store.import_users(&users).await?;
+            let skipped = users.len() - created;
+            if settings.json {
+                println!("{}", json!({ "created": created, "skipped": skipped }));
+            } else {
+                println!(
+                    "Imported {created} users ({skipped} skipped: phone number already registered)"
+                );
+            }
+        }
+        UserCommand::List { limit, offset } => {
+            let users = store
+                .list_users(limit.clamp(1, 10_000), offset.max(0))
+                .await?;
+            if settings.json {
+                println!(
+                    "{}",
+                    serde_json::Value::Array(users.iter().map(view).collect())
+                );
+            } else {
+                for u in users {
+                    println!("+{:<14} {:<30} {}", u.phone_number, u.name(), u.id);
+                }
+            }
+        }
+        UserCommand::Show { user } => {
+            let user = find(store.as_ref(), &user).await?;
+            print_user(settings, &user);
+        }
+        UserCommand::Delete { user } => {
+            let user = find(store.as_ref(), &user).await?;
+            store.delete_user(user.id).await?;
+            if settings.json {
+                println!("{}", json!({ "deleted": user.id }));
+            } else {
+                println!("Deleted user {} (+{})", user.id, user.phone_number);
+            }
+        }
+    }
+    Ok(())
+}
+
+fn print_user(settings: &Settings, u: &User) {
+    if settings.json {
+        println!("{}", view(u));
+    } else {
+        println!("id:           {}", u.id);
+        println!("phone_number: +{}", u.phone_number);
+        println!("name:         {}", u.name());
+        println!("email:        {}", u.email);
+        println!("birthdate:    {}", u.birthdate);
+        println!("nin:          {}", u.nin);
+        for a in &u.addresses {
+            println!("address:      {}", a.formatted().replace('\n', ", "));
+        }
+    }
+}
