@@ -1,28 +1,15 @@
 //! Extractors that turn requests into protocol values, so handlers never see a malformed
-//! one: query and form parameters (RFC 6749 rules), JSON bodies and bearer tokens, each
+//! one: form parameters (RFC 6749 rules), JSON bodies and bearer tokens, each
 //! rejecting with an RFC-shaped error instead of axum's plain-text rejection.
 
 use axum::body::Bytes;
-use axum::extract::{FromRequest, FromRequestParts, Request};
-use axum::http::request::Parts;
+use axum::extract::{FromRequest, Request};
 use axum::http::{HeaderMap, header};
 use nod_core::OAuthError;
 use nod_core::params::Params;
 use serde::de::DeserializeOwned;
 
 use crate::error::ApiError;
-
-/// Parameters from the query string.
-pub struct QueryParams(pub Params);
-
-impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let query = parts.uri.query().unwrap_or("");
-        Ok(Self(Params::parse(query.as_bytes())?))
-    }
-}
 
 /// Parameters from an `application/x-www-form-urlencoded` body.
 pub struct FormParams(pub Params);

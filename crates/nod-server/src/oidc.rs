@@ -24,7 +24,7 @@ use uuid::Uuid;
 
 use crate::config::ServerConfig;
 use crate::error::{ApiError, PageError};
-use crate::extract::{FormParams, QueryParams, bearer_token};
+use crate::extract::{FormParams, bearer_token};
 use crate::{AppState, NO_STORE, pages, paths};
 
 pub fn router() -> Router<AppState> {
@@ -129,7 +129,12 @@ pub async fn check_system_headers(request: Request, next: Next) -> Response {
 
 /// `GET …/oauth2/auth`: validates, stores a login request bound to this browser and sends
 /// the browser to the login page.
-async fn authorize(state: AppState, jar: CookieJar, QueryParams(params): QueryParams) -> Response {
+async fn authorize(state: AppState, jar: CookieJar, uri: axum::http::Uri) -> Response {
+    // A malformed query cannot be trusted to name a redirect URI: shown on a page.
+    let params = match Params::parse(uri.query().unwrap_or("").as_bytes()) {
+        Ok(params) => params,
+        Err(e) => return authorize_error(&state.config, AuthorizeError::Page(e)),
+    };
     let unit = match authorize::client_id(&params) {
         Ok(client_id) => match state.store.get_sales_unit(client_id).await {
             Ok(Some(unit)) => unit,

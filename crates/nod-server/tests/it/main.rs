@@ -1,0 +1,11 @@
+//! Nod's server tests: the real router on 127.0.0.1 over a fresh SQLite database, driven
+//! over HTTP like a browser, an app and a merchant would.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod support;
+
+mod app_api;
+mod bad_input;
+mod interop;
+mod journey;
