@@ -134,3 +134,39 @@ async fn print_demo(store: &dyn Store, public_url: &str) -> anyhow::Result<()> {
     println!();
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+
+    #[tokio::test]
+    async fn demo_seeding_is_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("nod.db").display());
+        let store = nod_store::connect(&url).await.unwrap();
+        seed_demo(store.as_ref(), "http://localhost:8080", 1)
+            .await
+            .unwrap();
+        seed_demo(store.as_ref(), "http://localhost:9090", 2)
+            .await
+            .unwrap();
+        let users = store.list_users(1000, 0).await.unwrap();
+        assert_eq!(users.len(), nod_core::demo::demo_users().len());
+        let countries: std::collections::HashSet<&str> = users
+            .iter()
+            .filter_map(|u| u.addresses.first())
+            .map(|a| a.country.as_str())
+            .collect();
+        assert_eq!(countries.len(), 3);
+        let unit = store.get_sales_unit(DEMO_CLIENT_ID).await.unwrap().unwrap();
+        assert!(crypto::verify_secret(DEMO_CLIENT_SECRET, &unit.secret_hash));
+        assert!(unit.allow_nin);
+        assert!(
+            unit.redirect_uris
+                .contains(&"http://localhost:9090/demo/callback".to_owned())
+        );
+        assert_eq!(store.list_sales_units().await.unwrap().len(), 1);
+    }
+}

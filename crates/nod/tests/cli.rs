@@ -1,0 +1,352 @@
+//! The `nod` binary's administration commands, run as a newcomer would run them, on a
+//! fresh SQLite database.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+struct Nod {
+    dir: tempfile::TempDir,
+}
+
+impl Nod {
+    fn new() -> Nod {
+        Nod {
+            dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        let database = format!("sqlite://{}", self.dir.path().join("nod.db").display());
+        Command::new(env!("CARGO_BIN_EXE_nod"))
+            .args(["--database", &database])
+            .args(args)
+            .env_remove("NOD_DATABASE_URL")
+            .output()
+            .unwrap()
+    }
+
+    fn json(&self, args: &[&str]) -> Value {
+        let mut all = args.to_vec();
+        all.push("--json");
+        let out = self.run(&all);
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
+    fn fails(&self, args: &[&str], message: &str) {
+        let out = self.run(args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            stderr.contains(message),
+            "{args:?}: expected '{message}' in {stderr}"
+        );
+    }
+}
+
+#[test]
+fn sales_unit_lifecycle() {
+    let nod = Nod::new();
+    let created = nod.json(&[
+        "sales-unit",
+        "create",
+        "--name",
+        "Coffee Shop",
+        "--redirect-uri",
+        "https://coffee.example/cb",
+        "--redirect-uri",
+        "coffeeapp://cb",
+        "--msn",
+        "654321",
+        "--allow-nin",
+        "--auth-method",
+        "client_secret_post",
+    ]);
+    let client_id = created["client_id"].as_str().unwrap().to_owned();
+    let secret = created["client_secret"].as_str().unwrap();
+    assert_eq!(secret.len(), 43, "256 random bits, base64url");
+    assert_eq!(created["auth_method"], "client_secret_post");
+    assert_eq!(created["redirect_uris"].as_array().unwrap().len(), 2);
+
+    let shown = nod.json(&["sales-unit", "show", &client_id]);
+    assert_eq!(shown["name"], "Coffee Shop");
+    assert_eq!(shown["allow_nin"], true);
+    assert!(
+        shown.get("client_secret").is_none(),
+        "the secret is shown only once"
+    );
+
+    let updated = nod.json(&[
+        "sales-unit",
+        "update",
+        &client_id,
+        "--name",
+        "Tea Shop",
+        "--allow-nin",
+        "false",
+        "--rotate-secret",
+    ]);
+    assert_eq!(updated["name"], "Tea Shop");
+    assert_eq!(updated["allow_nin"], false);
+    assert_ne!(updated["client_secret"].as_str().unwrap(), secret);
+
+    let listed = nod.json(&["sales-unit", "list"]);
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    let deleted = nod.json(&["sales-unit", "delete", &client_id]);
+    assert_eq!(deleted["deleted"], client_id.as_str());
+    assert!(
+        nod.json(&["sales-unit", "list"])
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[test]
+fn sales_unit_bad_input() {
+    let nod = Nod::new();
+    nod.json(&[
+        "sales-unit",
+        "create",
+        "--name",
+        "A",
+        "--redirect-uri",
+        "https://a.example/cb",
+        "--client-id",
+        "shop-a",
+    ]);
+    nod.fails(
+        &[
+            "sales-unit",
+            "create",
+            "--name",
+            "A",
+            "--redirect-uri",
+            "https://a.example/cb",
+            "--client-id",
+            "shop-a",
+        ],
+        "exists already",
+    );
+    nod.fails(
+        &[
+            "sales-unit",
+            "create",
+            "--name",
+            "B",
+            "--redirect-uri",
+            "/relative",
+        ],
+        "not an absolute URI",
+    );
+    nod.fails(
+        &[
+            "sales-unit",
+            "create",
+            "--name",
+            "B",
+            "--redirect-uri",
+            "https://b.example/cb#frag",
+        ],
+        "fragment",
+    );
+    nod.fails(
+        &[
+            "sales-unit",
+            "create",
+            "--name",
+            "B",
+            "--redirect-uri",
+            "https://b.example/cb",
+            "--client-secret",
+            "short",
+        ],
+        "at least 32",
+    );
+    nod.fails(
+        &[
+            "sales-unit",
+            "create",
+            "--name",
+            "B",
+            "--redirect-uri",
+            "https://b.example/cb",
+            "--client-id",
+            "has space",
+        ],
+        "client id",
+    );
+    nod.fails(
+        &[
+            "sales-unit",
+            "create",
+            "--name",
+            "B",
+            "--redirect-uri",
+            "https://b.example/cb",
+            "--ciba-mode",
+            "ping",
+        ],
+        "--ciba-notification-endpoint",
+    );
+    nod.fails(
+        &[
+            "sales-unit",
+            "create",
+            "--name",
+            "B",
+            "--redirect-uri",
+            "https://b.example/cb",
+            "--msn",
+            "12ab",
+        ],
+        "serial number",
+    );
+    nod.fails(&["sales-unit", "show", "nobody"], "no sales unit");
+    nod.fails(&["sales-unit", "delete", "nobody"], "no sales unit");
+    // A chosen secret that is long enough is kept as given.
+    let chosen = "a-chosen-secret-that-is-long-enough-0123";
+    let created = nod.json(&[
+        "sales-unit",
+        "create",
+        "--name",
+        "C",
+        "--redirect-uri",
+        "https://c.example/cb",
+        "--client-secret",
+        chosen,
+    ]);
+    assert_eq!(created["client_secret"], chosen);
+}
+
+#[test]
+fn user_lifecycle() {
+    let nod = Nod::new();
+    let address = r#"{"street_address":"Karl Johans gate 1","postal_code":"0154","region":"Oslo","country":"NO","address_type":"home"}"#;
+    let user = nod.json(&[
+        "user",
+        "create",
+        "--phone-number",
+        "+47 480 00 001",
+        "--given-name",
+        "Kari",
+        "--family-name",
+        "Nordmann",
+        "--email",
+        "kari@example.no",
+        "--birthdate",
+        "1990-05-17",
+        "--nin",
+        "17059012345",
+        "--address",
+        address,
+    ]);
+    assert_eq!(user["phone_number"], "4748000001");
+    assert_eq!(user["addresses"][0]["region"], "Oslo");
+    nod.fails(
+        &[
+            "user",
+            "create",
+            "--phone-number",
+            "4748000001",
+            "--given-name",
+            "K",
+            "--family-name",
+            "N",
+            "--email",
+            "k@example.no",
+            "--birthdate",
+            "1990-05-17",
+            "--nin",
+            "1",
+        ],
+        "exists already",
+    );
+    nod.fails(
+        &[
+            "user",
+            "create",
+            "--phone-number",
+            "12",
+            "--given-name",
+            "K",
+            "--family-name",
+            "N",
+            "--email",
+            "k@example.no",
+            "--birthdate",
+            "1990-05-17",
+            "--nin",
+            "1",
+        ],
+        "not a valid mobile number",
+    );
+    nod.fails(
+        &[
+            "user",
+            "create",
+            "--phone-number",
+            "4748000002",
+            "--given-name",
+            "K",
+            "--family-name",
+            "N",
+            "--email",
+            "k@example.no",
+            "--birthdate",
+            "17.05.1990",
+            "--nin",
+            "1",
+        ],
+        "YYYY-MM-DD",
+    );
+
+    let file = nod.dir.path().join("users.json");
+    let users: Vec<Value> = nod_core::demo::demo_users()
+        .iter()
+        .map(|u| serde_json::to_value(u).unwrap())
+        .collect();
+    std::fs::write(&file, serde_json::to_string(&users).unwrap()).unwrap();
+    let imported = nod.json(&["user", "import", file.to_str().unwrap()]);
+    assert_eq!(imported["created"], users.len());
+    let again = nod.json(&["user", "import", file.to_str().unwrap()]);
+    assert_eq!(again["created"], 0, "importing twice creates nobody twice");
+    assert_eq!(again["skipped"], users.len());
+    std::fs::write(&file, "[{\"phone_number\": 1}]").unwrap();
+    nod.fails(&["user", "import", file.to_str().unwrap()], "parsing");
+
+    let listed = nod.json(&["user", "list"]);
+    assert_eq!(listed.as_array().unwrap().len(), users.len() + 1);
+    let shown = nod.json(&["user", "show", "+4748000001"]);
+    assert_eq!(shown["given_name"], "Kari");
+    let by_id = nod.json(&["user", "show", shown["id"].as_str().unwrap()]);
+    assert_eq!(by_id["phone_number"], "4748000001");
+    nod.json(&["user", "delete", "4748000001"]);
+    nod.fails(&["user", "show", "4748000001"], "no user");
+}
+
+#[test]
+fn migrate_and_config_file() {
+    let nod = Nod::new();
+    assert_eq!(nod.json(&["migrate"])["migrated"], true);
+    let config = nod.dir.path().join("nod.toml");
+    std::fs::write(&config, "listen = \"127.0.0.1:9999\"\nbogus = 1\n").unwrap();
+    nod.fails(
+        &["--config", config.to_str().unwrap(), "migrate"],
+        "unknown field",
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_nod"))
+        .args(["migrate"])
+        .env("NOD_DATABASE_URL", "mysql://x")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown database URL"));
+}
