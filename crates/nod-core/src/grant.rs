@@ -46,7 +46,7 @@ pub struct AccessToken {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Redemption {
     /// First use: the code, now spent.
-    Redeemed(AuthCode),
+    Redeemed(Box<AuthCode>),
     /// The code had been redeemed before; the tokens issued from it were revoked.
     Replayed,
     /// No such code, or expired.

@@ -105,13 +105,13 @@ pub async fn check_system_headers(request: Request, next: Next) -> Response {
     ];
     let headers = request.headers();
     for name in NAMES {
-        if let Some(value) = headers.get(name) {
-            if value.len() > 30 {
-                return ApiError::bad_request(OAuthError::invalid_request(format!(
-                    "header {name} is longer than 30 characters"
-                )))
-                .into_response();
-            }
+        if let Some(value) = headers.get(name)
+            && value.len() > 30
+        {
+            return ApiError::bad_request(OAuthError::invalid_request(format!(
+                "header {name} is longer than 30 characters"
+            )))
+            .into_response();
         }
     }
     if NAMES.iter().any(|n| headers.contains_key(*n)) {
@@ -310,12 +310,12 @@ async fn authenticate_client(
             basic,
         ));
     }
-    if let Some(msn) = headers.get("merchant-serial-number") {
-        if unit.msn.as_deref().map(str::as_bytes) != Some(msn.as_bytes()) {
-            return Err(ApiError::bad_request(OAuthError::invalid_request(
-                "Merchant-Serial-Number does not match this client",
-            )));
-        }
+    if let Some(msn) = headers.get("merchant-serial-number")
+        && unit.msn.as_deref().map(str::as_bytes) != Some(msn.as_bytes())
+    {
+        return Err(ApiError::bad_request(OAuthError::invalid_request(
+            "Merchant-Serial-Number does not match this client",
+        )));
     }
     Ok(unit)
 }

@@ -259,23 +259,24 @@ async fn get_login(
             return Ok(see_other(&login_url(login.id, "continue")));
         }
     }
-    if !login.acr_app_auth && login.prompt != Prompt::Login {
-        if let Some(browser) = remembered_browser(&state, &jar, now).await? {
-            let expires = now + state.config.login_request_lifetime;
-            if state
-                .store
-                .confirm_login_request(
-                    login.id,
-                    browser.user_id,
-                    Amr::RememberedBrowser,
-                    false,
-                    now,
-                    expires,
-                )
-                .await?
-            {
-                return Ok(see_other(&login_url(login.id, "continue")));
-            }
+    if !login.acr_app_auth
+        && login.prompt != Prompt::Login
+        && let Some(browser) = remembered_browser(&state, &jar, now).await?
+    {
+        let expires = now + state.config.login_request_lifetime;
+        if state
+            .store
+            .confirm_login_request(
+                login.id,
+                browser.user_id,
+                Amr::RememberedBrowser,
+                false,
+                now,
+                expires,
+            )
+            .await?
+        {
+            return Ok(see_other(&login_url(login.id, "continue")));
         }
     }
     if login.prompt == Prompt::None {
@@ -366,17 +367,15 @@ async fn post_phone(
         .filter(|u| u.active);
     let user_id = user.as_ref().map(|u| u.id);
     let (challenge, choices) = login::new_challenge();
-    if state
+    let sent = state
         .store
         .send_login_request(login.id, user_id, challenge, choices, remember, now)
-        .await?
-    {
-        if let Some(user_id) = user_id {
-            state.events.send(Event::LoginSent {
-                id: login.id,
-                user_id,
-            });
-        }
+        .await?;
+    if sent && let Some(user_id) = user_id {
+        state.events.send(Event::LoginSent {
+            id: login.id,
+            user_id,
+        });
     }
     Ok(see_other(&login_url(login.id, "wait")))
 }

@@ -212,8 +212,8 @@ pub async fn connect(url: &str) -> Result<std::sync::Arc<dyn Store>> {
             "PostgreSQL is not supported yet; use a sqlite:// database URL".into(),
         ))
     } else {
-        Err(StoreError::Other(format!(
-            "unknown database URL scheme; expected sqlite://…"
-        )))
+        Err(StoreError::Other(
+            "unknown database URL scheme; expected sqlite://…".into(),
+        ))
     }
 }

@@ -643,7 +643,7 @@ impl GrantStore for SqliteStore {
         .await
         .map_err(db_error)?;
         let result = match row {
-            Some(row) => Redemption::Redeemed(auth_code(&row)?),
+            Some(row) => Redemption::Redeemed(Box::new(auth_code(&row)?)),
             None => {
                 let replayed = sqlx::query(
                     "SELECT 1 FROM auth_codes WHERE code_hash = $1 AND client_id = $2 AND redeemed_at IS NOT NULL",

@@ -39,10 +39,10 @@ fn check(unit: &SalesUnit) -> anyhow::Result<()> {
         };
         sales_unit::validate_redirect_uri(endpoint).map_err(anyhow::Error::msg)?;
     }
-    if let Some(msn) = &unit.msn {
-        if msn.is_empty() || msn.len() > 20 || !msn.bytes().all(|b| b.is_ascii_digit()) {
-            bail!("a merchant serial number is 1 to 20 digits");
-        }
+    if let Some(msn) = &unit.msn
+        && (msn.is_empty() || msn.len() > 20 || !msn.bytes().all(|b| b.is_ascii_digit()))
+    {
+        bail!("a merchant serial number is 1 to 20 digits");
     }
     Ok(())
 }

@@ -1,1 +1,80 @@
-//! placeholder
+//! Interoperability with a certified relying party: `openid-client` (npm, v6) discovers
+//! Nod, builds the authorization URL with PKCE, state and nonce, validates the callback
+//! (including RFC 9207 `iss`), redeems the code with `client_secret_basic`, validates the
+//! ID token and fetches userinfo. The script `e2e/interop/desktop.mjs` plays the browser
+//! over plain HTTP and approves the login through the app API.
+//!
+//! Needs Node 20 and `npm ci --prefix e2e`; the test fails, never skips, without them.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use serde_json::Value;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn openid_client_completes_the_desktop_login() {
+    let e2e = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../e2e");
+    assert!(
+        e2e.join("node_modules/openid-client").is_dir(),
+        "openid-client is not installed in {}: run `npm ci --prefix e2e` in the workspace root",
+        e2e.display()
+    );
+    let script = e2e.join("interop/desktop.mjs");
+
+    let app = TestApp::spawn().await;
+    let child = tokio::process::Command::new("node")
+        .arg(&script)
+        .current_dir(&e2e)
+        .env("NOD_ISSUER", app.app.config.issuer())
+        .env("NOD_BASE", &app.base)
+        .env("NOD_CLIENT_ID", CLIENT_ID)
+        .env("NOD_CLIENT_SECRET", CLIENT_SECRET)
+        .env("NOD_REDIRECT_URI", REDIRECT_URI)
+        .env("NOD_PHONE", PHONE)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("`node` runs (Node 20 must be on PATH)");
+    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("the openid-client script finishes within 60 s")
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "openid-client failed ({}):\n{stderr}\n{stdout}",
+        output.status
+    );
+
+    let line = stdout.lines().last().expect("the script prints a result");
+    eprintln!("openid-client result: {line}");
+    let result: Value =
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("the result is JSON ({e}): {stdout}"));
+    let sub = result["sub"].as_str().expect("a sub");
+    assert!(!sub.is_empty());
+
+    let claims = &result["id_token_claims"];
+    assert_eq!(claims["sub"], sub);
+    assert_eq!(claims["iss"], app.app.config.issuer());
+    let aud = &claims["aud"];
+    assert!(
+        aud == CLIENT_ID
+            || aud
+                .as_array()
+                .is_some_and(|a| a.iter().any(|v| v == CLIENT_ID)),
+        "aud names the client: {aud}"
+    );
+    assert_eq!(claims["amr"], serde_json::json!(["app"]));
+
+    let info = &result["userinfo"];
+    assert_eq!(info["sub"], sub);
+    assert_eq!(info["name"], "Ingrid Solberg");
+    assert_eq!(info["email"], "ingrid.solberg@example.no");
+    assert_eq!(info["birthdate"], "1958-03-14");
+}

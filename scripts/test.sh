@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every test of Nod, installing first what the tests need on a fresh machine:
+# Node.js and npm (for the certified OpenID Connect client used as a relying party) and
+# the e2e packages from package-lock.json. Needs a Rust toolchain (cargo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+missing=()
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
+command -v cc >/dev/null 2>&1 || missing+=(build-essential)
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> installing ${missing[*]}"
+  as_root apt-get update -qq
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
+command -v cargo >/dev/null 2>&1 || { echo "cargo is required (https://rustup.rs)" >&2; exit 1; }
+
+echo "==> npm ci (e2e)"
+npm ci --prefix e2e --no-audit --no-fund --loglevel=error
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "==> cargo clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "==> cargo test"
+cargo test --workspace --locked
