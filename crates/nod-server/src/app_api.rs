@@ -358,21 +358,30 @@ async fn approve_login_request(
         .into_response())
 }
 
+#[derive(Deserialize)]
+struct RejectRequest {
+    /// `rejected` (the default), `not_me` or `cancelled`; anything else reaches the
+    /// merchant as `unknown_reject_reason`.
+    reason: Option<String>,
+}
+
 /// `POST /app-api/v1/login-requests/{id}/reject`.
 async fn reject_login_request(
     state: AppState,
     DeviceAuth(device): DeviceAuth,
     Path(id): Path<String>,
+    JsonBody(body): JsonBody<RejectRequest>,
 ) -> Result<Response, ApiError> {
     let login = pending_for(&state, &device, &id).await?;
+    // The merchant learns only whether the person said no or the app gave a reason Nod
+    // does not know.
+    let error = match body.reason.as_deref() {
+        None | Some("rejected" | "not_me" | "cancelled") => ErrorCode::AccessDenied,
+        Some(_) => ErrorCode::UnknownRejectReason,
+    };
     if !state
         .store
-        .fail_login_request(
-            login.id,
-            Some(device.user_id),
-            ErrorCode::AccessDenied,
-            state.now(),
-        )
+        .fail_login_request(login.id, Some(device.user_id), error, state.now())
         .await?
     {
         return Err(ApiError::new(

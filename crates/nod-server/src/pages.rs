@@ -510,6 +510,9 @@ fn failure_description(code: ErrorCode) -> &'static str {
         ErrorCode::AccessDenied => "the user rejected the login",
         ErrorCode::LoginRequired => "the user must confirm the login in the app",
         ErrorCode::ConsentRequired => "the user has not consented to these scopes",
+        ErrorCode::UnknownRejectReason => {
+            "the login was rejected in the app for a reason Nod does not know"
+        }
         _ => "the login failed",
     }
 }

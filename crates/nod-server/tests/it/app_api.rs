@@ -264,3 +264,28 @@ async fn rejecting_denies_access() {
         .unwrap();
     assert_eq!(query(&location(&response))["error"], "access_denied");
 }
+
+#[tokio::test]
+async fn rejecting_with_an_unknown_reason() {
+    let app = TestApp::spawn().await;
+    let (browser, id, _, _) = waiting_login(&app).await;
+    let device = app.device(PHONE).await;
+    let response = app
+        .client()
+        .post(app.url(&format!("/app-api/v1/login-requests/{id}/reject")))
+        .bearer_auth(&device)
+        .json(&json!({ "reason": "phone_fell_in_the_sea" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let response = browser
+        .get(app.url(&format!("/login/{id}/continue")))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        query(&location(&response))["error"],
+        "unknown_reject_reason"
+    );
+}

@@ -367,3 +367,150 @@ async fn pairwise_subjects_differ_between_sales_units() {
     }
     assert_ne!(subs[0], subs[1]);
 }
+
+/// Logs in once with "remember me", consenting to `openid name`; returns the browser.
+async fn remembered_browser(app: &TestApp, device: &str) -> reqwest::Client {
+    let browser = app.browser();
+    let (id, csrf) = start_login(app, &browser, "").await;
+    let number = submit_phone(app, &browser, &id, &csrf, PHONE, true).await;
+    assert_eq!(app.approve(device, &id, number, true).await.status(), 200);
+    let response = browser
+        .post(app.url(&format!("/login/{id}/consent")))
+        .form(&[("csrf", csrf.as_str()), ("decision", "accept")])
+        .send()
+        .await
+        .unwrap();
+    assert!(location(&response).starts_with(REDIRECT_URI));
+    browser
+}
+
+#[tokio::test]
+async fn app_auth_and_prompt_login_force_the_app_in_a_remembered_browser() {
+    let app = TestApp::spawn().await;
+    let device = app.device(PHONE).await;
+    let browser = remembered_browser(&app, &device).await;
+    for extra in ["&acr_values=urn%3Avipps%3Aacr%3Aapp_auth", "&prompt=login"] {
+        let (id, csrf) = start_login(&app, &browser, extra).await;
+        let number = submit_phone(&app, &browser, &id, &csrf, PHONE, false).await;
+        assert_eq!(app.approve(&device, &id, number, false).await.status(), 200);
+        let response = browser
+            .get(app.url(&format!("/login/{id}/continue")))
+            .send()
+            .await
+            .unwrap();
+        let code = query(&location(&response))["code"].clone();
+        let tokens: Value = app
+            .token(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", REDIRECT_URI),
+            ])
+            .await
+            .json()
+            .await
+            .unwrap();
+        let claims = verify_id_token(&app, tokens["id_token"].as_str().unwrap()).await;
+        assert_eq!(claims["amr"], serde_json::json!(["app"]), "{extra}");
+        if extra.contains("acr_values") {
+            assert_eq!(claims["acr"], "urn:vipps:acr:app_auth");
+        } else {
+            assert!(claims.get("acr").is_none());
+        }
+    }
+}
+
+#[tokio::test]
+async fn prompt_none_in_a_remembered_browser() {
+    let app = TestApp::spawn().await;
+    let device = app.device(PHONE).await;
+    let browser = remembered_browser(&app, &device).await;
+    // Consent given for `name`: straight back with a code.
+    let response = browser
+        .get(app.authorize_url("&prompt=none"))
+        .send()
+        .await
+        .unwrap();
+    let page = location(&response);
+    let response = browser.get(app.url(&page)).send().await.unwrap();
+    let response = browser
+        .get(app.url(&location(&response)))
+        .send()
+        .await
+        .unwrap();
+    assert!(query(&location(&response)).contains_key("code"));
+    // A new scope without consent: consent_required, no page.
+    let url = app
+        .authorize_url("&prompt=none")
+        .replace("scope=openid%20name", "scope=openid%20name%20email");
+    let response = browser.get(url).send().await.unwrap();
+    let page = location(&response);
+    let response = browser.get(app.url(&page)).send().await.unwrap();
+    let response = browser
+        .get(app.url(&location(&response)))
+        .send()
+        .await
+        .unwrap();
+    let params = query(&location(&response));
+    assert_eq!(params["error"], "consent_required");
+    assert_eq!(params["state"], "state-12345");
+    // Without prompt=none the consent page asks only for the new scope.
+    let url = app
+        .authorize_url("")
+        .replace("scope=openid%20name", "scope=openid%20name%20email");
+    let response = browser.get(url).send().await.unwrap();
+    let page = location(&response);
+    let id = page.trim_start_matches("/login/").to_owned();
+    browser.get(app.url(&page)).send().await.unwrap();
+    browser
+        .get(app.url(&format!("/login/{id}/continue")))
+        .send()
+        .await
+        .unwrap();
+    let html = browser
+        .get(app.url(&format!("/login/{id}/consent")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Email address"));
+    assert!(
+        !html.contains("<li>Name</li>"),
+        "name was consented to before"
+    );
+}
+
+#[tokio::test]
+async fn form_post_response_mode() {
+    let app = TestApp::spawn().await;
+    let device = app.device(PHONE).await;
+    let browser = app.browser();
+    let (id, csrf) = start_login(&app, &browser, "&response_mode=form_post").await;
+    let number = submit_phone(&app, &browser, &id, &csrf, PHONE, false).await;
+    app.approve(&device, &id, number, false).await;
+    let response = browser
+        .post(app.url(&format!("/login/{id}/consent")))
+        .form(&[("csrf", csrf.as_str()), ("decision", "accept")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains(&format!("action=\"{REDIRECT_URI}\"")),
+        "{html}"
+    );
+    assert!(html.contains("name=\"code\""));
+    assert!(html.contains("name=\"state\" value=\"state-12345\""));
+    assert!(html.contains("data-autosubmit"));
+    // Errors are posted too.
+    let response = browser
+        .get(app.authorize_url("&response_mode=form_post&prompt=sometimes"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let html = response.text().await.unwrap();
+    assert!(html.contains("name=\"error\" value=\"invalid_request\""));
+}
