@@ -1,6 +1,6 @@
 //! The app API (`/app-api/v1`): what the person's phone app uses to register, see login
-//! requests as they arrive, and confirm or reject them. Authenticated with the device
-//! token as a Bearer token.
+//! requests as they arrive, open deep links, confirm or reject, and manage consents and
+//! remembered browsers. Authenticated with the device token as a Bearer token.
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -11,8 +11,9 @@ use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{delete, get, post};
 use futures_util::Stream;
+use nod_core::authorize::Flow;
 use nod_core::crypto;
 use nod_core::login::{Amr, Device, LoginRequest};
 use nod_core::{ErrorCode, OAuthError, msisdn};
@@ -23,13 +24,16 @@ use uuid::Uuid;
 use crate::error::ApiError;
 use crate::events::Event;
 use crate::extract::{JsonBody, bearer_token};
-use crate::pages::audit;
-use crate::{AppState, NO_STORE};
+use crate::flow::{self, audit};
+use crate::i18n::Lang;
+use crate::{AppState, NO_STORE, webhooks};
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/app-api/v1/devices", post(register_device))
+        .route("/app-api/v1/test-users", get(list_test_users))
         .route("/app-api/v1/login-requests", get(list_login_requests))
+        .route("/app-api/v1/login-requests/open", post(open_login_request))
         .route("/app-api/v1/events", get(get_events))
         .route(
             "/app-api/v1/login-requests/{id}/approve",
@@ -40,6 +44,10 @@ pub fn router() -> Router<AppState> {
             post(reject_login_request),
         )
         .route("/app-api/v1/profile", get(get_profile))
+        .route("/app-api/v1/consents", get(list_consents))
+        .route("/app-api/v1/consents/{client_id}", delete(revoke_consent))
+        .route("/app-api/v1/browsers", get(list_browsers))
+        .route("/app-api/v1/browsers/{id}", delete(forget_browser))
 }
 
 /// The device that sent the request, from its Bearer token.
@@ -61,6 +69,24 @@ impl FromRequestParts<AppState> for DeviceAuth {
             .map(DeviceAuth)
             .ok_or_else(|| ApiError::invalid_token("unknown device token"))
     }
+}
+
+fn json_ok<T: Serialize>(body: T) -> Response {
+    ([NO_STORE], axum::Json(body)).into_response()
+}
+
+fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        OAuthError::invalid_request("no such login request"),
+    )
+}
+
+fn conflict() -> ApiError {
+    ApiError::new(
+        StatusCode::CONFLICT,
+        OAuthError::invalid_request("the login request was already answered"),
+    )
 }
 
 #[derive(Deserialize)]
@@ -132,6 +158,29 @@ async fn register_device(
         .into_response())
 }
 
+/// `GET /app-api/v1/test-users`: in test mode only, the users a test app may pretend to be.
+async fn list_test_users(state: AppState) -> Result<Response, ApiError> {
+    if !state.config.test_mode {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            OAuthError::invalid_request("only in test mode"),
+        ));
+    }
+    let users = state.store.list_users(100, 0).await?;
+    let users: Vec<_> = users
+        .iter()
+        .filter(|u| u.active)
+        .map(|u| {
+            json!({
+                "phone_number": u.phone_number,
+                "name": u.name(),
+                "country": u.addresses.first().map(|a| a.country.as_str()),
+            })
+        })
+        .collect();
+    Ok(json_ok(json!({ "users": users })))
+}
+
 #[derive(Serialize)]
 struct ScopeView {
     scope: &'static str,
@@ -144,39 +193,56 @@ struct LoginRequestView {
     sales_unit_name: String,
     client_id: String,
     kind: &'static str,
+    flow: &'static str,
+    /// Everything the merchant asks for.
     scopes: Vec<ScopeView>,
     binding_message: Option<String>,
-    /// The three numbers to choose from (desktop flow).
+    /// The three numbers to choose from (desktop flow); `null` when there is nothing to match.
     choices: Option<[u8; 3]>,
+    /// Whether the person consents in the app (then `consent_scopes` lists what to ask).
     consent_in_app: bool,
+    consent_scopes: Vec<ScopeView>,
     expires_at: i64,
     expires_in: i64,
 }
 
-async fn view(state: &AppState, login: &LoginRequest) -> Result<LoginRequestView, ApiError> {
+async fn view(
+    state: &AppState,
+    lang: Lang,
+    login: &LoginRequest,
+) -> Result<LoginRequestView, ApiError> {
+    let t = lang.texts();
     let name = state
         .store
         .get_sales_unit(&login.client_id)
         .await?
         .map(|u| u.name)
         .unwrap_or_else(|| login.client_id.clone());
+    let describe = |set: nod_core::scope::ScopeSet| -> Vec<ScopeView> {
+        set.iter()
+            .map(|s| ScopeView {
+                scope: s.as_str(),
+                description: t.scope(s),
+            })
+            .collect()
+    };
+    let consent_in_app = flow::finishes_in_app(login.flow);
+    let consent_scopes = if consent_in_app {
+        describe(flow::missing_consent(state, login).await?)
+    } else {
+        Vec::new()
+    };
     Ok(LoginRequestView {
         id: login.id,
         sales_unit_name: name,
         client_id: login.client_id.clone(),
         kind: "browser",
-        scopes: login
-            .scopes
-            .consentable()
-            .iter()
-            .map(|s| ScopeView {
-                scope: s.as_str(),
-                description: s.describe(),
-            })
-            .collect(),
+        flow: login.flow.as_str(),
+        scopes: describe(login.scopes.consentable()),
         binding_message: None,
         choices: login.choices,
-        consent_in_app: false,
+        consent_in_app: consent_in_app && !consent_scopes.is_empty(),
+        consent_scopes,
         expires_at: login.expires_at,
         expires_in: (login.expires_at - state.now()).max(0),
     })
@@ -185,6 +251,7 @@ async fn view(state: &AppState, login: &LoginRequest) -> Result<LoginRequestView
 /// `GET /app-api/v1/login-requests`: the requests waiting for this person.
 async fn list_login_requests(
     state: AppState,
+    lang: Lang,
     DeviceAuth(device): DeviceAuth,
 ) -> Result<Response, ApiError> {
     let pending = state
@@ -193,9 +260,43 @@ async fn list_login_requests(
         .await?;
     let mut views = Vec::with_capacity(pending.len());
     for login in &pending {
-        views.push(view(&state, login).await?);
+        views.push(view(&state, lang, login).await?);
     }
-    Ok(([NO_STORE], axum::Json(json!({ "login_requests": views }))).into_response())
+    Ok(json_ok(json!({ "login_requests": views })))
+}
+
+#[derive(Deserialize)]
+struct OpenRequest {
+    ticket: Option<String>,
+}
+
+/// `POST /app-api/v1/login-requests/open`: the app opened a deep link; the browser's login
+/// request becomes this person's. The ticket works once.
+async fn open_login_request(
+    state: AppState,
+    lang: Lang,
+    DeviceAuth(device): DeviceAuth,
+    JsonBody(body): JsonBody<OpenRequest>,
+) -> Result<Response, ApiError> {
+    let ticket = body
+        .ticket
+        .filter(|t| !t.is_empty() && t.len() <= 100)
+        .ok_or_else(|| OAuthError::invalid_request("ticket is required"))?;
+    let login = state
+        .store
+        .open_login_ticket(&crypto::hash_secret(&ticket), device.user_id, state.now())
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                OAuthError::invalid_request("the link is unknown, already used or expired"),
+            )
+        })?;
+    state.events.send(Event::LoginSent {
+        id: login.id,
+        user_id: device.user_id,
+    });
+    Ok(json_ok(view(&state, lang, &login).await?))
 }
 
 /// `GET /app-api/v1/events`: `login_request` events as requests arrive or close.
@@ -209,32 +310,24 @@ async fn get_events(
         futures_util::stream::once(async { Ok(SseEvent::default().event("ready").data("{}")) });
     let updates = futures_util::stream::unfold(receiver, move |mut receiver| async move {
         loop {
-            match receiver.recv().await {
+            let data = match receiver.recv().await {
                 Ok(Event::LoginSent { id, user_id: u }) if u == user_id => {
-                    let data = json!({ "type": "new", "id": id }).to_string();
-                    return Some((
-                        Ok(SseEvent::default().event("login_request").data(data)),
-                        receiver,
-                    ));
+                    json!({ "type": "new", "id": id })
                 }
                 Ok(Event::LoginClosed { id, user_id: u }) if u == user_id => {
-                    let data = json!({ "type": "closed", "id": id }).to_string();
-                    return Some((
-                        Ok(SseEvent::default().event("login_request").data(data)),
-                        receiver,
-                    ));
+                    json!({ "type": "closed", "id": id })
                 }
-                Ok(_) => {}
+                Ok(_) => continue,
+                // Some events were missed: the app reloads its list.
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    // Some events were missed: tell the app to reload its list.
-                    let data = json!({ "type": "resync" }).to_string();
-                    return Some((
-                        Ok(SseEvent::default().event("login_request").data(data)),
-                        receiver,
-                    ));
+                    json!({ "type": "resync" })
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
-            }
+            };
+            let event = SseEvent::default()
+                .event("login_request")
+                .data(data.to_string());
+            return Some((Ok(event), receiver));
         }
     });
     Sse::new(futures_util::StreamExt::chain(ready, updates))
@@ -247,12 +340,6 @@ async fn pending_for(
     device: &Device,
     id: &str,
 ) -> Result<LoginRequest, ApiError> {
-    let not_found = || {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            OAuthError::invalid_request("no such login request"),
-        )
-    };
     let id = Uuid::parse_str(id).map_err(|_| not_found())?;
     let login = state
         .store
@@ -270,10 +357,7 @@ async fn pending_for(
         ));
     }
     if !login.is_pending(now) {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            OAuthError::invalid_request("the login request was already answered"),
-        ));
+        return Err(conflict());
     }
     Ok(login)
 }
@@ -283,12 +367,12 @@ struct ApproveRequest {
     challenge: Option<u8>,
     #[serde(default)]
     remember_browser: bool,
-    #[serde(default)]
-    #[allow(dead_code)]
+    /// The answer to the consent question, when the consent is asked in the app.
     consent: Option<bool>,
 }
 
-/// `POST /app-api/v1/login-requests/{id}/approve`.
+/// `POST /app-api/v1/login-requests/{id}/approve`: confirms, and tells the app what to do
+/// next: go back to the browser, or open a URL (app to app, automatic return).
 async fn approve_login_request(
     state: AppState,
     DeviceAuth(device): DeviceAuth,
@@ -296,6 +380,7 @@ async fn approve_login_request(
     JsonBody(body): JsonBody<ApproveRequest>,
 ) -> Result<Response, ApiError> {
     let login = pending_for(&state, &device, &id).await?;
+    let user_id = device.user_id;
     let now = state.now();
     if let Some(expected) = login.challenge {
         let Some(picked) = body.challenge else {
@@ -307,18 +392,13 @@ async fn approve_login_request(
         if picked != expected {
             state
                 .store
-                .fail_login_request(
-                    login.id,
-                    Some(device.user_id),
-                    ErrorCode::WrongChallenge,
-                    now,
-                )
+                .fail_login_request(login.id, Some(user_id), ErrorCode::WrongChallenge, now)
                 .await?;
-            notify_closed(&state, &login, device.user_id);
+            notify_closed(&state, &login, user_id);
             audit(
                 &state,
                 "login_wrong_challenge",
-                Some(device.user_id),
+                Some(user_id),
                 &login.client_id,
                 "",
             )
@@ -330,32 +410,111 @@ async fn approve_login_request(
             .into());
         }
     }
+    // Consent in the app comes before the confirmation, so a refusal leaves nothing half-done.
+    let in_app = flow::finishes_in_app(login.flow);
+    let missing = if in_app {
+        flow::missing_consent(&state, &login).await?
+    } else {
+        Default::default()
+    };
+    if in_app && !missing.is_empty() {
+        match body.consent {
+            None => {
+                return Err(OAuthError::invalid_request(
+                    "consent is asked in the app: send \"consent\": true or false",
+                )
+                .into());
+            }
+            Some(false) => {
+                state
+                    .store
+                    .fail_login_request(login.id, Some(user_id), ErrorCode::AccessDenied, now)
+                    .await?;
+                notify_closed(&state, &login, user_id);
+                return Ok(json_ok(json!({ "next": "return_to_browser" })));
+            }
+            Some(true) => {}
+        }
+    }
     let remember = body.remember_browser || login.remember_browser;
     let expires = now + state.config.login_request_lifetime;
     if !state
         .store
-        .confirm_login_request(login.id, device.user_id, Amr::App, remember, now, expires)
+        .confirm_login_request(login.id, user_id, Amr::App, remember, now, expires)
         .await?
     {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            OAuthError::invalid_request("the login request was already answered"),
-        ));
+        return Err(conflict());
     }
-    notify_closed(&state, &login, device.user_id);
+    notify_closed(&state, &login, user_id);
     audit(
         &state,
         "login_confirmed",
-        Some(device.user_id),
+        Some(user_id),
         &login.client_id,
         "",
     )
     .await;
-    Ok((
-        [NO_STORE],
-        axum::Json(json!({ "next": "return_to_browser" })),
-    )
-        .into_response())
+    if in_app && !missing.is_empty() {
+        let scopes = login.scopes.consentable();
+        state
+            .store
+            .grant_consent(user_id, &login.client_id, scopes, now)
+            .await?;
+        audit(
+            &state,
+            "consent_given",
+            Some(user_id),
+            &login.client_id,
+            &scopes.to_string(),
+        )
+        .await;
+    }
+    let confirmed = LoginRequest {
+        status: nod_core::login::Status::Confirmed,
+        user_id: Some(user_id),
+        amr: Some(Amr::App),
+        remember_browser: remember,
+        auth_time: Some(now),
+        expires_at: expires,
+        ..login
+    };
+    let next = match confirmed.flow {
+        Flow::Web => json!({ "next": "return_to_browser" }),
+        Flow::AppToApp => {
+            let token = crypto::random_secret();
+            state
+                .store
+                .set_resume_token(confirmed.id, &crypto::hash_secret(&token))
+                .await?;
+            let resume = flow::url_with_params(
+                &format!("{}/login/{}/resume", state.config.base(), confirmed.id),
+                &[("token", &token)],
+            )
+            .ok_or_else(|| ApiError::internal("resume uri", &"public URL is not a URL"))?;
+            let callback = confirmed
+                .app_callback_uri
+                .as_deref()
+                .unwrap_or(&confirmed.redirect_uri);
+            let url = flow::url_with_params(
+                callback,
+                &[
+                    ("state", confirmed.state.as_str()),
+                    ("resume_uri", resume.as_str()),
+                ],
+            )
+            .ok_or_else(|| ApiError::internal("app callback", &"app_callback_uri is not a URL"))?;
+            json!({ "next": "open_url", "url": url })
+        }
+        Flow::AppToAppV2 | Flow::AutomaticReturn => {
+            let success = flow::issue_code(&state, &confirmed)
+                .await?
+                .ok_or_else(conflict)?;
+            let url = flow::url_with_params(&confirmed.redirect_uri, &success.pairs())
+                .ok_or_else(|| ApiError::internal("redirect uri", &"redirect_uri is not a URL"))?;
+            json!({ "next": "open_url", "url": url })
+        }
+    };
+    Ok(json_ok(next))
 }
 
 #[derive(Deserialize)]
@@ -384,10 +543,7 @@ async fn reject_login_request(
         .fail_login_request(login.id, Some(device.user_id), error, state.now())
         .await?
     {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            OAuthError::invalid_request("the login request was already answered"),
-        ));
+        return Err(conflict());
     }
     notify_closed(&state, &login, device.user_id);
     audit(
@@ -395,10 +551,10 @@ async fn reject_login_request(
         "login_rejected",
         Some(device.user_id),
         &login.client_id,
-        "",
+        error.as_str(),
     )
     .await;
-    Ok(([NO_STORE], axum::Json(json!({ "status": "rejected" }))).into_response())
+    Ok(json_ok(json!({ "status": "rejected" })))
 }
 
 fn notify_closed(state: &AppState, login: &LoginRequest, user_id: Uuid) {
@@ -419,7 +575,7 @@ async fn get_profile(
         .get_user(device.user_id)
         .await?
         .ok_or_else(|| ApiError::invalid_token("the user of this device no longer exists"))?;
-    let body = json!({
+    Ok(json_ok(json!({
         "phone_number": user.phone_number,
         "given_name": user.given_name,
         "family_name": user.family_name,
@@ -428,6 +584,103 @@ async fn get_profile(
         "birthdate": user.birthdate,
         "nin": user.nin,
         "addresses": user.addresses,
-    });
-    Ok(([NO_STORE], axum::Json(body)).into_response())
+    })))
+}
+
+/// `GET /app-api/v1/consents`: the sales units this person shares data with.
+async fn list_consents(
+    state: AppState,
+    lang: Lang,
+    DeviceAuth(device): DeviceAuth,
+) -> Result<Response, ApiError> {
+    let t = lang.texts();
+    let consents = state.store.list_consents(device.user_id).await?;
+    let mut out = Vec::with_capacity(consents.len());
+    for consent in consents {
+        let name = state
+            .store
+            .get_sales_unit(&consent.client_id)
+            .await?
+            .map(|u| u.name);
+        out.push(json!({
+            "client_id": consent.client_id,
+            "sales_unit_name": name.unwrap_or_else(|| consent.client_id.clone()),
+            "scopes": consent.scopes.iter().map(|s| json!({ "scope": s.as_str(), "description": t.scope(s) })).collect::<Vec<_>>(),
+            "granted_at": consent.granted_at,
+        }));
+    }
+    Ok(json_ok(json!({ "consents": out })))
+}
+
+/// `DELETE /app-api/v1/consents/{client_id}`: revokes; the next login asks again, and the
+/// sales unit's webhook hears `CONSENT_REVOKED`.
+async fn revoke_consent(
+    state: AppState,
+    DeviceAuth(device): DeviceAuth,
+    Path(client_id): Path<String>,
+) -> Result<Response, ApiError> {
+    if !state
+        .store
+        .revoke_consent(device.user_id, &client_id)
+        .await?
+    {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            OAuthError::invalid_request("no consent for this client"),
+        ));
+    }
+    audit(
+        &state,
+        "consent_revoked",
+        Some(device.user_id),
+        &client_id,
+        "",
+    )
+    .await;
+    if let Some(unit) = state.store.get_sales_unit(&client_id).await?
+        && let Some(url) = unit.webhook_url
+    {
+        let sub = crypto::pairwise_subject(&state.pairwise_key, &client_id, device.user_id);
+        let body = json!({
+            "event": "CONSENT_REVOKED",
+            "sub": sub,
+            "client_id": client_id,
+            "msn": unit.msn,
+            "timestamp": state.now(),
+        });
+        webhooks::send(state.http.clone(), url, body);
+    }
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `GET /app-api/v1/browsers`: the browsers this person is remembered in.
+async fn list_browsers(
+    state: AppState,
+    DeviceAuth(device): DeviceAuth,
+) -> Result<Response, ApiError> {
+    let browsers = state
+        .store
+        .list_browsers(device.user_id, state.now())
+        .await?;
+    Ok(json_ok(json!({ "browsers": browsers })))
+}
+
+/// `DELETE /app-api/v1/browsers/{id}`: logs a browser out; it needs the app again.
+async fn forget_browser(
+    state: AppState,
+    DeviceAuth(device): DeviceAuth,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let gone = || {
+        ApiError::new(
+            StatusCode::NOT_FOUND,
+            OAuthError::invalid_request("no such remembered browser"),
+        )
+    };
+    let id = Uuid::parse_str(&id).map_err(|_| gone())?;
+    if !state.store.delete_browser(device.user_id, id).await? {
+        return Err(gone());
+    }
+    audit(&state, "browser_forgotten", Some(device.user_id), "", "").await;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -9,6 +9,7 @@ use nod_core::{ErrorCode, OAuthError};
 use nod_store::StoreError;
 use serde_json::json;
 
+use crate::i18n::{Lang, Problem};
 use crate::pages::render_error_page;
 
 /// An error of a JSON endpoint.
@@ -111,56 +112,78 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// An error shown to a person in the browser.
+/// An error shown to a person in the browser. It is rendered, in the language the browser
+/// asks for, by [`render_problem_pages`].
 #[derive(Debug)]
 pub struct PageError {
     pub status: StatusCode,
-    pub title: &'static str,
-    pub message: String,
+    pub problem: Problem,
+    /// A detail for developers (in English), shown under the message.
+    pub detail: Option<String>,
 }
 
 impl PageError {
-    pub fn new(status: StatusCode, title: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, problem: Problem) -> Self {
         Self {
             status,
-            title,
-            message: message.into(),
+            problem,
+            detail: None,
         }
     }
 
+    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
     pub fn not_found() -> Self {
-        Self::new(
-            StatusCode::NOT_FOUND,
-            "Login not found",
-            "This login does not exist or has been cleaned up. Go back to the shop and start again.",
-        )
+        Self::new(StatusCode::NOT_FOUND, Problem::NotFound)
+    }
+
+    fn internal() -> Self {
+        Self::new(StatusCode::INTERNAL_SERVER_ERROR, Problem::Internal)
     }
 }
 
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
         tracing::error!(error = %e, "store error on a page");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong",
-            "Nod could not finish this step. Please try again in a moment.",
-        )
+        Self::internal()
     }
 }
 
 impl From<anyhow::Error> for PageError {
     fn from(e: anyhow::Error) -> Self {
         tracing::error!(error = format!("{e:#}"), "internal error on a page");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "Something went wrong",
-            "Nod could not finish this step. Please try again in a moment.",
-        )
+        Self::internal()
     }
 }
 
+/// Marks a response that is to become an error page.
+#[derive(Debug, Clone)]
+struct ProblemPage(Problem, Option<String>);
+
 impl IntoResponse for PageError {
     fn into_response(self) -> Response {
-        render_error_page(self.status, self.title, &self.message)
+        let mut response = self.status.into_response();
+        response
+            .extensions_mut()
+            .insert(ProblemPage(self.problem, self.detail));
+        response
+    }
+}
+
+/// Renders [`PageError`]s in the language of the request.
+pub async fn render_problem_pages(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let lang = Lang::from_headers(request.headers());
+    let mut response = next.run(request).await;
+    match response.extensions_mut().remove::<ProblemPage>() {
+        Some(ProblemPage(problem, detail)) => {
+            render_error_page(response.status(), lang, problem, detail.as_deref())
+        }
+        None => response,
     }
 }

@@ -20,11 +20,14 @@ pub mod config;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod flow;
 pub mod health;
+pub mod i18n;
 pub mod keys;
 pub mod oidc;
 pub mod pages;
 pub mod paths;
+pub mod webhooks;
 
 pub use clock::{Clock, SystemClock, TestClock};
 pub use config::ServerConfig;
@@ -43,6 +46,8 @@ pub struct App {
     pub pairwise_key: Vec<u8>,
     /// The discovery document, built once.
     pub discovery: serde_json::Value,
+    /// Client for Nod's own outgoing calls (webhooks, the demo merchant).
+    pub http: reqwest::Client,
 }
 
 impl App {
@@ -67,6 +72,11 @@ impl App {
             events: Events::default(),
             pairwise_key,
             discovery,
+            http: reqwest::Client::builder()
+                .user_agent(concat!("Nod/", env!("CARGO_PKG_VERSION")))
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(std::time::Duration::from_secs(5))
+                .build()?,
         }))
     }
 
@@ -108,7 +118,9 @@ pub fn build_router(app: Arc<App>) -> Router {
         .merge(health::router())
         .with_state(state)
         // Layers run bottom-up on the request: tracing sees everything, then the body
-        // limit, then the security headers are added to every response.
+        // limit and the system headers check; on the way out, error pages are rendered in
+        // the request's language and then the security headers go on every response.
+        .layer(axum::middleware::from_fn(error::render_problem_pages))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),

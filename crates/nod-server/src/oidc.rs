@@ -25,6 +25,7 @@ use uuid::Uuid;
 use crate::config::ServerConfig;
 use crate::error::{ApiError, PageError};
 use crate::extract::{FormParams, bearer_token};
+use crate::i18n::{Lang, Problem};
 use crate::{AppState, NO_STORE, pages, paths};
 
 pub fn router() -> Router<AppState> {
@@ -129,30 +130,26 @@ pub async fn check_system_headers(request: Request, next: Next) -> Response {
 
 /// `GET …/oauth2/auth`: validates, stores a login request bound to this browser and sends
 /// the browser to the login page.
-async fn authorize(state: AppState, jar: CookieJar, uri: axum::http::Uri) -> Response {
+async fn authorize(state: AppState, lang: Lang, jar: CookieJar, uri: axum::http::Uri) -> Response {
     // A malformed query cannot be trusted to name a redirect URI: shown on a page.
     let params = match Params::parse(uri.query().unwrap_or("").as_bytes()) {
         Ok(params) => params,
-        Err(e) => return authorize_error(&state.config, AuthorizeError::Page(e)),
+        Err(e) => return authorize_error(lang, &state.config, AuthorizeError::Page(e)),
     };
     let unit = match authorize::client_id(&params) {
         Ok(client_id) => match state.store.get_sales_unit(client_id).await {
             Ok(Some(unit)) => unit,
             Ok(None) => {
-                return PageError::new(
-                    StatusCode::BAD_REQUEST,
-                    "Unknown client",
-                    "The shop that sent you here is not registered with Nod (unknown client_id).",
-                )
-                .into_response();
+                return PageError::new(StatusCode::BAD_REQUEST, Problem::UnknownClient)
+                    .into_response();
             }
             Err(e) => return PageError::from(e).into_response(),
         },
-        Err(e) => return authorize_error(&state.config, e),
+        Err(e) => return authorize_error(lang, &state.config, e),
     };
     let request = match authorize::validate(&params, &unit) {
         Ok(request) => request,
-        Err(e) => return authorize_error(&state.config, e),
+        Err(e) => return authorize_error(lang, &state.config, e),
     };
     let (jar, binding) = pages::browser_binding(&state.config, jar);
     let login = LoginRequest::new(
@@ -168,20 +165,18 @@ async fn authorize(state: AppState, jar: CookieJar, uri: axum::http::Uri) -> Res
     (jar, pages::see_other(&format!("/login/{}", login.id))).into_response()
 }
 
-fn authorize_error(config: &ServerConfig, error: AuthorizeError) -> Response {
+fn authorize_error(lang: Lang, config: &ServerConfig, error: AuthorizeError) -> Response {
     match error {
-        AuthorizeError::Page(e) => PageError::new(
-            StatusCode::BAD_REQUEST,
-            "This login link is broken",
-            e.description.into_owned(),
-        )
-        .into_response(),
+        AuthorizeError::Page(e) => PageError::new(StatusCode::BAD_REQUEST, Problem::BrokenLink)
+            .with_detail(format!("{}: {}", e.code, e.description))
+            .into_response(),
         AuthorizeError::Redirect {
             redirect_uri,
             state,
             response_mode,
             error,
         } => error_response(
+            lang,
             config,
             &redirect_uri,
             state.as_deref(),
@@ -193,6 +188,7 @@ fn authorize_error(config: &ServerConfig, error: AuthorizeError) -> Response {
 
 /// Sends an error to the merchant's redirect URI.
 pub fn error_response(
+    lang: Lang,
     config: &ServerConfig,
     redirect_uri: &str,
     state: Option<&str>,
@@ -208,29 +204,25 @@ pub fn error_response(
         params.push(("state", state));
     }
     params.push(("iss", &issuer));
-    authorization_response(redirect_uri, &params, mode)
+    authorization_response(lang, redirect_uri, &params, mode)
 }
 
 /// The authorization response (RFC 6749 §4.1.2, OAuth 2.0 Form Post Response Mode).
 pub fn authorization_response(
+    lang: Lang,
     redirect_uri: &str,
     params: &[(&str, &str)],
     mode: ResponseMode,
 ) -> Response {
     match mode {
         ResponseMode::Query => {
-            let Ok(mut url) = url::Url::parse(redirect_uri) else {
-                return PageError::new(
-                    StatusCode::BAD_REQUEST,
-                    "Broken redirect",
-                    "The shop's return address is not valid.",
-                )
-                .into_response();
+            let Some(url) = crate::flow::url_with_params(redirect_uri, params) else {
+                return PageError::new(StatusCode::BAD_REQUEST, Problem::BrokenRedirect)
+                    .into_response();
             };
-            url.query_pairs_mut().extend_pairs(params);
-            ([NO_STORE], pages::see_other(url.as_str())).into_response()
+            ([NO_STORE], pages::see_other(&url)).into_response()
         }
-        ResponseMode::FormPost => pages::render_form_post(redirect_uri, params),
+        ResponseMode::FormPost => pages::render_form_post(lang, redirect_uri, params),
     }
 }
 

@@ -1,5 +1,6 @@
-//! The login pages a person sees in the browser: phone number, the number to match while
-//! the app is asked, consent, expiry and errors; and the steps that finish a browser login.
+//! The login pages a person sees in the browser: phone number (desktop), the deep link
+//! that opens the app (phone), the number to match while the app is asked, consent,
+//! expiry and errors; and the steps that finish a browser login.
 //!
 //! Every login request is bound to the browser that started it (a random `nod_bid`
 //! cookie, stored hashed on the request), every form carries the request's CSRF token,
@@ -11,30 +12,30 @@ use std::time::Duration;
 use askama::Template;
 use axum::Router;
 use axum::extract::Path;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::{get, post};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use futures_util::Stream;
-use nod_core::authorize::{ACR_APP_AUTH, Prompt};
+use nod_core::authorize::{Flow, Prompt};
 use nod_core::crypto;
-use nod_core::grant::AuthCode;
 use nod_core::login::{self, Amr, LoginRequest, RememberedBrowser, Status};
-use nod_core::scope::ScopeSet;
+use nod_core::params::Params;
 use nod_core::{ErrorCode, OAuthError, msisdn};
-use nod_store::AuditEvent;
 use uuid::Uuid;
 
 use crate::config::ServerConfig;
 use crate::error::PageError;
 use crate::events::Event;
 use crate::extract::FormParams;
+use crate::flow::{self, audit};
+use crate::i18n::{Lang, Problem, Texts};
 use crate::{AppState, NO_STORE, oidc};
 
 const BINDING_COOKIE: &str = "nod_bid";
-const REMEMBER_COOKIE: &str = "nod_remember";
+pub const REMEMBER_COOKIE: &str = "nod_remember";
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -43,6 +44,7 @@ pub fn router() -> Router<AppState> {
         .route("/login/{id}/wait", get(get_wait))
         .route("/login/{id}/events", get(get_login_events))
         .route("/login/{id}/continue", get(get_continue))
+        .route("/login/{id}/resume", get(get_resume))
         .route("/login/{id}/consent", get(get_consent).post(post_consent))
         .route("/login/{id}/restart", post(post_restart))
         .route("/login/{id}/cancel", post(post_cancel))
@@ -56,7 +58,7 @@ pub fn router() -> Router<AppState> {
         )
 }
 
-async fn static_file(content_type: &'static str, body: &'static str) -> Response {
+pub(crate) async fn static_file(content_type: &'static str, body: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
@@ -75,24 +77,39 @@ async fn static_file(content_type: &'static str, body: &'static str) -> Response
 #[derive(Template)]
 #[template(path = "error.html")]
 struct ErrorView<'a> {
+    t: &'a Texts,
     title: &'a str,
     message: &'a str,
+    detail: Option<&'a str>,
 }
 
 #[derive(Template)]
 #[template(path = "phone.html")]
 struct PhoneView<'a> {
+    t: &'a Texts,
     id: Uuid,
     csrf: &'a str,
     merchant: &'a str,
     phone: &'a str,
     remember: bool,
-    error: Option<&'a str>,
+    error: bool,
+}
+
+#[derive(Template)]
+#[template(path = "open_app.html")]
+struct OpenAppView<'a> {
+    t: &'a Texts,
+    id: Uuid,
+    csrf: &'a str,
+    merchant: &'a str,
+    deep_link: &'a str,
+    expires_in: i64,
 }
 
 #[derive(Template)]
 #[template(path = "wait.html")]
 struct WaitView<'a> {
+    t: &'a Texts,
     id: Uuid,
     merchant: &'a str,
     challenge: u8,
@@ -102,6 +119,7 @@ struct WaitView<'a> {
 #[derive(Template)]
 #[template(path = "consent.html")]
 struct ConsentView<'a> {
+    t: &'a Texts,
     id: Uuid,
     csrf: &'a str,
     merchant: &'a str,
@@ -111,14 +129,25 @@ struct ConsentView<'a> {
 #[derive(Template)]
 #[template(path = "expired.html")]
 struct ExpiredView<'a> {
+    t: &'a Texts,
     id: Uuid,
     csrf: &'a str,
     merchant: &'a str,
 }
 
 #[derive(Template)]
+#[template(path = "message.html")]
+struct MessageView<'a> {
+    t: &'a Texts,
+    title: &'a str,
+    message: &'a str,
+    link: Option<(&'a str, &'a str)>,
+}
+
+#[derive(Template)]
 #[template(path = "form_post.html")]
 struct FormPostView<'a> {
+    t: &'a Texts,
     action: &'a str,
     fields: &'a [(&'a str, &'a str)],
 }
@@ -133,23 +162,56 @@ fn html(status: StatusCode, rendered: Result<String, askama::Error>) -> Response
     }
 }
 
-pub fn render_error_page(status: StatusCode, title: &str, message: &str) -> Response {
-    html(status, ErrorView { title, message }.render())
+pub fn render_error_page(
+    status: StatusCode,
+    lang: Lang,
+    problem: Problem,
+    detail: Option<&str>,
+) -> Response {
+    let t = lang.texts();
+    let (title, message) = t.problem(problem);
+    html(
+        status,
+        ErrorView {
+            t,
+            title,
+            message,
+            detail,
+        }
+        .render(),
+    )
 }
 
-pub fn render_form_post(action: &str, fields: &[(&str, &str)]) -> Response {
-    html(StatusCode::OK, FormPostView { action, fields }.render())
+pub fn render_form_post(lang: Lang, action: &str, fields: &[(&str, &str)]) -> Response {
+    html(
+        StatusCode::OK,
+        FormPostView {
+            t: lang.texts(),
+            action,
+            fields,
+        }
+        .render(),
+    )
+}
+
+fn render_message(lang: Lang, title: &str, message: &str, link: Option<(&str, &str)>) -> Response {
+    html(
+        StatusCode::OK,
+        MessageView {
+            t: lang.texts(),
+            title,
+            message,
+            link,
+        }
+        .render(),
+    )
 }
 
 /// `303 See Other` to a location.
 pub fn see_other(location: &str) -> Response {
     match HeaderValue::from_str(location) {
         Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
-        Err(_) => render_error_page(
-            StatusCode::BAD_REQUEST,
-            "Broken redirect",
-            "The return address is not valid.",
-        ),
+        Err(_) => PageError::new(StatusCode::BAD_REQUEST, Problem::BrokenRedirect).into_response(),
     }
 }
 
@@ -201,23 +263,15 @@ async fn load_bound(
         .get(BINDING_COOKIE)
         .is_some_and(|c| crypto::verify_secret(c.value(), &login.browser_binding));
     if !bound {
-        return Err(PageError::new(
-            StatusCode::FORBIDDEN,
-            "Wrong browser",
-            "This login was started in another browser. Go back to the shop and start the login again here.",
-        ));
+        return Err(PageError::new(StatusCode::FORBIDDEN, Problem::WrongBrowser));
     }
     Ok(login)
 }
 
-fn check_csrf(login: &LoginRequest, params: &nod_core::params::Params) -> Result<(), PageError> {
+fn check_csrf(login: &LoginRequest, params: &Params) -> Result<(), PageError> {
     let sent = params.get("csrf").ok().flatten().unwrap_or("");
-    if sent.is_empty() || sent != login.csrf_token {
-        return Err(PageError::new(
-            StatusCode::FORBIDDEN,
-            "Form expired",
-            "This form is no longer valid. Go back and try again.",
-        ));
+    if sent.is_empty() || !crypto::verify_secret(sent, &crypto::hash_secret(&login.csrf_token)) {
+        return Err(PageError::new(StatusCode::FORBIDDEN, Problem::FormExpired));
     }
     Ok(())
 }
@@ -239,27 +293,41 @@ fn login_url(id: Uuid, step: &str) -> String {
     }
 }
 
+fn user_agent(headers: &HeaderMap) -> &str {
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
 // ---- handlers ---------------------------------------------------------------------
 
-/// `GET /login/{id}`: a remembered browser goes straight on; otherwise the phone form.
+/// `GET /login/{id}`: a remembered browser goes straight on; a phone opens the app with a
+/// deep link; a desktop browser asks for the phone number.
 async fn get_login(
     state: AppState,
+    lang: Lang,
+    headers: HeaderMap,
     jar: CookieJar,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let login = load_bound(&state, &id, &jar).await?;
     let now = state.now();
     if login.is_expired(now) {
-        return expired_page(&state, &login).await;
+        return expired_page(&state, lang, &login).await;
     }
     match login.status {
         Status::New => {}
-        Status::Waiting => return Ok(see_other(&login_url(login.id, "wait"))),
+        Status::Waiting if login.challenge.is_some() => {
+            return Ok(see_other(&login_url(login.id, "wait")));
+        }
+        Status::Waiting => {}
         Status::Confirmed | Status::Done | Status::Failed => {
             return Ok(see_other(&login_url(login.id, "continue")));
         }
     }
-    if !login.acr_app_auth
+    if login.status == Status::New
+        && !login.acr_app_auth
         && login.prompt != Prompt::Login
         && let Some(browser) = remembered_browser(&state, &jar, now).await?
     {
@@ -280,24 +348,43 @@ async fn get_login(
         }
     }
     if login.prompt == Prompt::None {
-        return fail_to_merchant(
-            &state,
-            &login,
-            ErrorCode::LoginRequired,
-            "the user must confirm the login in the app",
-        )
-        .await;
+        return fail_to_merchant(&state, lang, &login, ErrorCode::LoginRequired).await;
     }
     let merchant = merchant_name(&state, &login.client_id).await?;
+    let t = lang.texts();
+    if login.flow != Flow::Web || flow::is_mobile(user_agent(&headers)) {
+        // A new ticket each time the page is shown; only the latest one opens the request.
+        let ticket = crypto::random_secret();
+        if login.status == Status::New {
+            state
+                .store
+                .set_login_ticket(login.id, &crypto::hash_secret(&ticket), now)
+                .await?;
+        }
+        let deep_link = flow::deep_link(&state.config, &ticket);
+        return Ok(html(
+            StatusCode::OK,
+            OpenAppView {
+                t,
+                id: login.id,
+                csrf: &login.csrf_token,
+                merchant: &merchant,
+                deep_link: &deep_link,
+                expires_in: login.expires_at - now,
+            }
+            .render(),
+        ));
+    }
     Ok(html(
         StatusCode::OK,
         PhoneView {
+            t,
             id: login.id,
             csrf: &login.csrf_token,
             merchant: &merchant,
             phone: "",
             remember: false,
-            error: None,
+            error: false,
         }
         .render(),
     ))
@@ -324,6 +411,7 @@ async fn remembered_browser(
 /// `POST /login/{id}/phone`: sends the login to the person's app and shows the number.
 async fn post_phone(
     state: AppState,
+    lang: Lang,
     jar: CookieJar,
     Path(id): Path<String>,
     FormParams(params): FormParams,
@@ -332,7 +420,7 @@ async fn post_phone(
     check_csrf(&login, &params)?;
     let now = state.now();
     if login.is_expired(now) {
-        return expired_page(&state, &login).await;
+        return expired_page(&state, lang, &login).await;
     }
     if login.status != Status::New {
         return Ok(see_other(&login_url(login.id, "")));
@@ -349,12 +437,13 @@ async fn post_phone(
         return Ok(html(
             StatusCode::BAD_REQUEST,
             PhoneView {
+                t: lang.texts(),
                 id: login.id,
                 csrf: &login.csrf_token,
                 merchant: &merchant,
                 phone: &shown,
                 remember,
-                error: Some("Enter a mobile number with country code, for example +47 912 34 567."),
+                error: true,
             }
             .render(),
         ));
@@ -383,13 +472,14 @@ async fn post_phone(
 /// `GET /login/{id}/wait`: the number to pick in the app, until the app answers.
 async fn get_wait(
     state: AppState,
+    lang: Lang,
     jar: CookieJar,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let login = load_bound(&state, &id, &jar).await?;
     let now = state.now();
     if login.is_expired(now) {
-        return expired_page(&state, &login).await;
+        return expired_page(&state, lang, &login).await;
     }
     match (login.status, login.challenge) {
         (Status::Waiting, Some(challenge)) => {
@@ -397,6 +487,7 @@ async fn get_wait(
             Ok(html(
                 StatusCode::OK,
                 WaitView {
+                    t: lang.texts(),
                     id: login.id,
                     merchant: &merchant,
                     challenge,
@@ -405,8 +496,18 @@ async fn get_wait(
                 .render(),
             ))
         }
-        (Status::New, _) => Ok(see_other(&login_url(login.id, ""))),
+        (Status::New | Status::Waiting, _) => Ok(see_other(&login_url(login.id, ""))),
         _ => Ok(see_other(&login_url(login.id, "continue"))),
+    }
+}
+
+/// Whether the waiting browser should move on: the app answered, or time ran out. In the
+/// app-to-app flow the merchant's app resumes the browser instead.
+fn browser_moves_on(login: &LoginRequest, now: i64) -> bool {
+    match login.status {
+        Status::New | Status::Waiting => login.is_expired(now),
+        Status::Confirmed => login.flow != Flow::AppToApp || login.is_expired(now),
+        Status::Done | Status::Failed => true,
     }
 }
 
@@ -430,9 +531,9 @@ async fn get_login_events(
                 }
                 let mut tick = tokio::time::interval(Duration::from_secs(2));
                 loop {
-                    // Check the stored state first: it is the truth; events only wake us.
+                    // The stored state is the truth; events only wake us early.
                     let moved_on = match state.store.get_login_request(id).await {
-                        Ok(Some(l)) => l.status != Status::Waiting || l.is_expired(state.now()),
+                        Ok(Some(l)) => browser_moves_on(&l, state.now()),
                         Ok(None) => true,
                         Err(_) => false,
                     };
@@ -460,19 +561,60 @@ async fn get_login_events(
 /// merchant with a code or an error.
 async fn get_continue(
     state: AppState,
+    lang: Lang,
+    headers: HeaderMap,
     jar: CookieJar,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let login = load_bound(&state, &id, &jar).await?;
-    let now = state.now();
-    if login.is_expired(now) {
-        return expired_page(&state, &login).await;
+    proceed(&state, lang, &headers, jar, &login).await
+}
+
+/// `GET /login/{id}/resume?token=…`: the merchant's app brings the browser back after an
+/// app-to-app confirmation. The token is single use.
+async fn get_resume(
+    state: AppState,
+    lang: Lang,
+    headers: HeaderMap,
+    jar: CookieJar,
+    Path(id): Path<String>,
+    uri: axum::http::Uri,
+) -> Result<Response, PageError> {
+    let login = load_bound(&state, &id, &jar).await?;
+    let params = Params::parse(uri.query().unwrap_or("").as_bytes()).map_err(|_| bad_resume())?;
+    let token = params.get("token").ok().flatten().ok_or_else(bad_resume)?;
+    if !state
+        .store
+        .take_resume_token(login.id, &crypto::hash_secret(token))
+        .await?
+    {
+        return Err(bad_resume());
+    }
+    proceed(&state, lang, &headers, jar, &login).await
+}
+
+fn bad_resume() -> PageError {
+    PageError::new(StatusCode::BAD_REQUEST, Problem::BadResumeLink)
+}
+
+/// Where a login goes from here.
+async fn proceed(
+    state: &AppState,
+    lang: Lang,
+    headers: &HeaderMap,
+    jar: CookieJar,
+    login: &LoginRequest,
+) -> Result<Response, PageError> {
+    let t = lang.texts();
+    if login.is_expired(state.now()) {
+        return expired_page(state, lang, login).await;
     }
     match login.status {
         Status::New | Status::Waiting => Ok(see_other(&login_url(login.id, ""))),
         Status::Failed => {
             let code = login.error.unwrap_or(ErrorCode::AccessDenied);
             Ok(oidc::error_response(
+                lang,
                 &state.config,
                 &login.redirect_uri,
                 Some(&login.state),
@@ -480,23 +622,17 @@ async fn get_continue(
                 &OAuthError::new(code, failure_description(code)),
             ))
         }
-        Status::Done => Err(PageError::new(
-            StatusCode::CONFLICT,
-            "Already logged in",
-            "This login is complete. Go back to the shop to continue.",
-        )),
+        // The app finished it (app-to-app v2, automatic return): nothing left to do here.
+        Status::Done if flow::finishes_in_app(login.flow) => {
+            Ok(render_message(lang, t.done_title, t.done_text, None))
+        }
+        Status::Done => Err(PageError::new(StatusCode::CONFLICT, Problem::AlreadyDone)),
         Status::Confirmed => {
-            let missing = missing_consent(&state, &login).await?;
+            let missing = flow::missing_consent(state, login).await?;
             if missing.is_empty() {
-                finish(&state, jar, &login).await
+                finish(state, lang, headers, jar, login).await
             } else if login.prompt == Prompt::None {
-                fail_to_merchant(
-                    &state,
-                    &login,
-                    ErrorCode::ConsentRequired,
-                    "the user has not consented to these scopes",
-                )
-                .await
+                fail_to_merchant(state, lang, login, ErrorCode::ConsentRequired).await
             } else {
                 Ok(see_other(&login_url(login.id, "consent")))
             }
@@ -517,43 +653,34 @@ fn failure_description(code: ErrorCode) -> &'static str {
     }
 }
 
-async fn missing_consent(state: &AppState, login: &LoginRequest) -> Result<ScopeSet, PageError> {
-    let Some(user_id) = login.user_id else {
-        return Ok(login.scopes.consentable());
-    };
-    let given = state.store.get_consent(user_id, &login.client_id).await?;
-    Ok(login::missing_consent(
-        login.scopes,
-        given.as_ref(),
-        login.prompt,
-    ))
-}
-
 /// `GET /login/{id}/consent`.
 async fn get_consent(
     state: AppState,
+    lang: Lang,
     jar: CookieJar,
     Path(id): Path<String>,
 ) -> Result<Response, PageError> {
     let login = load_bound(&state, &id, &jar).await?;
     if login.is_expired(state.now()) {
-        return expired_page(&state, &login).await;
+        return expired_page(&state, lang, &login).await;
     }
     if login.status != Status::Confirmed {
         return Ok(see_other(&login_url(login.id, "continue")));
     }
-    let missing = missing_consent(&state, &login).await?;
+    let missing = flow::missing_consent(&state, &login).await?;
     if missing.is_empty() {
         return Ok(see_other(&login_url(login.id, "continue")));
     }
     let merchant = merchant_name(&state, &login.client_id).await?;
+    let t = lang.texts();
     Ok(html(
         StatusCode::OK,
         ConsentView {
+            t,
             id: login.id,
             csrf: &login.csrf_token,
             merchant: &merchant,
-            items: missing.iter().map(|s| s.describe()).collect(),
+            items: missing.iter().map(|s| t.scope(s)).collect(),
         }
         .render(),
     ))
@@ -562,6 +689,8 @@ async fn get_consent(
 /// `POST /login/{id}/consent`: `decision=accept` shares the data; anything else cancels.
 async fn post_consent(
     state: AppState,
+    lang: Lang,
+    headers: HeaderMap,
     jar: CookieJar,
     Path(id): Path<String>,
     FormParams(params): FormParams,
@@ -570,7 +699,7 @@ async fn post_consent(
     check_csrf(&login, &params)?;
     let now = state.now();
     if login.is_expired(now) {
-        return expired_page(&state, &login).await;
+        return expired_page(&state, lang, &login).await;
     }
     let (Status::Confirmed, Some(user_id)) = (login.status, login.user_id) else {
         return Ok(see_other(&login_url(login.id, "continue")));
@@ -590,17 +719,9 @@ async fn post_consent(
                 &scopes.to_string(),
             )
             .await;
-            finish(&state, jar, &login).await
+            finish(&state, lang, &headers, jar, &login).await
         }
-        _ => {
-            fail_to_merchant(
-                &state,
-                &login,
-                ErrorCode::AccessDenied,
-                "the user did not consent",
-            )
-            .await
-        }
+        _ => fail_to_merchant(&state, lang, &login, ErrorCode::AccessDenied).await,
     }
 }
 
@@ -636,13 +757,14 @@ async fn post_restart(
 /// `POST /login/{id}/cancel`: back to the merchant with `access_denied`.
 async fn post_cancel(
     state: AppState,
+    lang: Lang,
     jar: CookieJar,
     Path(id): Path<String>,
     FormParams(params): FormParams,
 ) -> Result<Response, PageError> {
     let login = load_bound(&state, &id, &jar).await?;
     check_csrf(&login, &params)?;
-    if matches!(login.status, Status::Done) {
+    if login.status == Status::Done {
         return Ok(see_other(&login_url(login.id, "continue")));
     }
     // An expired request cannot change any more; it is simply reported.
@@ -650,7 +772,9 @@ async fn post_cancel(
         .store
         .fail_login_request(login.id, None, ErrorCode::AccessDenied, state.now())
         .await?;
+    notify_failed(&state, &login);
     Ok(oidc::error_response(
+        lang,
         &state.config,
         &login.redirect_uri,
         Some(&login.state),
@@ -659,11 +783,16 @@ async fn post_cancel(
     ))
 }
 
-async fn expired_page(state: &AppState, login: &LoginRequest) -> Result<Response, PageError> {
+async fn expired_page(
+    state: &AppState,
+    lang: Lang,
+    login: &LoginRequest,
+) -> Result<Response, PageError> {
     let merchant = merchant_name(state, &login.client_id).await?;
     Ok(html(
         StatusCode::OK,
         ExpiredView {
+            t: lang.texts(),
             id: login.id,
             csrf: &login.csrf_token,
             merchant: &merchant,
@@ -672,16 +801,7 @@ async fn expired_page(state: &AppState, login: &LoginRequest) -> Result<Response
     ))
 }
 
-async fn fail_to_merchant(
-    state: &AppState,
-    login: &LoginRequest,
-    code: ErrorCode,
-    description: &'static str,
-) -> Result<Response, PageError> {
-    state
-        .store
-        .fail_login_request(login.id, None, code, state.now())
-        .await?;
+fn notify_failed(state: &AppState, login: &LoginRequest) {
     state.events.send(Event::LoginChanged { id: login.id });
     if let Some(user_id) = login.user_id {
         state.events.send(Event::LoginClosed {
@@ -689,59 +809,52 @@ async fn fail_to_merchant(
             user_id,
         });
     }
+}
+
+async fn fail_to_merchant(
+    state: &AppState,
+    lang: Lang,
+    login: &LoginRequest,
+    code: ErrorCode,
+) -> Result<Response, PageError> {
+    state
+        .store
+        .fail_login_request(login.id, None, code, state.now())
+        .await?;
+    notify_failed(state, login);
     Ok(oidc::error_response(
+        lang,
         &state.config,
         &login.redirect_uri,
         Some(&login.state),
         login.response_mode,
-        &OAuthError::new(code, description),
+        &OAuthError::new(code, failure_description(code)),
     ))
 }
 
-/// Issues the code and sends the browser back to the merchant; remembers the browser
-/// when the person asked for it in the app.
+/// Issues the code and sends the browser back to the merchant; remembers the browser when
+/// the person asked for it.
 async fn finish(
     state: &AppState,
+    lang: Lang,
+    headers: &HeaderMap,
     jar: CookieJar,
     login: &LoginRequest,
 ) -> Result<Response, PageError> {
-    let (Some(user_id), Some(amr)) = (login.user_id, login.amr) else {
-        return Err(PageError::not_found());
-    };
-    let now = state.now();
-    let code = crypto::random_secret();
-    let record = AuthCode {
-        code_hash: crypto::hash_secret(&code).to_vec(),
-        client_id: login.client_id.clone(),
-        user_id,
-        redirect_uri: Some(login.redirect_uri.clone()),
-        scopes: login.scopes,
-        nonce: login.nonce.clone(),
-        code_challenge: login.code_challenge.clone(),
-        code_challenge_method: login.code_challenge_method,
-        sid: login.id,
-        auth_time: login.auth_time.unwrap_or(now),
-        amr,
-        acr: (login.acr_app_auth && amr == Amr::App).then(|| ACR_APP_AUTH.to_owned()),
-        auth_req_id: None,
-        expires_at: now + state.config.code_lifetime,
-    };
-    if !state
-        .store
-        .complete_login_request(login.id, &record)
-        .await?
-    {
+    let Some(success) = flow::issue_code(state, login).await? else {
         return Ok(see_other(&login_url(login.id, "continue")));
-    }
-    state.events.send(Event::LoginChanged { id: login.id });
+    };
     let mut jar = jar;
-    if login.remember_browser && amr == Amr::App {
+    if let (true, Some(Amr::App), Some(user_id)) =
+        (login.remember_browser, login.amr, login.user_id)
+    {
+        let now = state.now();
         let token = crypto::random_secret();
         let days = state.config.remember_days;
         let browser = RememberedBrowser {
             id: Uuid::new_v4(),
             user_id,
-            label: "Web browser".into(),
+            label: flow::browser_label(user_agent(headers)),
             created_at: now,
             last_used_at: now,
             expires_at: now + days * 86_400,
@@ -760,45 +873,32 @@ async fn finish(
         .await;
         jar = jar.add(cookie(&state.config, REMEMBER_COOKIE, token, days));
     }
-    audit(
-        state,
-        "login_completed",
-        Some(user_id),
-        &login.client_id,
-        amr.as_str(),
-    )
-    .await;
-    let issuer = state.config.issuer();
-    let scope = login.scopes.to_string();
-    let params = [
-        ("code", code.as_str()),
-        ("state", login.state.as_str()),
-        ("scope", scope.as_str()),
-        ("iss", issuer.as_str()),
-    ];
-    Ok((
-        jar,
-        oidc::authorization_response(&login.redirect_uri, &params, login.response_mode),
-    )
-        .into_response())
-}
-
-/// Records a security event; a failure to record is logged, not shown.
-pub(crate) async fn audit(
-    state: &AppState,
-    event: &str,
-    user_id: Option<Uuid>,
-    client_id: &str,
-    detail: &str,
-) {
-    let entry = AuditEvent {
-        at: state.now(),
-        event,
-        user_id,
-        client_id: Some(client_id),
-        detail,
+    let pairs = success.pairs();
+    let response = if login.final_redirect_is_app
+        && login.response_mode == nod_core::authorize::ResponseMode::Query
+    {
+        // Browsers may refuse to follow a redirect into an app by themselves: a button does it.
+        let Some(url) = flow::url_with_params(&login.redirect_uri, &pairs) else {
+            return Err(PageError::new(
+                StatusCode::BAD_REQUEST,
+                Problem::BrokenRedirect,
+            ));
+        };
+        let t = lang.texts();
+        let merchant = merchant_name(state, &login.client_id).await?;
+        let label = format!("{} {merchant}", t.return_to);
+        let mut page = render_message(
+            lang,
+            t.back_to_app_title,
+            t.back_to_app_text,
+            Some((&url, &label)),
+        );
+        if let Ok(value) = HeaderValue::from_str(&format!("0;url={url}")) {
+            page.headers_mut().insert(header::REFRESH, value);
+        }
+        page
+    } else {
+        oidc::authorization_response(lang, &login.redirect_uri, &pairs, login.response_mode)
     };
-    if let Err(e) = state.store.record_audit(&entry).await {
-        tracing::warn!(error = %e, event, "audit log write failed");
-    }
+    Ok((jar, response).into_response())
 }

@@ -122,6 +122,19 @@ pub trait LoginRequestStore: Send + Sync {
     ) -> Result<bool>;
     /// `confirmed` → `done`, storing the code, in one transaction.
     async fn complete_login_request(&self, id: Uuid, code: &AuthCode) -> Result<bool>;
+    /// Stores the hash of the ticket of the deep link that opens the app (new requests only).
+    async fn set_login_ticket(&self, id: Uuid, ticket_hash: &[u8], now: Timestamp) -> Result<bool>;
+    /// `new` → `waiting` for the user whose app opened the ticket; the ticket is spent.
+    async fn open_login_ticket(
+        &self,
+        ticket_hash: &[u8],
+        user_id: Uuid,
+        now: Timestamp,
+    ) -> Result<Option<LoginRequest>>;
+    /// Stores the hash of an app-to-app resume token.
+    async fn set_resume_token(&self, id: Uuid, token_hash: &[u8]) -> Result<bool>;
+    /// Spends a resume token; false when it is wrong or already used.
+    async fn take_resume_token(&self, id: Uuid, token_hash: &[u8]) -> Result<bool>;
     /// The user's requests the app may act on.
     async fn list_pending_login_requests(
         &self,

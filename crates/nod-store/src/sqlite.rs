@@ -603,6 +603,63 @@ impl LoginRequestStore for SqliteStore {
         Ok(true)
     }
 
+    async fn set_login_ticket(&self, id: Uuid, ticket_hash: &[u8], now: Timestamp) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE login_requests SET ticket_hash = $2 WHERE id = $1 AND status = 'new' AND expires_at > $3",
+        )
+        .bind(id.to_string())
+        .bind(ticket_hash)
+        .bind(now)
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn open_login_ticket(
+        &self,
+        ticket_hash: &[u8],
+        user_id: Uuid,
+        now: Timestamp,
+    ) -> Result<Option<LoginRequest>> {
+        sqlx::query(
+            "UPDATE login_requests SET status = 'waiting', user_id = $2, ticket_hash = NULL
+             WHERE ticket_hash = $1 AND status = 'new' AND expires_at > $3
+             RETURNING *",
+        )
+        .bind(ticket_hash)
+        .bind(user_id.to_string())
+        .bind(now)
+        .fetch_optional(&self.writer)
+        .await
+        .map_err(db_error)?
+        .as_ref()
+        .map(login_request)
+        .transpose()
+    }
+
+    async fn set_resume_token(&self, id: Uuid, token_hash: &[u8]) -> Result<bool> {
+        let done = sqlx::query("UPDATE login_requests SET resume_hash = $2 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(token_hash)
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn take_resume_token(&self, id: Uuid, token_hash: &[u8]) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE login_requests SET resume_hash = NULL WHERE id = $1 AND resume_hash = $2",
+        )
+        .bind(id.to_string())
+        .bind(token_hash)
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
     async fn list_pending_login_requests(
         &self,
         user_id: Uuid,
