@@ -474,6 +474,17 @@ pub static FI: Texts = Texts {
     ],
 };
 
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Lang {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(Lang::from_headers(&parts.headers))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -513,16 +524,5 @@ mod tests {
             );
         }
         assert_eq!(NB.scope(Scope::Nin), "Fødselsnummer");
-    }
-}
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for Lang {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _: &S,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(Lang::from_headers(&parts.headers))
     }
 }
