@@ -27,6 +27,7 @@ pub mod keys;
 pub mod oidc;
 pub mod pages;
 pub mod paths;
+pub mod test_app;
 pub mod webhooks;
 
 pub use clock::{Clock, SystemClock, TestClock};
@@ -116,6 +117,7 @@ pub fn build_router(app: Arc<App>) -> Router {
         .merge(pages::router())
         .merge(app_api::router())
         .merge(health::router())
+        .merge(test_app::router())
         .with_state(state)
         // Layers run bottom-up on the request: tracing sees everything, then the body
         // limit and the system headers check; on the way out, error pages are rendered in
