@@ -17,6 +17,7 @@ use tower_http::trace::TraceLayer;
 pub mod app_api;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod error;
 pub mod events;
 pub mod extract;
@@ -49,6 +50,8 @@ pub struct App {
     pub discovery: serde_json::Value,
     /// Client for Nod's own outgoing calls (webhooks, the demo merchant).
     pub http: reqwest::Client,
+    /// Logins the demo merchant started (test mode).
+    pub demo: demo::DemoSessions,
 }
 
 impl App {
@@ -78,6 +81,7 @@ impl App {
                 .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(std::time::Duration::from_secs(5))
                 .build()?,
+            demo: demo::DemoSessions::default(),
         }))
     }
 
@@ -111,13 +115,17 @@ where
 
 /// Every route of Nod, with its layers.
 pub fn build_router(app: Arc<App>) -> Router {
+    let test_mode = app.config.test_mode;
     let state = AppState(app);
-    Router::new()
+    let mut router = Router::new()
         .merge(oidc::router())
         .merge(pages::router())
         .merge(app_api::router())
-        .merge(health::router())
-        .merge(test_app::router())
+        .merge(health::router());
+    if test_mode {
+        router = router.merge(test_app::router()).merge(demo::router());
+    }
+    router
         .with_state(state)
         // Layers run bottom-up on the request: tracing sees everything, then the body
         // limit and the system headers check; on the way out, error pages are rendered in

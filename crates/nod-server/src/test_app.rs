@@ -10,11 +10,20 @@ use crate::pages::static_file;
 
 pub fn router() -> Router<AppState> {
     Router::new()
-        .route("/test-app", get(|| async { axum::response::Redirect::permanent("/test-app/") }))
+        .route(
+            "/test-app",
+            get(|| async { axum::response::Redirect::permanent("/test-app/") }),
+        )
         .route("/test-app/", get(index))
         .route("/test-app/open", get(index))
-        .route("/test-app/app.js", get(|| static_file("text/javascript", include_str!("../static/test-app/app.js"))))
-        .route("/test-app/app.css", get(|| static_file("text/css", include_str!("../static/test-app/app.css"))))
+        .route(
+            "/test-app/app.js",
+            get(|| static_file("text/javascript", include_str!("../static/test-app/app.js"))),
+        )
+        .route(
+            "/test-app/app.css",
+            get(|| static_file("text/css", include_str!("../static/test-app/app.css"))),
+        )
 }
 
 async fn index() -> Response {

@@ -4,21 +4,14 @@
 use std::sync::Arc;
 
 use anyhow::Context;
-use nod_core::crypto;
-use nod_core::sales_unit::{AuthMethod, CibaMode, SalesUnit};
-use nod_core::user::User;
+use nod_server::demo::{self, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
 use nod_server::{App, Clock, SystemClock};
-use nod_store::{Store, StoreError};
+use nod_store::Store;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
 use crate::cli::{LogFormat, ServeArgs};
 use crate::config::{Settings, redact};
-
-/// The demo sales unit's client id.
-pub const DEMO_CLIENT_ID: &str = "demo-client";
-/// The demo sales unit's secret: fixed so a restart keeps it. Test mode only.
-pub const DEMO_CLIENT_SECRET: &str = "demo-secret-for-test-mode-only-0123456789";
 
 pub async fn run(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     init_logging(settings.log_format);
@@ -28,7 +21,8 @@ pub async fn run(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
         .with_context(|| format!("opening {}", redact(&settings.database_url)))?;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     if args.demo {
-        seed_demo(store.as_ref(), &config.public_url, clock.now()).await?;
+        let created = demo::seed(store.as_ref(), &config.public_url, clock.now()).await?;
+        tracing::info!(users_created = created, "demo data ready");
     }
     let app = App::new(config, store.clone(), clock).await?;
     let listener = TcpListener::bind(&settings.listen)
@@ -75,39 +69,6 @@ async fn shutdown_signal() {
     }
 }
 
-/// Seeds the test users and the demo sales unit. Safe to run at every start.
-pub async fn seed_demo(store: &dyn Store, public_url: &str, now: i64) -> anyhow::Result<()> {
-    let users: Vec<User> = nod_core::demo::demo_users()
-        .into_iter()
-        .map(|u| crate::user::new_user(u, now))
-        .collect();
-    let created = store.import_users(&users).await?;
-    let redirect_uris = vec![
-        format!("{public_url}/demo/callback"),
-        "http://localhost:3000/callback".to_owned(),
-    ];
-    let unit = SalesUnit {
-        client_id: DEMO_CLIENT_ID.into(),
-        secret_hash: crypto::hash_secret(DEMO_CLIENT_SECRET).to_vec(),
-        name: "Demo Shop".into(),
-        redirect_uris,
-        auth_method: AuthMethod::ClientSecretBasic,
-        msn: Some("123456".into()),
-        allow_nin: true,
-        ciba_mode: CibaMode::Poll,
-        ciba_notification_endpoint: None,
-        webhook_url: None,
-        created_at: now,
-    };
-    match store.create_sales_unit(&unit).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict(_)) => store.update_sales_unit(&unit).await?,
-        Err(e) => return Err(e.into()),
-    }
-    tracing::info!(users_created = created, "demo data ready");
-    Ok(())
-}
-
 async fn print_demo(store: &dyn Store, public_url: &str) -> anyhow::Result<()> {
     let users = store.list_users(50, 0).await?;
     println!();
@@ -116,10 +77,13 @@ async fn print_demo(store: &dyn Store, public_url: &str) -> anyhow::Result<()> {
     println!("  Demo sales unit");
     println!("    client_id:     {DEMO_CLIENT_ID}");
     println!("    client_secret: {DEMO_CLIENT_SECRET}");
-    println!("    redirect_uri:  {public_url}/demo/callback  (and http://localhost:3000/callback)");
+    println!("    redirect_uri:  http://localhost:3000/callback  (and {public_url}/demo/callback)");
     println!(
         "    discovery:     {public_url}/access-management-1.0/access/.well-known/openid-configuration"
     );
+    println!();
+    println!("  Demo shop:  {public_url}/demo/");
+    println!("  Test app:   {public_url}/test-app/");
     println!();
     println!("  Test users (phone number, name, country)");
     for user in users {
@@ -146,10 +110,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("nod.db").display());
         let store = nod_store::connect(&url).await.unwrap();
-        seed_demo(store.as_ref(), "http://localhost:8080", 1)
+        demo::seed(store.as_ref(), "http://localhost:8080", 1)
             .await
             .unwrap();
-        seed_demo(store.as_ref(), "http://localhost:9090", 2)
+        demo::seed(store.as_ref(), "http://localhost:9090", 2)
             .await
             .unwrap();
         let users = store.list_users(1000, 0).await.unwrap();
@@ -161,7 +125,10 @@ mod tests {
             .collect();
         assert_eq!(countries.len(), 3);
         let unit = store.get_sales_unit(DEMO_CLIENT_ID).await.unwrap().unwrap();
-        assert!(crypto::verify_secret(DEMO_CLIENT_SECRET, &unit.secret_hash));
+        assert!(nod_core::crypto::verify_secret(
+            DEMO_CLIENT_SECRET,
+            &unit.secret_hash
+        ));
         assert!(unit.allow_nin);
         assert!(
             unit.redirect_uris

@@ -7,5 +7,6 @@ mod support;
 
 mod app_api;
 mod bad_input;
+mod flows;
 mod interop;
 mod journey;

@@ -1,0 +1,375 @@
+//! The demo merchant at `/demo/` (test mode only): a shop that starts every browser
+//! journey and shows what it got back. It is a real relying party: it redeems codes at
+//! Nod's token endpoint over HTTP with the demo sales unit's credentials and calls
+//! userinfo. Also the demo data that test mode seeds.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use askama::Template;
+use axum::Router;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use nod_core::params::Params;
+use nod_core::sales_unit::{AuthMethod, CibaMode, SalesUnit};
+use nod_core::user::User;
+use nod_core::{Timestamp, crypto};
+use nod_store::{Store, StoreError};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::extract::FormParams;
+use crate::{AppState, NO_STORE, pages, paths};
+
+/// The demo sales unit's client id.
+pub const DEMO_CLIENT_ID: &str = "demo-client";
+/// The demo sales unit's secret: fixed so a restart keeps it. Test mode only.
+pub const DEMO_CLIENT_SECRET: &str = "demo-secret-for-test-mode-only-0123456789";
+/// What the demo merchant asks for.
+const DEMO_SCOPE: &str = "openid name email address phoneNumber birthDate nin";
+/// How long a started demo login is remembered.
+const SESSION_LIFETIME: i64 = 900;
+
+/// Seeds the test users and the demo sales unit. Safe to run at every start; returns how
+/// many users were created.
+pub async fn seed(
+    store: &dyn Store,
+    public_url: &str,
+    now: Timestamp,
+) -> Result<usize, StoreError> {
+    let users: Vec<User> = nod_core::demo::demo_users()
+        .into_iter()
+        .map(|u| User {
+            id: Uuid::new_v4(),
+            phone_number: u.phone_number,
+            given_name: u.given_name,
+            family_name: u.family_name,
+            email: u.email,
+            birthdate: u.birthdate,
+            nin: u.nin,
+            addresses: u.addresses,
+            active: true,
+            created_at: now,
+        })
+        .collect();
+    let created = store.import_users(&users).await?;
+    let base = public_url.trim_end_matches('/');
+    let unit = SalesUnit {
+        client_id: DEMO_CLIENT_ID.into(),
+        secret_hash: crypto::hash_secret(DEMO_CLIENT_SECRET).to_vec(),
+        name: "Demo Shop".into(),
+        redirect_uris: vec![
+            format!("{base}/demo/callback"),
+            format!("{base}/demo/app-callback"),
+            "http://localhost:3000/callback".to_owned(),
+        ],
+        auth_method: AuthMethod::ClientSecretBasic,
+        msn: Some("123456".into()),
+        allow_nin: true,
+        ciba_mode: CibaMode::Poll,
+        ciba_notification_endpoint: None,
+        webhook_url: None,
+        created_at: now,
+    };
+    match store.create_sales_unit(&unit).await {
+        Ok(()) => {}
+        Err(StoreError::Conflict(_)) => store.update_sales_unit(&unit).await?,
+        Err(e) => return Err(e),
+    }
+    Ok(created)
+}
+
+/// Logins the demo merchant started, by `state`: kept on the server, because the
+/// automatic-return journey comes back in a browser without the starting browser's cookies.
+#[derive(Default)]
+pub struct DemoSessions(Mutex<HashMap<String, DemoSession>>);
+
+#[derive(Clone)]
+struct DemoSession {
+    journey: &'static str,
+    verifier: String,
+    nonce: String,
+    created_at: Timestamp,
+}
+
+impl DemoSessions {
+    fn insert(&self, state: String, session: DemoSession) {
+        if let Ok(mut map) = self.0.lock() {
+            let now = session.created_at;
+            map.retain(|_, s| now - s.created_at < SESSION_LIFETIME);
+            map.insert(state, session);
+        }
+    }
+
+    fn take(&self, state: &str) -> Option<DemoSession> {
+        self.0.lock().ok()?.remove(state)
+    }
+}
+
+/// The journeys the demo merchant offers: (id, button, what it adds to the request).
+const JOURNEYS: &[(&str, &str, &str)] = &[
+    ("web", "Log in", ""),
+    (
+        "app_to_app",
+        "App to app",
+        "&requested_flow=app_to_app&app_callback_uri={app_callback}",
+    ),
+    (
+        "app_to_app_v2",
+        "App to app v2",
+        "&requested_flow=app_to_app_v2",
+    ),
+    (
+        "automatic_return",
+        "Automatic return",
+        "&requested_flow=automatic_return_from_vipps_app",
+    ),
+    (
+        "app_auth",
+        "Always confirm in the app",
+        "&acr_values=urn%3Avipps%3Aacr%3Aapp_auth",
+    ),
+    ("consent", "Ask for consent again", "&prompt=consent"),
+    (
+        "form_post",
+        "Form post response",
+        "&response_mode=form_post",
+    ),
+];
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/demo",
+            get(|| async { axum::response::Redirect::permanent("/demo/") }),
+        )
+        .route("/demo/", get(get_demo))
+        .route("/demo/start", get(start_login))
+        .route("/demo/callback", get(get_callback).post(post_callback))
+        .route("/demo/app-callback", get(get_app_callback))
+}
+
+#[derive(Template)]
+#[template(path = "demo.html")]
+struct DemoView<'a> {
+    journeys: &'a [(&'a str, &'a str, &'a str)],
+}
+
+#[derive(Template)]
+#[template(path = "demo_result.html")]
+struct DemoResultView<'a> {
+    journey: &'a str,
+    name: Option<&'a str>,
+    error: Option<&'a str>,
+    userinfo: &'a str,
+    claims: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "demo_app_callback.html")]
+struct AppCallbackView<'a> {
+    resume_uri: &'a str,
+}
+
+fn page(status: StatusCode, rendered: Result<String, askama::Error>) -> Response {
+    match rendered {
+        Ok(body) => (status, [NO_STORE], Html(body)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "demo template failed");
+            StatusCode::INTERNAL_SERVER_ERROR.into_response()
+        }
+    }
+}
+
+async fn get_demo() -> Response {
+    page(StatusCode::OK, DemoView { journeys: JOURNEYS }.render())
+}
+
+/// `GET /demo/start?journey=…`: a new login with PKCE, state and nonce, sent to authorize.
+async fn start_login(state: AppState, uri: axum::http::Uri) -> Response {
+    let params = Params::parse(uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
+    let wanted = params.get("journey").ok().flatten().unwrap_or("web");
+    let Some((journey, _, extra)) = JOURNEYS.iter().find(|(id, _, _)| *id == wanted) else {
+        return result(
+            wanted,
+            None,
+            Some("unknown journey"),
+            &Value::Null,
+            &Value::Null,
+        );
+    };
+    let base = state.config.base();
+    let verifier = crypto::random_secret();
+    let login_state = crypto::random_secret();
+    let nonce = crypto::random_secret();
+    let redirect: String =
+        url::form_urlencoded::byte_serialize(format!("{base}/demo/callback").as_bytes()).collect();
+    let app_callback: String =
+        url::form_urlencoded::byte_serialize(format!("{base}/demo/app-callback").as_bytes())
+            .collect();
+    let scope: String = url::form_urlencoded::byte_serialize(DEMO_SCOPE.as_bytes()).collect();
+    let url = format!(
+        "{base}{}?client_id={DEMO_CLIENT_ID}&response_type=code&scope={scope}&state={login_state}&nonce={nonce}&redirect_uri={redirect}&code_challenge={}&code_challenge_method=S256{}",
+        paths::AUTHORIZE,
+        crypto::s256(&verifier),
+        extra.replace("{app_callback}", &app_callback),
+    );
+    state.demo.insert(
+        login_state,
+        DemoSession {
+            journey,
+            verifier,
+            nonce,
+            created_at: state.now(),
+        },
+    );
+    pages::see_other(&url)
+}
+
+async fn get_callback(state: AppState, uri: axum::http::Uri) -> Response {
+    let params = Params::parse(uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
+    callback(&state, &params).await
+}
+
+async fn post_callback(state: AppState, FormParams(params): FormParams) -> Response {
+    callback(&state, &params).await
+}
+
+/// The merchant's redirect URI: redeem the code, call userinfo, show both.
+async fn callback(state: &AppState, params: &Params) -> Response {
+    let get = |name: &str| params.get(name).ok().flatten();
+    let Some(session) = get("state").and_then(|s| state.demo.take(s)) else {
+        return result(
+            "?",
+            None,
+            Some("unknown or reused state: start again"),
+            &Value::Null,
+            &Value::Null,
+        );
+    };
+    if let Some(error) = get("error") {
+        let text = format!("{error}: {}", get("error_description").unwrap_or(""));
+        return result(
+            session.journey,
+            None,
+            Some(&text),
+            &Value::Null,
+            &Value::Null,
+        );
+    }
+    let Some(code) = get("code") else {
+        return result(
+            session.journey,
+            None,
+            Some("no code in the response"),
+            &Value::Null,
+            &Value::Null,
+        );
+    };
+    match redeem(state, code, &session).await {
+        Ok((claims, userinfo)) => {
+            let name = userinfo["name"].as_str().map(str::to_owned);
+            result(session.journey, name.as_deref(), None, &userinfo, &claims)
+        }
+        Err(e) => result(session.journey, None, Some(&e), &Value::Null, &Value::Null),
+    }
+}
+
+async fn redeem(
+    state: &AppState,
+    code: &str,
+    session: &DemoSession,
+) -> Result<(Value, Value), String> {
+    let base = state.config.base();
+    let response = state
+        .http
+        .post(format!("{base}{}", paths::TOKEN))
+        .basic_auth(DEMO_CLIENT_ID, Some(DEMO_CLIENT_SECRET))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", &format!("{base}/demo/callback")),
+            ("code_verifier", &session.verifier),
+        ])
+        .send()
+        .await
+        .map_err(|e| format!("token request failed: {e}"))?;
+    let tokens: Value = response
+        .json()
+        .await
+        .map_err(|e| format!("token response: {e}"))?;
+    let (Some(access_token), Some(id_token)) =
+        (tokens["access_token"].as_str(), tokens["id_token"].as_str())
+    else {
+        return Err(format!("token endpoint said {tokens}"));
+    };
+    // The demo shows the claims; the tests and certified clients check the signature.
+    let claims: Value = id_token
+        .split('.')
+        .nth(1)
+        .and_then(|payload| URL_SAFE_NO_PAD.decode(payload).ok())
+        .and_then(|bytes| serde_json::from_slice(&bytes).ok())
+        .unwrap_or(Value::Null);
+    if claims["nonce"].as_str() != Some(session.nonce.as_str()) {
+        return Err("the ID token's nonce does not match".into());
+    }
+    let userinfo: Value = state
+        .http
+        .get(format!("{base}{}", paths::USERINFO))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .map_err(|e| format!("userinfo request failed: {e}"))?
+        .json()
+        .await
+        .map_err(|e| format!("userinfo response: {e}"))?;
+    Ok((claims, userinfo))
+}
+
+fn result(
+    journey: &str,
+    name: Option<&str>,
+    error: Option<&str>,
+    userinfo: &Value,
+    claims: &Value,
+) -> Response {
+    let pretty = |v: &Value| serde_json::to_string_pretty(v).unwrap_or_default();
+    let status = if error.is_some() {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    page(
+        status,
+        DemoResultView {
+            journey,
+            name,
+            error,
+            userinfo: &pretty(userinfo),
+            claims: &pretty(claims),
+        }
+        .render(),
+    )
+}
+
+/// `GET /demo/app-callback?state=…&resume_uri=…`: stands in for the shop's own app, which
+/// gets control back after an app-to-app confirmation and opens `resume_uri` in its browser.
+async fn get_app_callback(uri: axum::http::Uri) -> Response {
+    let params = Params::parse(uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
+    match params.get("resume_uri").ok().flatten() {
+        Some(resume) if resume.starts_with("http://") || resume.starts_with("https://") => page(
+            StatusCode::OK,
+            AppCallbackView { resume_uri: resume }.render(),
+        ),
+        _ => result(
+            "app_to_app",
+            None,
+            Some("no resume_uri"),
+            &Value::Null,
+            &Value::Null,
+        ),
+    }
+}
