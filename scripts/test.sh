@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Runs every test of Nod, installing first what the tests need on a fresh machine:
-# Node.js and npm (for the certified OpenID Connect client used as a relying party) and
-# the e2e packages from package-lock.json. Needs a Rust toolchain (cargo).
+# Node.js and npm (the certified OpenID Connect client used as a relying party, and
+# playwright-core), Debian's Chromium (the browser journeys; no browser is downloaded),
+# and the e2e packages from package-lock.json. Needs a Rust toolchain (cargo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 
 missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
@@ -19,7 +21,7 @@ fi
 command -v cargo >/dev/null 2>&1 || { echo "cargo is required (https://rustup.rs)" >&2; exit 1; }
 
 echo "==> npm ci (e2e)"
-npm ci --prefix e2e --no-audit --no-fund --loglevel=error
+PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix e2e --no-audit --no-fund --loglevel=error
 
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
@@ -29,3 +31,7 @@ cargo clippy --workspace --all-targets --locked -- -D warnings
 
 echo "==> cargo test"
 cargo test --workspace --locked
+
+echo "==> browser journeys (Chromium)"
+cargo build --locked -p nod
+node --test --test-concurrency=1 e2e/browser/*.test.mjs
