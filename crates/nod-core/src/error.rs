@@ -47,6 +47,8 @@ pub enum ErrorCode {
     ExpiredToken,
     /// CIBA §13: unknown or inactive user.
     InvalidUser,
+    /// CIBA §13: the binding message is not acceptable.
+    InvalidBindingMessage,
     /// RFC 6750 §3.1: the access token is missing, invalid or expired.
     InvalidToken,
 }
@@ -73,6 +75,7 @@ impl ErrorCode {
             Self::SlowDown => "slow_down",
             Self::ExpiredToken => "expired_token",
             Self::InvalidUser => "invalid_user",
+            Self::InvalidBindingMessage => "invalid_binding_message",
             Self::InvalidToken => "invalid_token",
         }
     }
@@ -98,6 +101,7 @@ impl ErrorCode {
             "slow_down" => Self::SlowDown,
             "expired_token" => Self::ExpiredToken,
             "invalid_user" => Self::InvalidUser,
+            "invalid_binding_message" => Self::InvalidBindingMessage,
             "invalid_token" => Self::InvalidToken,
             _ => Self::ServerError,
         }

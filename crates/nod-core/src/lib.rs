@@ -4,6 +4,7 @@
 //! current time comes in as an argument.
 
 pub mod authorize;
+pub mod ciba;
 pub mod crypto;
 pub mod demo;
 pub mod error;

@@ -1,0 +1,251 @@
+//! Merchant-initiated login (OpenID Connect CIBA Core 1.0): the backchannel authentication
+//! request, its parameters and their rules.
+
+use crate::params::Params;
+use crate::sales_unit::{CibaMode, SalesUnit};
+use crate::scope::{Scope, ScopeSet};
+use crate::{ErrorCode, OAuthError, msisdn};
+
+/// Default lifetime of a merchant-initiated login request, seconds.
+pub const DEFAULT_EXPIRY: i64 = 600;
+/// Shortest and longest `requested_expiry`.
+pub const EXPIRY_RANGE: std::ops::RangeInclusive<i64> = 60..=900;
+/// Seconds a poll-mode client waits between token requests.
+pub const INTERVAL: i64 = 5;
+/// The `login_hint` prefix.
+pub const MSISDN_PREFIX: &str = "urn:msisdn:";
+
+/// A valid backchannel authentication request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CibaRequest {
+    /// The person's MSISDN, from `login_hint`.
+    pub phone_number: String,
+    pub scopes: ScopeSet,
+    pub binding_message: Option<String>,
+    /// Seconds the request lives.
+    pub expires_in: i64,
+    /// `requested_flow=login_to_webpage`: where the app sends the person with a code.
+    pub redirect_uri: Option<String>,
+    pub notification_token: Option<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+}
+
+/// Parses an MSISDN `login_hint` (`urn:msisdn:4791234567`).
+pub fn parse_login_hint(hint: &str) -> Result<String, OAuthError> {
+    let digits = hint.strip_prefix(MSISDN_PREFIX).ok_or_else(|| {
+        OAuthError::invalid_request("login_hint must be urn:msisdn:{country code and number}")
+    })?;
+    if !msisdn::is_valid(digits) {
+        return Err(OAuthError::invalid_request(
+            "login_hint must hold a mobile number with a known country code, digits only, e.g. urn:msisdn:4791234567",
+        ));
+    }
+    Ok(digits.to_owned())
+}
+
+/// `^[A-Z0-9-]{5,8}$`.
+pub fn is_valid_binding_message(message: &str) -> bool {
+    (5..=8).contains(&message.len())
+        && message
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+}
+
+/// Validates a backchannel authentication request of an authenticated sales unit.
+pub fn validate(params: &Params, unit: &SalesUnit) -> Result<CibaRequest, OAuthError> {
+    let phone_number = parse_login_hint(params.require("login_hint")?)?;
+    let scopes = ScopeSet::parse(params.require("scope")?)?;
+    if !scopes.contains(Scope::OpenId) {
+        return Err(OAuthError::invalid_scope("scope must include 'openid'"));
+    }
+    let mut allowed = unit.allowed_browser_scopes();
+    allowed.insert(Scope::DelegatedConsents);
+    let refused = scopes.difference(allowed);
+    if !refused.is_empty() {
+        return Err(OAuthError::invalid_scope(format!(
+            "this client may not ask for: {refused}"
+        )));
+    }
+    let binding_message = match params.get("binding_message")? {
+        None => None,
+        Some(m) if is_valid_binding_message(m) => Some(m.to_owned()),
+        Some(_) => {
+            return Err(OAuthError::new(
+                ErrorCode::InvalidBindingMessage,
+                "binding_message must match ^[A-Z0-9-]{5,8}$",
+            ));
+        }
+    };
+    let expires_in = match params.get("requested_expiry")? {
+        None => DEFAULT_EXPIRY,
+        Some(v) => v
+            .parse::<i64>()
+            .ok()
+            .filter(|n| EXPIRY_RANGE.contains(n))
+            .ok_or_else(|| {
+                OAuthError::invalid_request(
+                    "requested_expiry must be a whole number of seconds from 60 to 900",
+                )
+            })?,
+    };
+    let redirect_uri = match params.get("requested_flow")? {
+        None => None,
+        Some("login_to_webpage") => {
+            let uri = params.get("redirect_uri")?.ok_or_else(|| {
+                OAuthError::invalid_request("requested_flow=login_to_webpage needs redirect_uri")
+            })?;
+            if !unit.has_redirect_uri(uri) {
+                return Err(OAuthError::invalid_request(
+                    "redirect_uri is not registered for this client",
+                ));
+            }
+            Some(uri.to_owned())
+        }
+        Some(_) => {
+            return Err(OAuthError::invalid_request(
+                "requested_flow must be 'login_to_webpage'",
+            ));
+        }
+    };
+    let notification_token = params
+        .get_bounded("client_notification_token", 1024)?
+        .map(str::to_owned);
+    if unit.ciba_mode == CibaMode::Ping && notification_token.is_none() {
+        return Err(OAuthError::invalid_request(
+            "client_notification_token is required in ping mode",
+        ));
+    }
+    let state = params
+        .get_bounded("state", crate::authorize::MAX_OPAQUE_PARAM)?
+        .map(str::to_owned);
+    let nonce = params
+        .get_bounded("nonce", crate::authorize::MAX_OPAQUE_PARAM)?
+        .map(str::to_owned);
+    Ok(CibaRequest {
+        phone_number,
+        scopes,
+        binding_message,
+        expires_in,
+        redirect_uri,
+        notification_token,
+        state,
+        nonce,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sales_unit::AuthMethod;
+
+    fn unit(mode: CibaMode) -> SalesUnit {
+        SalesUnit {
+            client_id: "pos".into(),
+            secret_hash: vec![],
+            name: "Till".into(),
+            redirect_uris: vec!["https://shop.example/cb".into()],
+            auth_method: AuthMethod::ClientSecretBasic,
+            msn: None,
+            allow_nin: false,
+            ciba_mode: mode,
+            ciba_notification_endpoint: None,
+            webhook_url: None,
+            created_at: 0,
+        }
+    }
+
+    fn check(body: &str, mode: CibaMode) -> Result<CibaRequest, OAuthError> {
+        validate(&Params::parse(body.as_bytes()).unwrap(), &unit(mode))
+    }
+
+    const BASE: &str = "login_hint=urn%3Amsisdn%3A4791234501&scope=openid+name";
+
+    #[test]
+    fn accepts_a_valid_request() {
+        let req = check(
+            &format!("{BASE}&binding_message=ABC-123&requested_expiry=120"),
+            CibaMode::Poll,
+        )
+        .unwrap();
+        assert_eq!(req.phone_number, "4791234501");
+        assert_eq!(req.expires_in, 120);
+        assert_eq!(req.binding_message.as_deref(), Some("ABC-123"));
+        assert_eq!(
+            check(BASE, CibaMode::Poll).unwrap().expires_in,
+            DEFAULT_EXPIRY
+        );
+    }
+
+    #[test]
+    fn rejects_bad_parameters() {
+        let code = |body: &str, mode| check(body, mode).unwrap_err().code;
+        use ErrorCode::*;
+        assert_eq!(code("scope=openid", CibaMode::Poll), InvalidRequest);
+        for hint in [
+            "msisdn%3A4791234501",
+            "urn%3Amsisdn%3Aabc",
+            "urn%3Amsisdn%3A47912",
+            "urn%3Amsisdn%3A479123450199",
+            "urn%3Amsisdn%3A9991234567",
+            "urn%3Amsisdn%3A%2B4791234501",
+        ] {
+            assert_eq!(
+                code(&format!("login_hint={hint}&scope=openid"), CibaMode::Poll),
+                InvalidRequest,
+                "{hint}"
+            );
+        }
+        assert_eq!(
+            code(&BASE.replace("openid+name", "name"), CibaMode::Poll),
+            InvalidScope
+        );
+        assert_eq!(
+            code(&BASE.replace("openid+name", "openid+nin"), CibaMode::Poll),
+            InvalidScope
+        );
+        for message in ["abc12", "ABCD", "ABCDEFGHI", "AB_CD", "ÆØÅ12"] {
+            assert_eq!(
+                code(&format!("{BASE}&binding_message={message}"), CibaMode::Poll),
+                InvalidBindingMessage,
+                "{message}"
+            );
+        }
+        for expiry in ["59", "901", "ten", "-5", "60.5"] {
+            assert_eq!(
+                code(&format!("{BASE}&requested_expiry={expiry}"), CibaMode::Poll),
+                InvalidRequest,
+                "{expiry}"
+            );
+        }
+        assert_eq!(
+            code(
+                &format!("{BASE}&requested_flow=login_to_webpage"),
+                CibaMode::Poll
+            ),
+            InvalidRequest
+        );
+        assert_eq!(
+            code(
+                &format!(
+                    "{BASE}&requested_flow=login_to_webpage&redirect_uri=https%3A%2F%2Fevil.example%2F"
+                ),
+                CibaMode::Poll
+            ),
+            InvalidRequest
+        );
+        assert_eq!(
+            code(&format!("{BASE}&requested_flow=teleport"), CibaMode::Poll),
+            InvalidRequest
+        );
+        assert_eq!(code(BASE, CibaMode::Ping), InvalidRequest);
+        assert!(
+            check(
+                &format!("{BASE}&client_notification_token=t0k3n"),
+                CibaMode::Ping
+            )
+            .is_ok()
+        );
+        assert!(check(&format!("{BASE}&scope=openid&scope=name"), CibaMode::Poll).is_err());
+    }
+}
