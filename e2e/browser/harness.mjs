@@ -75,11 +75,9 @@ export async function phone(browser) {
   return browser.newContext({ ...devices['Pixel 7'], locale: 'en-GB' });
 }
 
-let shot = 0;
-/** Saves a screenshot of what the person sees now. */
+/** Saves a screenshot of what the person sees now, as `e2e/screenshots/{name}.png`. */
 export async function snap(page, name) {
-  shot += 1;
-  await page.screenshot({ path: join(screenshots, `${String(shot).padStart(2, '0')}-${name}.png`), fullPage: true });
+  await page.screenshot({ path: join(screenshots, `${name}.png`), fullPage: true });
 }
 
 /** Opens the test app in its own phone-sized context as a test user. */

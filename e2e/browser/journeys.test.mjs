@@ -111,7 +111,7 @@ test('mobile: the landing page opens the app, then finishes by itself', async ()
   const deepLink = await link.getAttribute('href');
   assert.match(deepLink, /\/test-app\/open\?ticket=/);
   // The phone's app opens the deep link.
-  const app = await openTestApp(browser, nod.base);
+  const app = await openTestApp(browser, nod.base, '4791234502');
   await app.page.goto(deepLink);
   const card = await pendingRequest(app);
   assert.equal(await card.getByTestId('choice').count(), 0, 'no number to match on the same phone');
@@ -119,7 +119,7 @@ test('mobile: the landing page opens the app, then finishes by itself', async ()
   await shop.getByRole('button', { name: 'Accept and continue' }).waitFor({ timeout: 10_000 });
   await snap(shop, 'mobile-consent');
   await acceptConsent(shop);
-  await expectWelcome(shop);
+  await expectWelcome(shop, 'Ørjan Bjørnstad');
   await snap(shop, 'mobile-welcome');
   await context.close();
   await app.context.close();
@@ -129,7 +129,7 @@ test('app to app: the shop app gets resume_uri and finishes in its browser', asy
   const context = await phone(browser);
   const shop = await startAtShop(context, 'app_to_app');
   const deepLink = await shop.locator('#open-app').getAttribute('href');
-  const app = await openTestApp(browser, nod.base);
+  const app = await openTestApp(browser, nod.base, '4520123402');
   await app.page.goto(deepLink);
   const card = await pendingRequest(app);
   await card.getByTestId('approve').click();
@@ -139,7 +139,7 @@ test('app to app: the shop app gets resume_uri and finishes in its browser', asy
   const resume = await app.page.locator('#resume').getAttribute('href');
   await shop.goto(resume);
   await acceptConsent(shop);
-  await expectWelcome(shop);
+  await expectWelcome(shop, 'Jens Kjær');
   // A replayed resume_uri is refused.
   await shop.goto(resume);
   assert.match(await shop.locator('h1').textContent(), /Link not valid/);

@@ -167,12 +167,26 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let purge = tokio::spawn(purge_loop(app.clone()));
     let router = build_router(app);
-    let result = axum::serve(
+    // Event streams never end by themselves: after the signal, requests get a few seconds
+    // to finish, then the server stops anyway.
+    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
+    let signal = async move {
+        shutdown.await;
+        let _ = stopping.send(true);
+    };
+    let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
-    .await;
+    .with_graceful_shutdown(signal);
+    let grace = async move {
+        let _ = stopped.wait_for(|s| *s).await;
+        tokio::time::sleep(Duration::from_secs(5)).await;
+    };
+    let result = tokio::select! {
+        result = server => result,
+        () = grace => Ok(()),
+    };
     purge.abort();
     result
 }

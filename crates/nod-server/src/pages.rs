@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .route("/login/{id}/consent", get(get_consent).post(post_consent))
         .route("/login/{id}/restart", post(post_restart))
         .route("/login/{id}/cancel", post(post_cancel))
+        .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route(
             "/static/nod.css",
             get(|| static_file("text/css", include_str!("../static/nod.css"))),
@@ -64,7 +65,7 @@ pub(crate) async fn static_file(content_type: &'static str, body: &'static str) 
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
             (
                 header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=3600"),
+                HeaderValue::from_static("public, max-age=300"),
             ),
         ],
         body,
@@ -505,9 +506,10 @@ async fn get_wait(
 /// app-to-app flow the merchant's app resumes the browser instead.
 fn browser_moves_on(login: &LoginRequest, now: i64) -> bool {
     match login.status {
-        Status::New | Status::Waiting => login.is_expired(now),
-        Status::Confirmed => login.flow != Flow::AppToApp || login.is_expired(now),
-        Status::Done | Status::Failed => true,
+        Status::Failed => true,
+        _ if login.is_expired(now) => true,
+        Status::New | Status::Waiting => false,
+        Status::Confirmed | Status::Done => login.flow != Flow::AppToApp,
     }
 }
 
