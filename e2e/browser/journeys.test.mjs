@@ -57,6 +57,7 @@ test('desktop, not remembered: phone number, number matching, consent', async ()
   await snap(shop, 'desktop-waiting-with-number');
   const app = await openTestApp(browser, nod.base);
   const card = await pendingRequest(app);
+  await app.page.waitForTimeout(500);
   await snap(app.page, 'test-app-request');
   await card.getByTestId('choice').filter({ hasText: number }).click();
   // The waiting page moves on by itself to the consent page.
