@@ -345,6 +345,7 @@ mod tests {
             ciba_mode: CibaMode::Poll,
             ciba_notification_endpoint: None,
             webhook_url: None,
+            consent_texts: None,
             created_at: 0,
         }
     }

@@ -1,6 +1,9 @@
 //! Merchant-initiated login (OpenID Connect CIBA Core 1.0): the backchannel authentication
 //! request, its parameters and their rules.
 
+use crate::authorize::{Flow, Prompt, ResponseMode};
+use crate::crypto;
+use crate::login::{Ciba, Kind, LoginRequest, Status};
 use crate::params::Params;
 use crate::sales_unit::{CibaMode, SalesUnit};
 use crate::scope::{Scope, ScopeSet};
@@ -29,6 +32,54 @@ pub struct CibaRequest {
     pub notification_token: Option<String>,
     pub state: Option<String>,
     pub nonce: Option<String>,
+}
+
+impl CibaRequest {
+    /// The login request a valid backchannel request becomes: waiting for the person's app
+    /// at once, with a new random `auth_req_id`.
+    pub fn into_login_request(
+        self,
+        client_id: &str,
+        user_id: uuid::Uuid,
+        now: crate::Timestamp,
+    ) -> LoginRequest {
+        LoginRequest {
+            id: uuid::Uuid::new_v4(),
+            kind: Kind::MerchantInitiated,
+            ciba: Some(Ciba {
+                auth_req_id: crypto::random_secret(),
+                binding_message: self.binding_message,
+                notification_token: self.notification_token,
+                last_polled_at: None,
+            }),
+            delegated_answers: None,
+            client_id: client_id.to_owned(),
+            redirect_uri: self.redirect_uri.unwrap_or_default(),
+            scopes: self.scopes,
+            state: self.state.unwrap_or_default(),
+            nonce: self.nonce,
+            code_challenge: None,
+            code_challenge_method: None,
+            flow: Flow::Web,
+            app_callback_uri: None,
+            final_redirect_is_app: false,
+            acr_app_auth: false,
+            prompt: Prompt::Default,
+            response_mode: ResponseMode::Query,
+            browser_binding: Vec::new(),
+            csrf_token: crypto::random_secret(),
+            status: Status::Waiting,
+            user_id: Some(user_id),
+            challenge: None,
+            choices: None,
+            remember_browser: false,
+            amr: None,
+            error: None,
+            created_at: now,
+            expires_at: now + self.expires_in,
+            auth_time: None,
+        }
+    }
 }
 
 /// Parses an MSISDN `login_hint` (`urn:msisdn:4791234567`).
@@ -151,6 +202,7 @@ mod tests {
             ciba_mode: mode,
             ciba_notification_endpoint: None,
             webhook_url: None,
+            consent_texts: None,
             created_at: 0,
         }
     }

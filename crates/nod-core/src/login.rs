@@ -78,10 +78,54 @@ impl Amr {
     }
 }
 
+/// Who started a login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    /// A browser, at the authorize endpoint.
+    Browser,
+    /// The merchant's system, at the backchannel authentication endpoint (CIBA).
+    MerchantInitiated,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Browser => "browser",
+            Self::MerchantInitiated => "merchant_initiated",
+        }
+    }
+
+    pub fn from_stored(s: &str) -> Self {
+        if s == "merchant_initiated" {
+            Self::MerchantInitiated
+        } else {
+            Self::Browser
+        }
+    }
+}
+
+/// The merchant-initiated parts of a login request.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Ciba {
+    /// The `auth_req_id` the merchant polls with. Useless without the client's credentials.
+    pub auth_req_id: String,
+    pub binding_message: Option<String>,
+    /// Bearer token for ping-mode notifications.
+    pub notification_token: Option<String>,
+    /// When the merchant last polled, for `slow_down`.
+    pub last_polled_at: Option<Timestamp>,
+}
+
 /// A login request, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LoginRequest {
     pub id: Uuid,
+    pub kind: Kind,
+    /// Set for merchant-initiated logins.
+    pub ciba: Option<Ciba>,
+    /// The person's answers to the sales unit's consent questions (JSON), when asked.
+    pub delegated_answers: Option<String>,
     pub client_id: String,
     pub redirect_uri: String,
     pub scopes: ScopeSet,
@@ -128,6 +172,9 @@ impl LoginRequest {
         };
         LoginRequest {
             id: Uuid::new_v4(),
+            kind: Kind::Browser,
+            ciba: None,
+            delegated_answers: None,
             client_id: req.client_id,
             redirect_uri: req.redirect_uri,
             scopes: req.scopes,
@@ -167,6 +214,21 @@ impl LoginRequest {
     /// Whether the app may still act on it.
     pub fn is_pending(&self, now: Timestamp) -> bool {
         self.status == Status::Waiting && now < self.expires_at
+    }
+
+    /// Whether the person consents in the app rather than on a page: merchant-initiated
+    /// logins, app to app v2 and automatic return.
+    pub fn consent_in_app(&self) -> bool {
+        self.kind == Kind::MerchantInitiated
+            || matches!(self.flow, Flow::AppToAppV2 | Flow::AutomaticReturn)
+    }
+
+    /// Whether the app, not the browser, receives the code.
+    pub fn finishes_in_app(&self) -> bool {
+        match self.kind {
+            Kind::MerchantInitiated => !self.redirect_uri.is_empty(),
+            Kind::Browser => matches!(self.flow, Flow::AppToAppV2 | Flow::AutomaticReturn),
+        }
     }
 }
 

@@ -71,7 +71,57 @@ pub struct SalesUnit {
     pub ciba_mode: CibaMode,
     pub ciba_notification_endpoint: Option<String>,
     pub webhook_url: Option<String>,
+    /// The questions a merchant-initiated login asks in the app (the `delegatedConsents`
+    /// scope), if the sales unit defines any.
+    pub consent_texts: Option<ConsentTexts>,
     pub created_at: Timestamp,
+}
+
+/// A sales unit's consent questions, in the `delegatedConsents` shape without the answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConsentTexts {
+    pub language: String,
+    pub heading: String,
+    pub text: String,
+    pub terms_description: String,
+    pub confirm_consent_button_text: String,
+    pub links: ConsentLinks,
+    pub consents: Vec<ConsentQuestion>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConsentLinks {
+    pub terms_link_text: String,
+    pub terms_link_url: String,
+    pub privacy_statement_link_text: String,
+    pub privacy_statement_link_url: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConsentQuestion {
+    pub id: String,
+    pub required: bool,
+    pub text_displayed_to_user: String,
+}
+
+impl ConsentTexts {
+    /// Checks a definition an operator gives.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.consents.is_empty() || self.consents.len() > 20 {
+            return Err("consent texts have 1 to 20 consents".into());
+        }
+        let mut ids: Vec<&str> = self.consents.iter().map(|c| c.id.as_str()).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        if ids.len() != self.consents.len() || ids.iter().any(|id| id.is_empty() || id.len() > 100)
+        {
+            return Err("every consent needs its own id of 1 to 100 characters".into());
+        }
+        Ok(())
+    }
 }
 
 impl SalesUnit {

@@ -3,6 +3,8 @@
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
+use crate::Timestamp;
+use crate::sales_unit::ConsentTexts;
 use crate::scope::{Scope, ScopeSet};
 use crate::user::{Address, User};
 
@@ -53,6 +55,60 @@ pub fn claims(user: &User, scopes: ScopeSet, sub: Uuid, sid: Uuid) -> Map<String
     out
 }
 
+/// The `delegatedConsents` claim: the sales unit's consent texts with the person's
+/// answers (`[{"id","accepted"}]` as stored) and when they gave them.
+pub fn delegated_consents(
+    texts: &ConsentTexts,
+    answers: &[(String, bool)],
+    time_of_consent: Timestamp,
+) -> Value {
+    let consents: Vec<Value> = texts
+        .consents
+        .iter()
+        .map(|q| {
+            let accepted = answers.iter().any(|(id, yes)| *id == q.id && *yes);
+            json!({
+                "id": q.id,
+                "accepted": accepted,
+                "required": q.required,
+                "textDisplayedToUser": q.text_displayed_to_user,
+            })
+        })
+        .collect();
+    json!({
+        "language": texts.language,
+        "heading": texts.heading,
+        "text": texts.text,
+        "termsDescription": texts.terms_description,
+        "confirmConsentButtonText": texts.confirm_consent_button_text,
+        "links": texts.links,
+        "timeOfConsent": rfc3339(time_of_consent),
+        "consents": consents,
+    })
+}
+
+/// A Unix time as an RFC 3339 UTC timestamp (`2026-11-25T09:56:00Z`).
+pub fn rfc3339(ts: Timestamp) -> String {
+    let days = ts.div_euclid(86_400);
+    let secs = ts.rem_euclid(86_400);
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
 fn address(a: &Address) -> Value {
     json!({
         "street_address": a.street_address,
@@ -93,6 +149,14 @@ mod tests {
             active: true,
             created_at: 0,
         }
+    }
+
+    #[test]
+    fn rfc3339_dates() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_800_000_000), "2027-01-15T08:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_764_064_800 + 59), "2025-11-25T10:00:59Z");
     }
 
     #[test]

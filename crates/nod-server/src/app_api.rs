@@ -15,7 +15,9 @@ use axum::routing::{delete, get, post};
 use futures_util::Stream;
 use nod_core::authorize::Flow;
 use nod_core::crypto;
-use nod_core::login::{Amr, Device, LoginRequest};
+use nod_core::login::{Amr, Device, Kind, LoginRequest};
+use nod_core::sales_unit::ConsentTexts;
+use nod_core::scope::Scope;
 use nod_core::{ErrorCode, OAuthError, msisdn};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -202,6 +204,9 @@ struct LoginRequestView {
     /// Whether the person consents in the app (then `consent_scopes` lists what to ask).
     consent_in_app: bool,
     consent_scopes: Vec<ScopeView>,
+    /// The sales unit's consent questions, when it asks for `delegatedConsents`; answer
+    /// them in the approval as `delegated_consents`.
+    delegated_consents: Option<ConsentTexts>,
     expires_at: i64,
     expires_in: i64,
 }
@@ -212,10 +217,12 @@ async fn view(
     login: &LoginRequest,
 ) -> Result<LoginRequestView, ApiError> {
     let t = lang.texts();
-    let name = state
-        .store
-        .get_sales_unit(&login.client_id)
-        .await?
+    let unit = state.store.get_sales_unit(&login.client_id).await?;
+    let delegated_consents = unit
+        .as_ref()
+        .and_then(|u| u.consent_texts.clone())
+        .filter(|_| login.scopes.contains(Scope::DelegatedConsents));
+    let name = unit
         .map(|u| u.name)
         .unwrap_or_else(|| login.client_id.clone());
     let describe = |set: nod_core::scope::ScopeSet| -> Vec<ScopeView> {
@@ -226,7 +233,7 @@ async fn view(
             })
             .collect()
     };
-    let consent_in_app = flow::finishes_in_app(login.flow);
+    let consent_in_app = login.consent_in_app();
     let consent_scopes = if consent_in_app {
         describe(flow::missing_consent(state, login).await?)
     } else {
@@ -236,13 +243,14 @@ async fn view(
         id: login.id,
         sales_unit_name: name,
         client_id: login.client_id.clone(),
-        kind: "browser",
+        kind: login.kind.as_str(),
         flow: login.flow.as_str(),
         scopes: describe(login.scopes.consentable()),
-        binding_message: None,
+        binding_message: login.ciba.as_ref().and_then(|c| c.binding_message.clone()),
         choices: login.choices,
         consent_in_app: consent_in_app && !consent_scopes.is_empty(),
         consent_scopes,
+        delegated_consents,
         expires_at: login.expires_at,
         expires_in: (login.expires_at - state.now()).max(0),
     })
@@ -369,6 +377,15 @@ struct ApproveRequest {
     remember_browser: bool,
     /// The answer to the consent question, when the consent is asked in the app.
     consent: Option<bool>,
+    /// Answers to the sales unit's consent questions (`delegatedConsents`).
+    delegated_consents: Option<Vec<DelegatedAnswer>>,
+}
+
+#[derive(Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+struct DelegatedAnswer {
+    id: String,
+    accepted: bool,
 }
 
 /// `POST /app-api/v1/login-requests/{id}/approve`: confirms, and tells the app what to do
@@ -411,7 +428,7 @@ async fn approve_login_request(
         }
     }
     // Consent in the app comes before the confirmation, so a refusal leaves nothing half-done.
-    let in_app = flow::finishes_in_app(login.flow);
+    let in_app = login.consent_in_app();
     let missing = if in_app {
         flow::missing_consent(&state, &login).await?
     } else {
@@ -431,10 +448,14 @@ async fn approve_login_request(
                     .fail_login_request(login.id, Some(user_id), ErrorCode::AccessDenied, now)
                     .await?;
                 notify_closed(&state, &login, user_id);
-                return Ok(json_ok(json!({ "next": "return_to_browser" })));
+                crate::ciba::notify(&state, &login).await;
+                return Ok(json_ok(json!({ "next": next_without_code(&login) })));
             }
             Some(true) => {}
         }
+    }
+    if login.scopes.contains(Scope::DelegatedConsents) {
+        check_delegated_answers(&state, &login, user_id, body.delegated_consents).await?;
     }
     let remember = body.remember_browser || login.remember_browser;
     let expires = now + state.config.login_request_lifetime;
@@ -479,6 +500,23 @@ async fn approve_login_request(
         ..login
     };
     let next = match confirmed.flow {
+        _ if confirmed.kind == Kind::MerchantInitiated => {
+            if confirmed.finishes_in_app() {
+                // Login to a web page: the app opens the redirect URI with a code only.
+                let success = flow::issue_code(&state, &confirmed)
+                    .await?
+                    .ok_or_else(conflict)?;
+                let url = flow::url_with_params(
+                    &confirmed.redirect_uri,
+                    &[("code", success.code.as_str())],
+                )
+                .ok_or_else(|| ApiError::internal("redirect uri", &"redirect_uri is not a URL"))?;
+                json!({ "next": "open_url", "url": url })
+            } else {
+                crate::ciba::notify(&state, &confirmed).await;
+                json!({ "next": "done" })
+            }
+        }
         Flow::Web => json!({ "next": "return_to_browser" }),
         Flow::AppToApp => {
             let token = crypto::random_secret();
@@ -546,6 +584,7 @@ async fn reject_login_request(
         return Err(conflict());
     }
     notify_closed(&state, &login, device.user_id);
+    crate::ciba::notify(&state, &login).await;
     audit(
         &state,
         "login_rejected",
@@ -555,6 +594,73 @@ async fn reject_login_request(
     )
     .await;
     Ok(json_ok(json!({ "status": "rejected" })))
+}
+
+/// What the app does after a refusal: nothing for a merchant-initiated login.
+fn next_without_code(login: &LoginRequest) -> &'static str {
+    match login.kind {
+        Kind::MerchantInitiated => "done",
+        Kind::Browser => "return_to_browser",
+    }
+}
+
+/// Checks the answers to the sales unit's consent questions (every required one accepted)
+/// and stores them on the request.
+async fn check_delegated_answers(
+    state: &AppState,
+    login: &LoginRequest,
+    user_id: Uuid,
+    answers: Option<Vec<DelegatedAnswer>>,
+) -> Result<(), ApiError> {
+    let Some(texts) = state
+        .store
+        .get_sales_unit(&login.client_id)
+        .await?
+        .and_then(|u| u.consent_texts)
+    else {
+        return Ok(());
+    };
+    let answers = answers.ok_or_else(|| {
+        OAuthError::invalid_request("delegated_consents: answer the sales unit's consent questions")
+    })?;
+    for question in &texts.consents {
+        let answer = answers.iter().find(|a| a.id == question.id);
+        match answer {
+            None => {
+                return Err(OAuthError::invalid_request(format!(
+                    "delegated_consents: no answer for '{}'",
+                    question.id
+                ))
+                .into());
+            }
+            Some(a) if question.required && !a.accepted => {
+                return Err(OAuthError::invalid_request(format!(
+                    "delegated_consents: '{}' must be accepted",
+                    question.id
+                ))
+                .into());
+            }
+            Some(_) => {}
+        }
+    }
+    if answers
+        .iter()
+        .any(|a| !texts.consents.iter().any(|q| q.id == a.id))
+    {
+        return Err(OAuthError::invalid_request(
+            "delegated_consents: an answer to a question that was not asked",
+        )
+        .into());
+    }
+    let stored = serde_json::to_string(&answers).map_err(|e| ApiError::internal("answers", &e))?;
+    if !state
+        .store
+        .set_delegated_answers(login.id, user_id, &stored)
+        .await?
+    {
+        return Err(conflict());
+    }
+    Ok(())
 }
 
 fn notify_closed(state: &AppState, login: &LoginRequest, user_id: Uuid) {

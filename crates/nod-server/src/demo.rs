@@ -14,7 +14,9 @@ use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use nod_core::params::Params;
-use nod_core::sales_unit::{AuthMethod, CibaMode, SalesUnit};
+use nod_core::sales_unit::{
+    AuthMethod, CibaMode, ConsentLinks, ConsentQuestion, ConsentTexts, SalesUnit,
+};
 use nod_core::user::User;
 use nod_core::{Timestamp, crypto};
 use nod_store::{Store, StoreError};
@@ -72,6 +74,7 @@ pub async fn seed(
         ciba_mode: CibaMode::Poll,
         ciba_notification_endpoint: None,
         webhook_url: None,
+        consent_texts: Some(demo_consent_texts()),
         created_at: now,
     };
     match store.create_sales_unit(&unit).await {
@@ -80,6 +83,35 @@ pub async fn seed(
         Err(e) => return Err(e),
     }
     Ok(created)
+}
+
+/// The demo shop's consent questions for merchant-initiated logins.
+fn demo_consent_texts() -> ConsentTexts {
+    ConsentTexts {
+        language: "en".into(),
+        heading: "Stay in touch with Demo Shop".into(),
+        text: "Demo Shop would like to keep you informed.".into(),
+        terms_description: "Read how Demo Shop uses your data.".into(),
+        confirm_consent_button_text: "Confirm".into(),
+        links: ConsentLinks {
+            terms_link_text: "Terms".into(),
+            terms_link_url: "https://shop.example/terms".into(),
+            privacy_statement_link_text: "Privacy statement".into(),
+            privacy_statement_link_url: "https://shop.example/privacy".into(),
+        },
+        consents: vec![
+            ConsentQuestion {
+                id: "terms".into(),
+                required: true,
+                text_displayed_to_user: "I accept the membership terms".into(),
+            },
+            ConsentQuestion {
+                id: "newsletter".into(),
+                required: false,
+                text_displayed_to_user: "Send me offers by email".into(),
+            },
+        ],
+    }
 }
 
 /// Logins the demo merchant started, by `state`: kept on the server, because the

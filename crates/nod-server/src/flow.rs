@@ -1,10 +1,10 @@
 //! Steps of a login that both the browser pages and the app API take: issuing the code
 //! when a login is finished, and the URLs the browser or the app goes to next.
 
-use nod_core::authorize::{ACR_APP_AUTH, Flow};
+use nod_core::authorize::ACR_APP_AUTH;
 use nod_core::crypto;
 use nod_core::grant::AuthCode;
-use nod_core::login::{self, LoginRequest};
+use nod_core::login::{self, Kind, LoginRequest};
 use nod_core::scope::ScopeSet;
 use nod_store::{AuditEvent, StoreError};
 use uuid::Uuid;
@@ -35,11 +35,6 @@ pub fn is_mobile(user_agent: &str) -> bool {
     ["Mobi", "Android", "iPhone", "iPad"]
         .iter()
         .any(|m| user_agent.contains(m))
-}
-
-/// Whether the app, not the browser, finishes this flow (consent in the app, code to the app).
-pub fn finishes_in_app(flow: Flow) -> bool {
-    matches!(flow, Flow::AppToAppV2 | Flow::AutomaticReturn)
 }
 
 /// The consentable scopes of a login the user has not agreed to yet.
@@ -73,7 +68,8 @@ pub async fn issue_code(
         code_hash: crypto::hash_secret(&code).to_vec(),
         client_id: login.client_id.clone(),
         user_id,
-        redirect_uri: Some(login.redirect_uri.clone()),
+        // A merchant-initiated login to a web page is redeemed without a redirect URI.
+        redirect_uri: (login.kind == Kind::Browser).then(|| login.redirect_uri.clone()),
         scopes: login.scopes,
         nonce: login.nonce.clone(),
         code_challenge: login.code_challenge.clone(),
@@ -82,7 +78,7 @@ pub async fn issue_code(
         auth_time: login.auth_time.unwrap_or(now),
         amr,
         acr: (login.acr_app_auth && amr == login::Amr::App).then(|| ACR_APP_AUTH.to_owned()),
-        auth_req_id: None,
+        auth_req_id: login.ciba.as_ref().map(|c| c.auth_req_id.clone()),
         expires_at: now + state.config.code_lifetime,
     };
     if !state

@@ -15,6 +15,7 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 pub mod app_api;
+pub mod ciba;
 pub mod clock;
 pub mod config;
 pub mod demo;
@@ -119,6 +120,7 @@ pub fn build_router(app: Arc<App>) -> Router {
     let state = AppState(app);
     let mut router = Router::new()
         .merge(oidc::router())
+        .merge(ciba::router())
         .merge(pages::router())
         .merge(app_api::router())
         .merge(health::router());

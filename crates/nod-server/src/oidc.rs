@@ -41,11 +41,7 @@ pub fn router() -> Router<AppState> {
 /// The discovery document: only what Nod really does.
 pub fn discovery_document(config: &ServerConfig) -> Value {
     let base = config.base();
-    let scopes: Vec<&str> = Scope::ALL
-        .iter()
-        .filter(|s| !matches!(s, Scope::DelegatedConsents))
-        .map(|s| s.as_str())
-        .collect();
+    let scopes: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
     json!({
         "issuer": config.issuer(),
         "authorization_endpoint": format!("{base}{}", paths::AUTHORIZE),
@@ -54,7 +50,10 @@ pub fn discovery_document(config: &ServerConfig) -> Value {
         "jwks_uri": format!("{base}{}", paths::JWKS),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
-        "grant_types_supported": ["authorization_code"],
+        "grant_types_supported": [GRANT_AUTHORIZATION_CODE, GRANT_CIBA, GRANT_CIBA_REDIRECT],
+        "backchannel_authentication_endpoint": format!("{base}{}", paths::CIBA_START),
+        "backchannel_token_delivery_modes_supported": ["poll", "ping"],
+        "backchannel_user_code_parameter_supported": false,
         "subject_types_supported": ["pairwise"],
         "id_token_signing_alg_values_supported": ["RS256"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
@@ -227,7 +226,7 @@ pub fn authorization_response(
 }
 
 /// The client that authenticates a token request, and how it did.
-async fn authenticate_client(
+pub(crate) async fn authenticate_client(
     state: &AppState,
     headers: &HeaderMap,
     params: &Params,
@@ -358,19 +357,28 @@ async fn post_token(
 ) -> Result<Response, ApiError> {
     let unit = authenticate_client(&state, &headers, &params).await?;
     match params.require("grant_type")? {
-        "authorization_code" => redeem_authorization_code(&state, &unit, &params).await,
+        GRANT_AUTHORIZATION_CODE => redeem_code(&state, &unit, &params, false).await,
+        GRANT_CIBA_REDIRECT => redeem_code(&state, &unit, &params, true).await,
+        GRANT_CIBA => crate::ciba::redeem_auth_req_id(&state, &unit, &params).await,
         _ => Err(OAuthError::new(
             ErrorCode::UnsupportedGrantType,
-            "grant_type must be authorization_code",
+            "grant_type must be authorization_code, urn:openid:params:grant-type:ciba or urn:vipps:params:grant-type:ciba-redirect",
         )
         .into()),
     }
 }
 
-async fn redeem_authorization_code(
+pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";
+pub const GRANT_CIBA: &str = "urn:openid:params:grant-type:ciba";
+pub const GRANT_CIBA_REDIRECT: &str = "urn:vipps:params:grant-type:ciba-redirect";
+
+/// Redeems a code: from a browser login (`authorization_code`, with the redirect URI and
+/// PKCE verifier), or from a merchant-initiated login to a web page (`ciba-redirect`).
+async fn redeem_code(
     state: &AppState,
     unit: &SalesUnit,
     params: &Params,
+    ciba_redirect: bool,
 ) -> Result<Response, ApiError> {
     let code = params.require("code")?;
     let redirect_uri = params.get("redirect_uri")?;
@@ -394,8 +402,8 @@ async fn redeem_authorization_code(
             return Err(OAuthError::invalid_grant("the code is invalid or expired").into());
         }
     };
-    if let Some(expected) = &code.redirect_uri {
-        match redirect_uri {
+    match (&code.redirect_uri, ciba_redirect) {
+        (Some(expected), false) => match redirect_uri {
             None => return Err(OAuthError::invalid_grant("redirect_uri is required").into()),
             Some(given) if given != expected => {
                 return Err(OAuthError::invalid_grant(
@@ -404,6 +412,19 @@ async fn redeem_authorization_code(
                 .into());
             }
             Some(_) => {}
+        },
+        (None, true) => {}
+        (Some(_), true) => {
+            return Err(OAuthError::invalid_grant(
+                "this code is from a browser login: use grant_type=authorization_code",
+            )
+            .into());
+        }
+        (None, false) => {
+            return Err(OAuthError::invalid_grant(
+                "this code is from a merchant-initiated login: use grant_type=urn:vipps:params:grant-type:ciba-redirect",
+            )
+            .into());
         }
     }
     let challenge = code
@@ -411,34 +432,68 @@ async fn redeem_authorization_code(
         .as_deref()
         .zip(code.code_challenge_method);
     nod_core::pkce::verify(challenge, verifier)?;
+    let grant = Grant {
+        user_id: code.user_id,
+        scopes: code.scopes,
+        sid: code.sid,
+        nonce: code.nonce,
+        auth_time: code.auth_time,
+        amr: code.amr,
+        acr: code.acr,
+        auth_req_id: code.auth_req_id,
+        code_hash: Some(code_hash.to_vec()),
+    };
+    issue_tokens(state, unit, grant).await
+}
 
+/// What a finished login grants, whichever way it is redeemed.
+pub(crate) struct Grant {
+    pub user_id: Uuid,
+    pub scopes: nod_core::scope::ScopeSet,
+    pub sid: Uuid,
+    pub nonce: Option<String>,
+    pub auth_time: i64,
+    pub amr: Amr,
+    pub acr: Option<String>,
+    pub auth_req_id: Option<String>,
+    /// The code it was redeemed with, so a replay revokes the access token.
+    pub code_hash: Option<Vec<u8>>,
+}
+
+/// Stores an access token and signs an ID token: the token response.
+pub(crate) async fn issue_tokens(
+    state: &AppState,
+    unit: &SalesUnit,
+    grant: Grant,
+) -> Result<Response, ApiError> {
+    let now = state.now();
     let access_token = crypto::random_secret();
     let token = AccessToken {
         token_hash: crypto::hash_secret(&access_token).to_vec(),
         client_id: unit.client_id.clone(),
-        user_id: code.user_id,
-        scopes: code.scopes,
-        sid: code.sid,
-        code_hash: Some(code_hash.to_vec()),
+        user_id: grant.user_id,
+        scopes: grant.scopes,
+        sid: grant.sid,
+        code_hash: grant.code_hash,
         expires_at: now + state.config.access_token_lifetime,
     };
     state.store.insert_access_token(&token).await?;
-    let sub = crypto::pairwise_subject(&state.pairwise_key, &unit.client_id, code.user_id);
+    let sub = crypto::pairwise_subject(&state.pairwise_key, &unit.client_id, grant.user_id);
     let claims = IdTokenClaims {
         iss: state.config.issuer(),
         sub: sub.to_string(),
         aud: [unit.client_id.clone()],
         exp: now + state.config.id_token_lifetime,
         iat: now,
-        auth_time: code.auth_time,
+        auth_time: grant.auth_time,
         jti: Uuid::new_v4().to_string(),
-        nonce: code.nonce,
+        nonce: grant.nonce,
         at_hash: crypto::at_hash(&access_token),
-        sid: code.sid.to_string(),
+        sid: grant.sid.to_string(),
         msn: unit.msn.clone(),
-        acr: code.acr,
-        amr: [code.amr],
-        auth_req_id: code.auth_req_id,
+        acr: grant.acr,
+        amr: [grant.amr],
+        auth_req_id: grant.auth_req_id,
     };
     let id_token = state.keys.sign(claims).await?;
     let body = TokenResponse {
@@ -446,7 +501,7 @@ async fn redeem_authorization_code(
         token_type: "Bearer",
         expires_in: state.config.access_token_lifetime,
         id_token,
-        scope: code.scopes.to_string(),
+        scope: grant.scopes.to_string(),
     };
     Ok((
         [
@@ -474,6 +529,43 @@ async fn get_userinfo(state: AppState, headers: HeaderMap) -> Result<Response, A
         return Err(ApiError::invalid_token("the user is no longer active"));
     }
     let sub = crypto::pairwise_subject(&state.pairwise_key, &token.client_id, user.id);
-    let claims = userinfo::claims(&user, token.scopes, sub, token.sid);
+    let mut claims = userinfo::claims(&user, token.scopes, sub, token.sid);
+    if token.scopes.contains(Scope::DelegatedConsents)
+        && let Some(value) = delegated_consents(&state, &token.client_id, token.sid).await?
+    {
+        claims.insert("delegatedConsents".into(), value);
+    }
     Ok(([NO_STORE], axum::Json(claims)).into_response())
+}
+
+/// The person's answers to the sales unit's consent questions in the login `sid`.
+async fn delegated_consents(
+    state: &AppState,
+    client_id: &str,
+    sid: Uuid,
+) -> Result<Option<Value>, ApiError> {
+    let Some(texts) = state
+        .store
+        .get_sales_unit(client_id)
+        .await?
+        .and_then(|u| u.consent_texts)
+    else {
+        return Ok(None);
+    };
+    let Some(login) = state.store.get_login_request(sid).await? else {
+        return Ok(None);
+    };
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        id: String,
+        accepted: bool,
+    }
+    let answers: Vec<Answer> = login
+        .delegated_answers
+        .as_deref()
+        .and_then(|a| serde_json::from_str(a).ok())
+        .unwrap_or_default();
+    let answers: Vec<(String, bool)> = answers.into_iter().map(|a| (a.id, a.accepted)).collect();
+    let time = login.auth_time.unwrap_or(login.created_at);
+    Ok(Some(userinfo::delegated_consents(&texts, &answers, time)))
 }

@@ -625,7 +625,7 @@ async fn proceed(
             ))
         }
         // The app finished it (app-to-app v2, automatic return): nothing left to do here.
-        Status::Done if flow::finishes_in_app(login.flow) => {
+        Status::Done if login.finishes_in_app() => {
             Ok(render_message(lang, t.done_title, t.done_text, None))
         }
         Status::Done => Err(PageError::new(StatusCode::CONFLICT, Problem::AlreadyDone)),

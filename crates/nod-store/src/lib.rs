@@ -135,6 +135,19 @@ pub trait LoginRequestStore: Send + Sync {
     async fn set_resume_token(&self, id: Uuid, token_hash: &[u8]) -> Result<bool>;
     /// Spends a resume token; false when it is wrong or already used.
     async fn take_resume_token(&self, id: Uuid, token_hash: &[u8]) -> Result<bool>;
+    /// A merchant-initiated request of this client, by its `auth_req_id`.
+    async fn get_ciba_request(
+        &self,
+        auth_req_id: &str,
+        client_id: &str,
+    ) -> Result<Option<LoginRequest>>;
+    /// Notes a poll of a merchant-initiated request.
+    async fn record_poll(&self, id: Uuid, now: Timestamp) -> Result<()>;
+    /// `confirmed` → `done` for a merchant-initiated request whose tokens are issued now;
+    /// false when it was redeemed already.
+    async fn finish_ciba_request(&self, id: Uuid) -> Result<bool>;
+    /// Stores the person's answers to the consent questions (JSON) on a pending request.
+    async fn set_delegated_answers(&self, id: Uuid, user_id: Uuid, answers: &str) -> Result<bool>;
     /// The user's requests the app may act on.
     async fn list_pending_login_requests(
         &self,

@@ -8,7 +8,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use nod_core::authorize::{Flow, Prompt, ResponseMode};
 use nod_core::grant::{AccessToken, AuthCode, Redemption};
-use nod_core::login::{Amr, Consent, Device, LoginRequest, RememberedBrowser, Status};
+use nod_core::login::{Amr, Ciba, Consent, Device, Kind, LoginRequest, RememberedBrowser, Status};
 use nod_core::pkce::ChallengeMethod;
 use nod_core::sales_unit::{AuthMethod, CibaMode, SalesUnit};
 use nod_core::scope::ScopeSet;
@@ -105,7 +105,7 @@ where
     row.try_get(column).map_err(db_error)
 }
 
-const SALES_UNIT_COLUMNS: &str = "client_id, secret_hash, name, redirect_uris, auth_method, msn, allow_nin, ciba_mode, ciba_notification_endpoint, webhook_url, created_at";
+const SALES_UNIT_COLUMNS: &str = "client_id, secret_hash, name, redirect_uris, auth_method, msn, allow_nin, ciba_mode, ciba_notification_endpoint, webhook_url, consent_texts, created_at";
 
 fn sales_unit(row: &SqliteRow) -> Result<SalesUnit> {
     let uris: String = get(row, "redirect_uris")?;
@@ -120,6 +120,9 @@ fn sales_unit(row: &SqliteRow) -> Result<SalesUnit> {
         ciba_mode: CibaMode::parse(&get::<String>(row, "ciba_mode")?).unwrap_or_default(),
         ciba_notification_endpoint: get(row, "ciba_notification_endpoint")?,
         webhook_url: get(row, "webhook_url")?,
+        consent_texts: get::<Option<String>>(row, "consent_texts")?
+            .map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Other(e.to_string())))
+            .transpose()?,
         created_at: get(row, "created_at")?,
     })
 }
@@ -154,8 +157,21 @@ fn login_request(row: &SqliteRow) -> Result<LoginRequest> {
         let mut it = c.split(',').filter_map(|n| n.parse::<u8>().ok());
         Some([it.next()?, it.next()?, it.next()?])
     });
+    let auth_req_id: Option<String> = get(row, "auth_req_id")?;
+    let ciba = match auth_req_id {
+        Some(auth_req_id) => Some(Ciba {
+            auth_req_id,
+            binding_message: get(row, "binding_message")?,
+            notification_token: get(row, "notification_token")?,
+            last_polled_at: get(row, "last_polled_at")?,
+        }),
+        None => None,
+    };
     Ok(LoginRequest {
         id: uuid(row, "id")?,
+        kind: Kind::from_stored(&get::<String>(row, "kind")?),
+        ciba,
+        delegated_answers: get(row, "delegated_answers")?,
         client_id: get(row, "client_id")?,
         redirect_uri: get(row, "redirect_uri")?,
         scopes: ScopeSet::from_bits(get(row, "scopes")?),
@@ -239,8 +255,8 @@ fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String> {
 impl SalesUnitStore for SqliteStore {
     async fn create_sales_unit(&self, u: &SalesUnit) -> Result<()> {
         sqlx::query(
-            "INSERT INTO sales_units (client_id, secret_hash, name, redirect_uris, auth_method, msn, allow_nin, ciba_mode, ciba_notification_endpoint, webhook_url, created_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+            "INSERT INTO sales_units (client_id, secret_hash, name, redirect_uris, auth_method, msn, allow_nin, ciba_mode, ciba_notification_endpoint, webhook_url, created_at, consent_texts)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
         )
         .bind(&u.client_id)
         .bind(&u.secret_hash)
@@ -253,6 +269,7 @@ impl SalesUnitStore for SqliteStore {
         .bind(&u.ciba_notification_endpoint)
         .bind(&u.webhook_url)
         .bind(u.created_at)
+        .bind(u.consent_texts.as_ref().map(json).transpose()?)
         .execute(&self.writer)
         .await
         .map_err(db_error)?;
@@ -284,7 +301,7 @@ impl SalesUnitStore for SqliteStore {
 
     async fn update_sales_unit(&self, u: &SalesUnit) -> Result<()> {
         let done = sqlx::query(
-            "UPDATE sales_units SET secret_hash = $2, name = $3, redirect_uris = $4, auth_method = $5, msn = $6, allow_nin = $7, ciba_mode = $8, ciba_notification_endpoint = $9, webhook_url = $10
+            "UPDATE sales_units SET secret_hash = $2, name = $3, redirect_uris = $4, auth_method = $5, msn = $6, allow_nin = $7, ciba_mode = $8, ciba_notification_endpoint = $9, webhook_url = $10, consent_texts = $11
              WHERE client_id = $1",
         )
         .bind(&u.client_id)
@@ -297,6 +314,7 @@ impl SalesUnitStore for SqliteStore {
         .bind(u.ciba_mode.as_str())
         .bind(&u.ciba_notification_endpoint)
         .bind(&u.webhook_url)
+        .bind(u.consent_texts.as_ref().map(json).transpose()?)
         .execute(&self.writer)
         .await
         .map_err(db_error)?;
@@ -443,8 +461,8 @@ impl UserStore for SqliteStore {
 impl LoginRequestStore for SqliteStore {
     async fn create_login_request(&self, r: &LoginRequest) -> Result<()> {
         sqlx::query(
-            "INSERT INTO login_requests (id, client_id, redirect_uri, scopes, state, nonce, code_challenge, code_challenge_method, flow, app_callback_uri, final_redirect_is_app, acr_app_auth, prompt, response_mode, browser_binding, csrf_token, status, user_id, challenge, choices, remember_browser, amr, error, created_at, expires_at, auth_time)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)",
+            "INSERT INTO login_requests (id, client_id, redirect_uri, scopes, state, nonce, code_challenge, code_challenge_method, flow, app_callback_uri, final_redirect_is_app, acr_app_auth, prompt, response_mode, browser_binding, csrf_token, status, user_id, challenge, choices, remember_browser, amr, error, created_at, expires_at, auth_time, kind, auth_req_id, binding_message, notification_token, last_polled_at, delegated_answers)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)",
         )
         .bind(r.id.to_string())
         .bind(&r.client_id)
@@ -472,6 +490,12 @@ impl LoginRequestStore for SqliteStore {
         .bind(r.created_at)
         .bind(r.expires_at)
         .bind(r.auth_time)
+        .bind(r.kind.as_str())
+        .bind(r.ciba.as_ref().map(|c| c.auth_req_id.as_str()))
+        .bind(r.ciba.as_ref().and_then(|c| c.binding_message.as_deref()))
+        .bind(r.ciba.as_ref().and_then(|c| c.notification_token.as_deref()))
+        .bind(r.ciba.as_ref().and_then(|c| c.last_polled_at))
+        .bind(&r.delegated_answers)
         .execute(&self.writer)
         .await
         .map_err(db_error)?;
@@ -654,6 +678,56 @@ impl LoginRequestStore for SqliteStore {
         )
         .bind(id.to_string())
         .bind(token_hash)
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn get_ciba_request(
+        &self,
+        auth_req_id: &str,
+        client_id: &str,
+    ) -> Result<Option<LoginRequest>> {
+        sqlx::query("SELECT * FROM login_requests WHERE auth_req_id = $1 AND client_id = $2")
+            .bind(auth_req_id)
+            .bind(client_id)
+            .fetch_optional(&self.reader)
+            .await
+            .map_err(db_error)?
+            .as_ref()
+            .map(login_request)
+            .transpose()
+    }
+
+    async fn record_poll(&self, id: Uuid, now: Timestamp) -> Result<()> {
+        sqlx::query("UPDATE login_requests SET last_polled_at = $2 WHERE id = $1")
+            .bind(id.to_string())
+            .bind(now)
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn finish_ciba_request(&self, id: Uuid) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE login_requests SET status = 'done' WHERE id = $1 AND status = 'confirmed' AND kind = 'merchant_initiated'",
+        )
+        .bind(id.to_string())
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_delegated_answers(&self, id: Uuid, user_id: Uuid, answers: &str) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE login_requests SET delegated_answers = $3 WHERE id = $1 AND user_id = $2 AND status = 'waiting'",
+        )
+        .bind(id.to_string())
+        .bind(user_id.to_string())
+        .bind(answers)
         .execute(&self.writer)
         .await
         .map_err(db_error)?;

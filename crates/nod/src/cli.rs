@@ -137,6 +137,10 @@ pub enum SalesUnitCommand {
         /// Where events such as CONSENT_REVOKED are sent.
         #[arg(long)]
         webhook_url: Option<String>,
+        /// JSON file with the consent questions of merchant-initiated logins (the
+        /// `delegatedConsents` shape without answers; see docs/ciba.md).
+        #[arg(long)]
+        consent_texts: Option<PathBuf>,
     },
     /// List sales units.
     List,
@@ -162,6 +166,9 @@ pub enum SalesUnitCommand {
         ciba_notification_endpoint: Option<String>,
         #[arg(long)]
         webhook_url: Option<String>,
+        /// JSON file with the consent questions of merchant-initiated logins.
+        #[arg(long)]
+        consent_texts: Option<PathBuf>,
         /// Generate a new client secret and print it.
         #[arg(long)]
         rotate_secret: bool,

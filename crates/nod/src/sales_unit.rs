@@ -2,7 +2,7 @@
 
 use anyhow::{Context, bail};
 use nod_core::crypto;
-use nod_core::sales_unit::{self, AuthMethod, CibaMode, SalesUnit};
+use nod_core::sales_unit::{self, AuthMethod, CibaMode, ConsentTexts, SalesUnit};
 use nod_store::StoreError;
 use serde_json::json;
 
@@ -47,6 +47,15 @@ fn check(unit: &SalesUnit) -> anyhow::Result<()> {
     Ok(())
 }
 
+fn read_consent_texts(path: &std::path::Path) -> anyhow::Result<ConsentTexts> {
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let texts: ConsentTexts =
+        serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    texts.validate().map_err(anyhow::Error::msg)?;
+    Ok(texts)
+}
+
 fn view(unit: &SalesUnit) -> serde_json::Value {
     json!({
         "client_id": unit.client_id,
@@ -58,6 +67,7 @@ fn view(unit: &SalesUnit) -> serde_json::Value {
         "ciba_mode": unit.ciba_mode.as_str(),
         "ciba_notification_endpoint": unit.ciba_notification_endpoint,
         "webhook_url": unit.webhook_url,
+        "consent_texts": unit.consent_texts,
         "created_at": unit.created_at,
     })
 }
@@ -106,6 +116,7 @@ pub async fn run(settings: &Settings, command: SalesUnitCommand) -> anyhow::Resu
             ciba_mode: mode,
             ciba_notification_endpoint,
             webhook_url,
+            consent_texts,
         } => {
             let client_id = client_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
             sales_unit::validate_client_id(&client_id).map_err(anyhow::Error::msg)?;
@@ -127,6 +138,10 @@ pub async fn run(settings: &Settings, command: SalesUnitCommand) -> anyhow::Resu
                 ciba_mode: ciba_mode(mode),
                 ciba_notification_endpoint,
                 webhook_url,
+                consent_texts: consent_texts
+                    .as_deref()
+                    .map(read_consent_texts)
+                    .transpose()?,
                 created_at: now,
             };
             check(&unit)?;
@@ -178,6 +193,7 @@ pub async fn run(settings: &Settings, command: SalesUnitCommand) -> anyhow::Resu
             ciba_mode: mode,
             ciba_notification_endpoint,
             webhook_url,
+            consent_texts,
             rotate_secret,
         } => {
             let mut unit = store
@@ -207,6 +223,9 @@ pub async fn run(settings: &Settings, command: SalesUnitCommand) -> anyhow::Resu
             }
             if let Some(webhook) = webhook_url {
                 unit.webhook_url = Some(webhook).filter(|w| !w.is_empty());
+            }
+            if let Some(path) = consent_texts {
+                unit.consent_texts = Some(read_consent_texts(&path)?);
             }
             let secret = rotate_secret.then(crypto::random_secret);
             if let Some(secret) = &secret {

@@ -104,6 +104,7 @@ impl TestApp {
                 ciba_mode: CibaMode::Poll,
                 ciba_notification_endpoint: None,
                 webhook_url: None,
+                consent_texts: None,
                 created_at: 0,
             })
             .await
