@@ -14,17 +14,15 @@ use serde_json::Value;
 
 use crate::support::*;
 
-#[tokio::test]
-async fn openid_client_completes_the_desktop_login() {
+/// Runs one of the e2e/interop scripts against a running Nod; returns its JSON result.
+async fn run_script(app: &TestApp, name: &str) -> Value {
     let e2e = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../e2e");
     assert!(
         e2e.join("node_modules/openid-client").is_dir(),
         "openid-client is not installed in {}: run `npm ci --prefix e2e` in the workspace root",
         e2e.display()
     );
-    let script = e2e.join("interop/desktop.mjs");
-
-    let app = TestApp::spawn().await;
+    let script = e2e.join("interop").join(name);
     let child = tokio::process::Command::new("node")
         .arg(&script)
         .current_dir(&e2e)
@@ -54,8 +52,13 @@ async fn openid_client_completes_the_desktop_login() {
 
     let line = stdout.lines().last().expect("the script prints a result");
     eprintln!("openid-client result: {line}");
-    let result: Value =
-        serde_json::from_str(line).unwrap_or_else(|e| panic!("the result is JSON ({e}): {stdout}"));
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("the result is JSON ({e}): {stdout}"))
+}
+
+#[tokio::test]
+async fn openid_client_completes_the_desktop_login() {
+    let app = TestApp::spawn().await;
+    let result = run_script(&app, "desktop.mjs").await;
     let sub = result["sub"].as_str().expect("a sub");
     assert!(!sub.is_empty());
 
@@ -77,4 +80,23 @@ async fn openid_client_completes_the_desktop_login() {
     assert_eq!(info["name"], "Ingrid Solberg");
     assert_eq!(info["email"], "ingrid.solberg@example.no");
     assert_eq!(info["birthdate"], "1958-03-14");
+}
+
+/// `initiateBackchannelAuthentication` and `pollBackchannelAuthenticationGrant` against Nod,
+/// while the script approves in the app; the ID token carries `auth_req_id`. The clock is
+/// the real one here: openid-client waits the interval between polls.
+#[tokio::test]
+async fn openid_client_completes_a_merchant_initiated_login() {
+    let app = TestApp::spawn_with_real_clock().await;
+    let result = run_script(&app, "ciba.mjs").await;
+    assert_eq!(result["expires_in"], 600);
+    assert_eq!(result["interval"], 5);
+    assert_eq!(result["next"]["next"], "done");
+    let claims = &result["id_token_claims"];
+    assert_eq!(claims["auth_req_id"], result["auth_req_id"]);
+    assert_eq!(claims["amr"], serde_json::json!(["app"]));
+    let info = &result["userinfo"];
+    assert_eq!(info["sub"], claims["sub"]);
+    assert_eq!(info["name"], "Ingrid Solberg");
+    assert_eq!(info["phone_number"], PHONE);
 }

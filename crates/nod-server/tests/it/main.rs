@@ -7,6 +7,7 @@ mod support;
 
 mod app_api;
 mod bad_input;
+mod ciba;
 mod flows;
 mod interop;
 mod journey;

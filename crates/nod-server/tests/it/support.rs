@@ -33,10 +33,23 @@ pub struct TestApp {
 impl TestApp {
     /// A running Nod in test mode with the demo users and a sales unit `shop`.
     pub async fn spawn() -> TestApp {
+        Self::spawn_at(1_800_000_000).await
+    }
+
+    /// Like [`TestApp::spawn`], on the real clock (for clients that check token times
+    /// against their own clock and wait in real time). `clock` then moves nothing.
+    pub async fn spawn_with_real_clock() -> TestApp {
+        Self::spawn_on(Arc::new(TestClock::new(0)), true).await
+    }
+
+    async fn spawn_at(start: i64) -> TestApp {
+        Self::spawn_on(Arc::new(TestClock::new(start)), false).await
+    }
+
+    async fn spawn_on(clock: Arc<TestClock>, real: bool) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("nod.db").display());
         let store = nod_store::connect(&url).await.unwrap();
-        let clock = Arc::new(TestClock::new(1_800_000_000));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let config = ServerConfig {
@@ -60,9 +73,12 @@ impl TestApp {
             })
             .collect();
         store.import_users(&users).await.unwrap();
-        let app = App::new(config, store.clone(), clock.clone())
-            .await
-            .unwrap();
+        let app_clock: Arc<dyn nod_server::Clock> = if real {
+            Arc::new(nod_server::SystemClock)
+        } else {
+            clock.clone()
+        };
+        let app = App::new(config, store.clone(), app_clock).await.unwrap();
         tokio::spawn(nod_server::serve(
             listener,
             app.clone(),
