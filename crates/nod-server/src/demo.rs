@@ -24,7 +24,7 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use crate::extract::FormParams;
-use crate::{AppState, NO_STORE, pages, paths};
+use crate::{AppState, NO_STORE, oidc, pages, paths};
 
 /// The demo sales unit's client id.
 pub const DEMO_CLIENT_ID: &str = "demo-client";
@@ -66,6 +66,7 @@ pub async fn seed(
         redirect_uris: vec![
             format!("{base}/demo/callback"),
             format!("{base}/demo/app-callback"),
+            format!("{base}/demo/ciba-callback"),
             "http://localhost:3000/callback".to_owned(),
         ],
         auth_method: AuthMethod::ClientSecretBasic,
@@ -139,6 +140,10 @@ impl DemoSessions {
     fn take(&self, state: &str) -> Option<DemoSession> {
         self.0.lock().ok()?.remove(state)
     }
+
+    fn peek(&self, state: &str) -> Option<DemoSession> {
+        self.0.lock().ok()?.get(state).cloned()
+    }
 }
 
 /// The journeys the demo merchant offers: (id, button, what it adds to the request).
@@ -182,6 +187,9 @@ pub fn router() -> Router<AppState> {
         .route("/demo/start", get(start_login))
         .route("/demo/callback", get(get_callback).post(post_callback))
         .route("/demo/app-callback", get(get_app_callback))
+        .route("/demo/ciba/start", get(start_ciba))
+        .route("/demo/ciba/wait", get(wait_ciba))
+        .route("/demo/ciba-callback", get(ciba_callback))
 }
 
 #[derive(Template)]
@@ -198,6 +206,12 @@ struct DemoResultView<'a> {
     error: Option<&'a str>,
     userinfo: &'a str,
     claims: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "demo_ciba_wait.html")]
+struct CibaWaitView {
+    webpage: bool,
 }
 
 #[derive(Template)]
@@ -315,24 +329,44 @@ async fn redeem(
     code: &str,
     session: &DemoSession,
 ) -> Result<(Value, Value), String> {
-    let base = state.config.base();
-    let response = state
-        .http
-        .post(format!("{base}{}", paths::TOKEN))
-        .basic_auth(DEMO_CLIENT_ID, Some(DEMO_CLIENT_SECRET))
-        .form(&[
+    let redirect_uri = format!("{}/demo/callback", state.config.base());
+    let tokens = token_request(
+        state,
+        &[
             ("grant_type", "authorization_code"),
             ("code", code),
-            ("redirect_uri", &format!("{base}/demo/callback")),
+            ("redirect_uri", &redirect_uri),
             ("code_verifier", &session.verifier),
-        ])
+        ],
+    )
+    .await?
+    .map_err(|e| format!("token endpoint said {e}"))?;
+    profile(state, &tokens, &session.nonce).await
+}
+
+/// A token request with the demo sales unit's credentials: the tokens, or the error body.
+async fn token_request(
+    state: &AppState,
+    form: &[(&str, &str)],
+) -> Result<Result<Value, Value>, String> {
+    let response = state
+        .http
+        .post(format!("{}{}", state.config.base(), paths::TOKEN))
+        .basic_auth(DEMO_CLIENT_ID, Some(DEMO_CLIENT_SECRET))
+        .form(form)
         .send()
         .await
         .map_err(|e| format!("token request failed: {e}"))?;
-    let tokens: Value = response
+    let ok = response.status().is_success();
+    let body: Value = response
         .json()
         .await
         .map_err(|e| format!("token response: {e}"))?;
+    Ok(if ok { Ok(body) } else { Err(body) })
+}
+
+/// Checks the ID token's nonce and fetches userinfo: (claims, userinfo).
+async fn profile(state: &AppState, tokens: &Value, nonce: &str) -> Result<(Value, Value), String> {
     let (Some(access_token), Some(id_token)) =
         (tokens["access_token"].as_str(), tokens["id_token"].as_str())
     else {
@@ -345,12 +379,12 @@ async fn redeem(
         .and_then(|payload| URL_SAFE_NO_PAD.decode(payload).ok())
         .and_then(|bytes| serde_json::from_slice(&bytes).ok())
         .unwrap_or(Value::Null);
-    if claims["nonce"].as_str() != Some(session.nonce.as_str()) {
+    if claims["nonce"].as_str() != Some(nonce) {
         return Err("the ID token's nonce does not match".into());
     }
     let userinfo: Value = state
         .http
-        .get(format!("{base}{}", paths::USERINFO))
+        .get(format!("{}{}", state.config.base(), paths::USERINFO))
         .bearer_auth(access_token)
         .send()
         .await
@@ -359,6 +393,212 @@ async fn redeem(
         .await
         .map_err(|e| format!("userinfo response: {e}"))?;
     Ok((claims, userinfo))
+}
+
+/// `GET /demo/ciba/start?phone_number=…&binding_message=…&mode=poll|webpage`: the shop's
+/// till starts a merchant-initiated login.
+async fn start_ciba(state: AppState, uri: axum::http::Uri) -> Response {
+    let params = Params::parse(uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
+    let get = |name: &str| params.get(name).ok().flatten().unwrap_or("");
+    let journey = if get("mode") == "webpage" {
+        "ciba_webpage"
+    } else {
+        "ciba"
+    };
+    let Some(phone) = nod_core::msisdn::normalize(get("phone_number")) else {
+        return result(
+            journey,
+            None,
+            Some("enter a mobile number with country code"),
+            &Value::Null,
+            &Value::Null,
+        );
+    };
+    let base = state.config.base();
+    let nonce = crypto::random_secret();
+    let hint = format!("urn:msisdn:{phone}");
+    let webpage = format!("{base}/demo/ciba-callback");
+    let mut form = vec![
+        ("login_hint", hint.as_str()),
+        ("scope", "openid name phoneNumber delegatedConsents"),
+        ("nonce", nonce.as_str()),
+    ];
+    let message = get("binding_message").trim().to_ascii_uppercase();
+    if !message.is_empty() {
+        form.push(("binding_message", message.as_str()));
+    }
+    if journey == "ciba_webpage" {
+        form.push(("requested_flow", "login_to_webpage"));
+        form.push(("redirect_uri", webpage.as_str()));
+    }
+    let response = state
+        .http
+        .post(format!("{base}{}", paths::CIBA_START))
+        .basic_auth(DEMO_CLIENT_ID, Some(DEMO_CLIENT_SECRET))
+        .form(&form)
+        .send()
+        .await;
+    let body: Value = match response {
+        Ok(r) => r.json().await.unwrap_or(Value::Null),
+        Err(e) => {
+            return result(
+                journey,
+                None,
+                Some(&format!("request failed: {e}")),
+                &Value::Null,
+                &Value::Null,
+            );
+        }
+    };
+    let Some(auth_req_id) = body["auth_req_id"].as_str() else {
+        let error = format!(
+            "{}: {}",
+            body["error"].as_str().unwrap_or("error"),
+            body["error_description"].as_str().unwrap_or("")
+        );
+        return result(journey, None, Some(&error), &Value::Null, &Value::Null);
+    };
+    state.demo.insert(
+        auth_req_id.to_owned(),
+        DemoSession {
+            journey,
+            verifier: String::new(),
+            nonce,
+            created_at: state.now(),
+        },
+    );
+    let id: String = url::form_urlencoded::byte_serialize(auth_req_id.as_bytes()).collect();
+    pages::see_other(&format!("/demo/ciba/wait?id={id}"))
+}
+
+/// `GET /demo/ciba/wait?id=…`: polls once per visit; the page reloads itself every five
+/// seconds (the interval) until the person answered.
+async fn wait_ciba(state: AppState, uri: axum::http::Uri) -> Response {
+    let params = Params::parse(uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
+    let id = params.get("id").ok().flatten().unwrap_or("");
+    let Some(session) = state.demo.peek(id) else {
+        return result(
+            "ciba",
+            None,
+            Some("unknown or finished login: start again"),
+            &Value::Null,
+            &Value::Null,
+        );
+    };
+    let waiting = || {
+        let mut response = page(
+            StatusCode::OK,
+            CibaWaitView {
+                webpage: session.journey == "ciba_webpage",
+            }
+            .render(),
+        );
+        response.headers_mut().insert(
+            axum::http::header::REFRESH,
+            axum::http::HeaderValue::from_static("5"),
+        );
+        response
+    };
+    if session.journey == "ciba_webpage" {
+        return waiting();
+    }
+    match token_request(
+        &state,
+        &[("grant_type", oidc::GRANT_CIBA), ("auth_req_id", id)],
+    )
+    .await
+    {
+        Ok(Ok(tokens)) => {
+            state.demo.take(id);
+            match profile(&state, &tokens, &session.nonce).await {
+                Ok((claims, userinfo)) => {
+                    let name = userinfo["name"].as_str().map(str::to_owned);
+                    result(session.journey, name.as_deref(), None, &userinfo, &claims)
+                }
+                Err(e) => result(session.journey, None, Some(&e), &Value::Null, &Value::Null),
+            }
+        }
+        Ok(Err(error))
+            if matches!(
+                error["error"].as_str(),
+                Some("authorization_pending" | "slow_down")
+            ) =>
+        {
+            waiting()
+        }
+        Ok(Err(error)) => {
+            state.demo.take(id);
+            let text = format!(
+                "{}: {}",
+                error["error"].as_str().unwrap_or("error"),
+                error["error_description"].as_str().unwrap_or("")
+            );
+            result(
+                session.journey,
+                None,
+                Some(&text),
+                &Value::Null,
+                &Value::Null,
+            )
+        }
+        Err(e) => result(session.journey, None, Some(&e), &Value::Null, &Value::Null),
+    }
+}
+
+/// `GET /demo/ciba-callback?code=…`: login to a web page; the app opened this page.
+async fn ciba_callback(state: AppState, uri: axum::http::Uri) -> Response {
+    let params = Params::parse(uri.query().unwrap_or("").as_bytes()).unwrap_or_default();
+    let Some(code) = params.get("code").ok().flatten() else {
+        return result(
+            "ciba_webpage",
+            None,
+            Some("no code in the response"),
+            &Value::Null,
+            &Value::Null,
+        );
+    };
+    let tokens = match token_request(
+        &state,
+        &[("grant_type", oidc::GRANT_CIBA_REDIRECT), ("code", code)],
+    )
+    .await
+    {
+        Ok(Ok(tokens)) => tokens,
+        Ok(Err(error)) => {
+            return result(
+                "ciba_webpage",
+                None,
+                Some(&format!("token endpoint said {error}")),
+                &Value::Null,
+                &Value::Null,
+            );
+        }
+        Err(e) => return result("ciba_webpage", None, Some(&e), &Value::Null, &Value::Null),
+    };
+    // The ID token names the request; its session holds the nonce.
+    let auth_req_id = tokens["id_token"]
+        .as_str()
+        .and_then(|t| t.split('.').nth(1))
+        .and_then(|p| URL_SAFE_NO_PAD.decode(p).ok())
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .and_then(|c| c["auth_req_id"].as_str().map(str::to_owned))
+        .unwrap_or_default();
+    let Some(session) = state.demo.take(&auth_req_id) else {
+        return result(
+            "ciba_webpage",
+            None,
+            Some("unknown login"),
+            &Value::Null,
+            &Value::Null,
+        );
+    };
+    match profile(&state, &tokens, &session.nonce).await {
+        Ok((claims, userinfo)) => {
+            let name = userinfo["name"].as_str().map(str::to_owned);
+            result(session.journey, name.as_deref(), None, &userinfo, &claims)
+        }
+        Err(e) => result(session.journey, None, Some(&e), &Value::Null, &Value::Null),
+    }
 }
 
 fn result(

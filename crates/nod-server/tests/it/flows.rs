@@ -639,3 +639,80 @@ async fn the_demo_merchant_logs_in() {
     let again = browser.get(&callback).send().await.unwrap();
     assert_eq!(again.status(), 400);
 }
+
+#[tokio::test]
+async fn the_demo_till_logs_in_by_phone_number() {
+    let app = TestApp::spawn().await;
+    nod_server::demo::seed(app.store.as_ref(), &app.base, 0)
+        .await
+        .unwrap();
+    let device = app.device(PHONE).await;
+    let till = app.browser();
+    for mode in ["poll", "webpage"] {
+        let response = till
+            .get(app.url(&format!(
+                "/demo/ciba/start?phone_number=%2B47+912+34+501&binding_message=till-42&mode={mode}"
+            )))
+            .send()
+            .await
+            .unwrap();
+        let wait = location(&response);
+        assert!(wait.starts_with("/demo/ciba/wait?id="), "{wait}");
+        let response = till.get(app.url(&wait)).send().await.unwrap();
+        assert_eq!(response.status(), 200);
+        assert_eq!(response.headers()["refresh"], "5");
+        let request = app
+            .pending(&device)
+            .await
+            .into_iter()
+            .find(|r| r["kind"] == "merchant_initiated")
+            .unwrap();
+        assert_eq!(request["binding_message"], "TILL-42");
+        assert_eq!(request["sales_unit_name"], "Demo Shop");
+        assert_eq!(request["delegated_consents"]["consents"][0]["id"], "terms");
+        let body = json!({
+            "consent": true,
+            "delegated_consents": [{ "id": "terms", "accepted": true }, { "id": "newsletter", "accepted": true }],
+        });
+        let next: Value = approve_json(&app, &device, request["id"].as_str().unwrap(), body)
+            .await
+            .json()
+            .await
+            .unwrap();
+        app.clock.advance(5);
+        let html = if mode == "poll" {
+            assert_eq!(next["next"], "done");
+            till.get(app.url(&wait))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        } else {
+            assert_eq!(next["next"], "open_url");
+            let url = next["url"].as_str().unwrap();
+            assert!(
+                url.starts_with(&app.url("/demo/ciba-callback?code=")),
+                "{url}"
+            );
+            app.browser()
+                .get(url)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        };
+        assert!(html.contains("Welcome, Ingrid Solberg!"), "{mode}: {html}");
+        assert!(html.contains("delegatedConsents"), "{mode}");
+    }
+    // A malformed number never reaches Nod's endpoint.
+    let response = till
+        .get(app.url("/demo/ciba/start?phone_number=abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 400);
+}
