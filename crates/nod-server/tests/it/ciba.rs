@@ -153,7 +153,8 @@ fn decode_claims(id_token: &str) -> Value {
 #[tokio::test]
 async fn backchannel_request_errors() {
     let app = TestApp::spawn().await;
-    let cases: Vec<(Vec<(&str, &str)>, StatusCode, &str)> = vec![
+    type Case<'a> = (Vec<(&'a str, &'a str)>, StatusCode, &'a str);
+    let cases: Vec<Case> = vec![
         (vec![SCOPE], StatusCode::BAD_REQUEST, "invalid_request"),
         (
             vec![("login_hint", "msisdn:4791234501"), SCOPE],
