@@ -33,5 +33,6 @@ echo "==> cargo test"
 cargo test --workspace --locked
 
 echo "==> browser journeys (Chromium)"
-cargo build --locked -p nod
+# `cargo test` built target/debug/nod for the CLI tests; the journeys run that binary.
+[ -x target/debug/nod ] || cargo build --locked -p nod
 node --test --test-concurrency=1 e2e/browser/*.test.mjs
