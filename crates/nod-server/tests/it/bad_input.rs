@@ -246,12 +246,7 @@ async fn code_for(app: &TestApp, extra: &str) -> String {
         .await
         .unwrap();
     let response = if location(&response).ends_with("/consent") {
-        browser
-            .post(app.url(&format!("/login/{id}/consent")))
-            .form(&[("csrf", csrf.as_str()), ("decision", "accept")])
-            .send()
-            .await
-            .unwrap()
+        accept_consent(&app, &browser, &id, &csrf).await
     } else {
         response
     };

@@ -122,16 +122,7 @@ async fn poll_mode_from_start_to_tokens() {
     assert_eq!(claims["auth_req_id"], auth_req_id.as_str());
     assert_eq!(claims["nonce"], "n-1");
     assert_eq!(claims["amr"], json!(["app"]));
-    let info: Value = app
-        .client()
-        .get(app.url(nod_server::paths::USERINFO))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info: Value = userinfo(&app, tokens["access_token"].as_str().unwrap()).await;
     assert_eq!(info["name"], "Ingrid Solberg");
 
     // Redeemable once.
@@ -621,12 +612,7 @@ async fn the_same_person_has_one_sub_across_flows() {
     let (id, csrf) = start_login(&app, &browser, "").await;
     let number = submit_phone(&app, &browser, &id, &csrf, PHONE, false).await;
     app.approve(&device, &id, number, false).await;
-    let response = browser
-        .post(app.url(&format!("/login/{id}/consent")))
-        .form(&[("csrf", csrf.as_str()), ("decision", "accept")])
-        .send()
-        .await
-        .unwrap();
+    let response = accept_consent(&app, &browser, &id, &csrf).await;
     let code = query(&location(&response))["code"].clone();
     let tokens: Value = app
         .token(&[
@@ -714,16 +700,7 @@ async fn delegated_consents_come_back_in_userinfo() {
     assert_eq!(approve(&app, &device, id, body).await.status(), 200);
     let (status, tokens) = poll(&app, &auth_req_id).await;
     assert_eq!(status, 200);
-    let info: Value = app
-        .client()
-        .get(app.url(nod_server::paths::USERINFO))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let info: Value = userinfo(&app, tokens["access_token"].as_str().unwrap()).await;
     let delegated = &info["delegatedConsents"];
     assert_eq!(delegated["heading"], "Membership");
     assert_eq!(

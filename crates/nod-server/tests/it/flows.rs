@@ -368,12 +368,7 @@ async fn revoked_consent_is_asked_again_and_the_merchant_hears_of_it() {
     let (id, csrf) = start_login(&app, &browser, "").await;
     let number = submit_phone(&app, &browser, &id, &csrf, PHONE, true).await;
     app.approve(&device, &id, number, true).await;
-    let response = browser
-        .post(app.url(&format!("/login/{id}/consent")))
-        .form(&[("csrf", csrf.as_str()), ("decision", "accept")])
-        .send()
-        .await
-        .unwrap();
+    let response = accept_consent(&app, &browser, &id, &csrf).await;
     let tokens = redeem(&app, &query(&location(&response))["code"], None).await;
     let sub = tokens["id_token"].as_str().map(|_| ()).and(Some(()));
     assert!(sub.is_some());
@@ -424,16 +419,7 @@ async fn revoked_consent_is_asked_again_and_the_merchant_hears_of_it() {
     let event = received.lock().await[0].clone();
     assert_eq!(event["event"], "CONSENT_REVOKED");
     assert_eq!(event["client_id"], CLIENT_ID);
-    let userinfo: Value = app
-        .client()
-        .get(app.url(nod_server::paths::USERINFO))
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let userinfo: Value = userinfo(&app, tokens["access_token"].as_str().unwrap()).await;
     assert_eq!(
         event["sub"], userinfo["sub"],
         "the webhook names the pairwise sub"
@@ -467,12 +453,7 @@ async fn a_logged_out_browser_needs_the_app_again() {
     let (id, csrf) = start_login(&app, &browser, "").await;
     let number = submit_phone(&app, &browser, &id, &csrf, PHONE, true).await;
     app.approve(&device, &id, number, true).await;
-    browser
-        .post(app.url(&format!("/login/{id}/consent")))
-        .form(&[("csrf", csrf.as_str()), ("decision", "accept")])
-        .send()
-        .await
-        .unwrap();
+    accept_consent(&app, &browser, &id, &csrf).await;
     let list: Value = app
         .client()
         .get(app.url("/app-api/v1/browsers"))

@@ -164,12 +164,7 @@ async fn desktop_login_then_remembered_login() {
     ] {
         assert!(html.contains(words), "consent page lists {words}");
     }
-    let response = browser
-        .post(app.url(&format!("/login/{id}/consent")))
-        .form(&[("csrf", csrf.as_str()), ("decision", "accept")])
-        .send()
-        .await
-        .unwrap();
+    let response = accept_consent(&app, &browser, &id, &csrf).await;
     assert_eq!(response.status(), 303);
     let cookies: Vec<&str> = response
         .headers()
@@ -351,16 +346,7 @@ async fn pairwise_subjects_differ_between_sales_units() {
             .await
             .unwrap();
         let tokens: Value = response.json().await.unwrap();
-        let info: Value = app
-            .client()
-            .get(app.url(nod_server::paths::USERINFO))
-            .bearer_auth(tokens["access_token"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let info: Value = userinfo(&app, tokens["access_token"].as_str().unwrap()).await;
         assert!(uuid::Uuid::parse_str(info["sub"].as_str().unwrap()).is_ok());
         assert!(info.get("email").is_none(), "email was not asked for");
         subs.push(info["sub"].as_str().unwrap().to_owned());
@@ -374,12 +360,7 @@ async fn remembered_browser(app: &TestApp, device: &str) -> reqwest::Client {
     let (id, csrf) = start_login(app, &browser, "").await;
     let number = submit_phone(app, &browser, &id, &csrf, PHONE, true).await;
     assert_eq!(app.approve(device, &id, number, true).await.status(), 200);
-    let response = browser
-        .post(app.url(&format!("/login/{id}/consent")))
-        .form(&[("csrf", csrf.as_str()), ("decision", "accept")])
-        .send()
-        .await
-        .unwrap();
+    let response = accept_consent(&app, &browser, &id, &csrf).await;
     assert!(location(&response).starts_with(REDIRECT_URI));
     browser
 }
@@ -489,12 +470,7 @@ async fn form_post_response_mode() {
     let (id, csrf) = start_login(&app, &browser, "&response_mode=form_post").await;
     let number = submit_phone(&app, &browser, &id, &csrf, PHONE, false).await;
     app.approve(&device, &id, number, false).await;
-    let response = browser
-        .post(app.url(&format!("/login/{id}/consent")))
-        .form(&[("csrf", csrf.as_str()), ("decision", "accept")])
-        .send()
-        .await
-        .unwrap();
+    let response = accept_consent(&app, &browser, &id, &csrf).await;
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
     assert!(

@@ -214,6 +214,34 @@ impl TestApp {
     }
 }
 
+/// Accepts the consent page of a confirmed login; returns the response (the redirect).
+pub async fn accept_consent(
+    app: &TestApp,
+    browser: &reqwest::Client,
+    id: &str,
+    csrf: &str,
+) -> reqwest::Response {
+    browser
+        .post(app.url(&format!("/login/{id}/consent")))
+        .form(&[("csrf", csrf), ("decision", "accept")])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Userinfo for an access token, as JSON.
+pub async fn userinfo(app: &TestApp, access_token: &str) -> serde_json::Value {
+    app.client()
+        .get(app.url(nod_server::paths::USERINFO))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
 /// Starts a browser login: authorize, then the login page. Returns the login id and the
 /// page's CSRF token.
 pub async fn start_login(
