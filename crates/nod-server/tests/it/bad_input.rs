@@ -246,7 +246,7 @@ async fn code_for(app: &TestApp, extra: &str) -> String {
         .await
         .unwrap();
     let response = if location(&response).ends_with("/consent") {
-        accept_consent(&app, &browser, &id, &csrf).await
+        accept_consent(app, &browser, &id, &csrf).await
     } else {
         response
     };

@@ -360,7 +360,7 @@ async fn remembered_browser(app: &TestApp, device: &str) -> reqwest::Client {
     let (id, csrf) = start_login(app, &browser, "").await;
     let number = submit_phone(app, &browser, &id, &csrf, PHONE, true).await;
     assert_eq!(app.approve(device, &id, number, true).await.status(), 200);
-    let response = accept_consent(&app, &browser, &id, &csrf).await;
+    let response = accept_consent(app, &browser, &id, &csrf).await;
     assert!(location(&response).starts_with(REDIRECT_URI));
     browser
 }
