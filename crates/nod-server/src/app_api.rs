@@ -73,6 +73,25 @@ impl FromRequestParts<AppState> for DeviceAuth {
     }
 }
 
+/// A path parameter; a malformed one (say, invalid UTF-8) is a JSON 404.
+pub struct PathParam(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathParam {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| PathParam(value))
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    OAuthError::invalid_request("no such resource"),
+                )
+            })
+    }
+}
+
 fn json_ok<T: Serialize>(body: T) -> Response {
     ([NO_STORE], axum::Json(body)).into_response()
 }
@@ -393,7 +412,7 @@ struct DelegatedAnswer {
 async fn approve_login_request(
     state: AppState,
     DeviceAuth(device): DeviceAuth,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
     JsonBody(body): JsonBody<ApproveRequest>,
 ) -> Result<Response, ApiError> {
     let login = pending_for(&state, &device, &id).await?;
@@ -566,7 +585,7 @@ struct RejectRequest {
 async fn reject_login_request(
     state: AppState,
     DeviceAuth(device): DeviceAuth,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
     JsonBody(body): JsonBody<RejectRequest>,
 ) -> Result<Response, ApiError> {
     let login = pending_for(&state, &device, &id).await?;
@@ -723,7 +742,7 @@ async fn list_consents(
 async fn revoke_consent(
     state: AppState,
     DeviceAuth(device): DeviceAuth,
-    Path(client_id): Path<String>,
+    PathParam(client_id): PathParam,
 ) -> Result<Response, ApiError> {
     if !state
         .store
@@ -775,7 +794,7 @@ async fn list_browsers(
 async fn forget_browser(
     state: AppState,
     DeviceAuth(device): DeviceAuth,
-    Path(id): Path<String>,
+    PathParam(id): PathParam,
 ) -> Result<Response, ApiError> {
     let gone = || {
         ApiError::new(

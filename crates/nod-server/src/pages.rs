@@ -269,6 +269,24 @@ async fn load_bound(
     Ok(login)
 }
 
+/// The login id of a page's path; a malformed path is the "login not found" page, not
+/// axum's plain-text rejection.
+pub struct LoginId(pub String);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for LoginId {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        <Path<String> as axum::extract::FromRequestParts<S>>::from_request_parts(parts, state)
+            .await
+            .map(|Path(id)| LoginId(id))
+            .map_err(|_| PageError::not_found())
+    }
+}
+
 fn check_csrf(login: &LoginRequest, params: &Params) -> Result<(), PageError> {
     let sent = params.get("csrf").ok().flatten().unwrap_or("");
     if sent.is_empty() || !crypto::verify_secret(sent, &crypto::hash_secret(&login.csrf_token)) {
@@ -310,7 +328,7 @@ async fn get_login(
     lang: Lang,
     headers: HeaderMap,
     jar: CookieJar,
-    Path(id): Path<String>,
+    LoginId(id): LoginId,
 ) -> Result<Response, PageError> {
     let login = load_bound(&state, &id, &jar).await?;
     let now = state.now();
@@ -414,7 +432,7 @@ async fn post_phone(
     state: AppState,
     lang: Lang,
     jar: CookieJar,
-    Path(id): Path<String>,
+    LoginId(id): LoginId,
     FormParams(params): FormParams,
 ) -> Result<Response, PageError> {
     let login = load_bound(&state, &id, &jar).await?;
@@ -475,7 +493,7 @@ async fn get_wait(
     state: AppState,
     lang: Lang,
     jar: CookieJar,
-    Path(id): Path<String>,
+    LoginId(id): LoginId,
 ) -> Result<Response, PageError> {
     let login = load_bound(&state, &id, &jar).await?;
     let now = state.now();
@@ -517,7 +535,7 @@ fn browser_moves_on(login: &LoginRequest, now: i64) -> bool {
 async fn get_login_events(
     state: AppState,
     jar: CookieJar,
-    Path(id): Path<String>,
+    LoginId(id): LoginId,
 ) -> Result<Sse<impl Stream<Item = Result<SseEvent, Infallible>>>, PageError> {
     let login = load_bound(&state, &id, &jar).await?;
     let id = login.id;
@@ -566,7 +584,7 @@ async fn get_continue(
     lang: Lang,
     headers: HeaderMap,
     jar: CookieJar,
-    Path(id): Path<String>,
+    LoginId(id): LoginId,
 ) -> Result<Response, PageError> {
     let login = load_bound(&state, &id, &jar).await?;
     proceed(&state, lang, &headers, jar, &login).await
@@ -579,7 +597,7 @@ async fn get_resume(
     lang: Lang,
     headers: HeaderMap,
     jar: CookieJar,
-    Path(id): Path<String>,
+    LoginId(id): LoginId,
     uri: axum::http::Uri,
 ) -> Result<Response, PageError> {
     let login = load_bound(&state, &id, &jar).await?;
@@ -660,7 +678,7 @@ async fn get_consent(
     state: AppState,
     lang: Lang,
     jar: CookieJar,
-    Path(id): Path<String>,
+    LoginId(id): LoginId,
 ) -> Result<Response, PageError> {
     let login = load_bound(&state, &id, &jar).await?;
     if login.is_expired(state.now()) {
@@ -694,7 +712,7 @@ async fn post_consent(
     lang: Lang,
     headers: HeaderMap,
     jar: CookieJar,
-    Path(id): Path<String>,
+    LoginId(id): LoginId,
     FormParams(params): FormParams,
 ) -> Result<Response, PageError> {
     let login = load_bound(&state, &id, &jar).await?;
@@ -731,7 +749,7 @@ async fn post_consent(
 async fn post_restart(
     state: AppState,
     jar: CookieJar,
-    Path(id): Path<String>,
+    LoginId(id): LoginId,
     FormParams(params): FormParams,
 ) -> Result<Response, PageError> {
     let old = load_bound(&state, &id, &jar).await?;
@@ -761,7 +779,7 @@ async fn post_cancel(
     state: AppState,
     lang: Lang,
     jar: CookieJar,
-    Path(id): Path<String>,
+    LoginId(id): LoginId,
     FormParams(params): FormParams,
 ) -> Result<Response, PageError> {
     let login = load_bound(&state, &id, &jar).await?;
