@@ -554,7 +554,29 @@
   }
 
   const signature = (v) =>
-    JSON.stringify([v.sales_unit_name, v.scopes, v.binding_message, v.choices, v.consent_in_app, v.consent_scopes]);
+    JSON.stringify([
+      v.sales_unit_name, v.kind, v.scopes, v.binding_message, v.choices,
+      v.consent_in_app, v.consent_scopes, v.delegated_consents,
+    ]);
+
+  const isMerchantInitiated = (view) => view.kind === 'merchant_initiated';
+
+  /** The sales unit's consent questions (`delegated_consents`), or null when there are none. */
+  function delegatedQuestions(view) {
+    const dc = view.delegated_consents;
+    if (!dc || !Array.isArray(dc.consents)) return null;
+    return dc.consents.filter((q) => q && typeof q.id === 'string');
+  }
+
+  /** Only web links: a server-supplied URL never becomes a javascript: link. */
+  function webUrl(url) {
+    try {
+      const parsed = new URL(url, window.location.href);
+      return parsed.protocol === 'https:' || parsed.protocol === 'http:' ? parsed.href : null;
+    } catch {
+      return null;
+    }
+  }
 
   function upsertCard(view) {
     const deadline = Date.now() + Math.max(0, Number(view.expires_in) || 0) * 1000;
@@ -572,14 +594,103 @@
     return card;
   }
 
+  function sameScopes(a, b) {
+    const key = (list) => list.map((s) => s.scope).sort().join(' ');
+    return key(a) === key(b);
+  }
+
   function scopeList(scopes, label) {
     return h('ul', { class: 'scopes', 'aria-label': label }, scopes.map((s) => h('li', { text: s.description })));
+  }
+
+  /** The code the merchant shows (CIBA `binding_message`): big, to compare at a glance. */
+  function bindingBox(view) {
+    const hintId = `req-${view.id}-binding-hint`;
+    return h(
+      'div',
+      { class: 'binding' },
+      h('p', { class: 'binding-label', text: isMerchantInitiated(view) ? 'Code at the till' : 'Code' }),
+      h('p', { class: 'binding-code', 'data-testid': 'binding-message', 'aria-describedby': hintId, text: view.binding_message }),
+      h('p', { class: 'binding-hint', id: hintId, text: isMerchantInitiated(view) ? 'Check that the till shows the same code' : 'Check that the shop shows the same code' }),
+    );
+  }
+
+  /** The sales unit's own consent questions (`delegated_consents`): one checkbox each. */
+  function delegatedBox(card, questions, previous) {
+    const view = card.view;
+    const dc = view.delegated_consents;
+    const links = dc.links || {};
+    const link = (text, url) => {
+      const href = webUrl(url);
+      if (!text) return null;
+      return href
+        ? h('a', { href, target: '_blank', rel: 'noopener', class: 'ext', text })
+        : h('span', { text });
+    };
+    const terms = link(links.termsLinkText, links.termsLinkUrl);
+    const privacy = link(links.privacyStatementLinkText, links.privacyStatementLinkUrl);
+    const before = new Map((previous && previous.delegated ? previous.delegated : []).map((d) => [d.question.id, d.input.checked]));
+
+    card.delegated = questions.map((question, i) => {
+      const input = h('input', {
+        type: 'checkbox',
+        id: `req-${view.id}-dc-${i}`,
+        'data-testid': `delegated-${question.id}`,
+        required: Boolean(question.required),
+        onchange: () => syncApprove(card),
+      });
+      input.checked = Boolean(before.get(question.id));
+      return { question, input };
+    });
+
+    return h(
+      'fieldset',
+      { class: 'delegated', 'data-testid': 'delegated-consents', lang: dc.language || null },
+      h('legend', { text: dc.heading || `${view.sales_unit_name} asks` }),
+      dc.text ? h('p', { class: 'delegated-text', text: dc.text }) : null,
+      dc.termsDescription || terms || privacy
+        ? h(
+          'p',
+          { class: 'delegated-terms' },
+          dc.termsDescription ? h('span', { text: `${dc.termsDescription} ` }) : null,
+          terms,
+          terms && privacy ? h('span', { class: 'sep', 'aria-hidden': 'true', text: ' · ' }) : null,
+          privacy,
+        )
+        : null,
+      card.delegated.map(({ question, input }) =>
+        h(
+          'label',
+          { class: 'check', for: input.id },
+          input,
+          h(
+            'span',
+            null,
+            h('span', { text: question.textDisplayedToUser || question.id }),
+            question.required ? h('span', { class: 'required', text: ' (required)' }) : null,
+          ),
+        ),
+      ),
+    );
+  }
+
+  /** Whether every required question of the sales unit is ticked. */
+  function requiredAnswered(card) {
+    return (card.delegated || []).every(({ question, input }) => !question.required || input.checked);
+  }
+
+  /** Enables the approve button(s) only when the required questions are ticked. */
+  function syncApprove(card) {
+    const ready = requiredAnswered(card);
+    for (const button of card.approvers) button.disabled = card.busy || card.expired || !ready;
+    if (card.approveHint) card.approveHint.hidden = ready;
   }
 
   function buildCard(view, deadline, previous) {
     const id = view.id;
     const name = view.sales_unit_name;
-    const card = { view, deadline, busy: false, expired: false, el: null, controls: [] };
+    const merchant = isMerchantInitiated(view);
+    const card = { view, deadline, busy: false, expired: false, el: null, controls: [], approvers: [], delegated: null, approveHint: null };
     const titleId = `req-${id}-title`;
 
     const timerText = h('span', { class: 'timer-value' });
@@ -587,8 +698,12 @@
     card.timer = timer;
     card.timerText = timerText;
 
-    const remember = h('input', { type: 'checkbox', id: `req-${id}-remember`, 'data-testid': 'remember' });
-    if (previous && previous.remember) remember.checked = previous.remember.checked;
+    // A merchant-initiated login has no browser to remember.
+    let remember = null;
+    if (!merchant) {
+      remember = h('input', { type: 'checkbox', id: `req-${id}-remember`, 'data-testid': 'remember' });
+      if (previous && previous.remember) remember.checked = previous.remember.checked;
+    }
     card.remember = remember;
 
     let consentBox = null;
@@ -606,50 +721,77 @@
       );
     }
 
+    const questions = delegatedQuestions(view);
+    const delegated = questions && questions.length ? delegatedBox(card, questions, previous) : null;
+    const hintId = `req-${id}-approve-hint`;
+    if (card.delegated && card.delegated.some((d) => d.question.required)) {
+      card.approveHint = h('p', { class: 'approve-hint', id: hintId, 'data-testid': 'approve-hint', text: 'Tick the required boxes to approve.' });
+    }
+    const described = card.approveHint ? hintId : null;
+
     let answer;
     if (Array.isArray(view.choices)) {
       const promptId = `req-${id}-prompt`;
       const buttons = view.choices.map((n) =>
-        h('button', { type: 'button', class: 'choice', 'data-testid': 'choice', onclick: () => act(card, 'approve', n) }, String(n)),
+        h('button', { type: 'button', class: 'choice', 'data-testid': 'choice', 'aria-describedby': described, onclick: () => act(card, 'approve', n) }, String(n)),
       );
       card.controls.push(...buttons);
+      card.approvers.push(...buttons);
       answer = [
         h('p', { class: 'prompt', id: promptId, text: 'Pick the number shown in the browser' }),
         h('div', { class: 'choices', role: 'group', 'aria-labelledby': promptId }, buttons),
       ];
     } else {
-      const approve = h('button', { type: 'button', class: 'button', 'data-testid': 'approve', onclick: () => act(card, 'approve', null) }, 'Approve');
+      const approve = h('button', { type: 'button', class: 'button', 'data-testid': 'approve', 'aria-describedby': described, onclick: () => act(card, 'approve', null) }, 'Approve');
       card.controls.push(approve);
+      card.approvers.push(approve);
       answer = [approve];
     }
     const reject = h('button', { type: 'button', class: 'button secondary', 'data-testid': 'reject', onclick: () => act(card, 'reject', null) }, 'Reject');
-    card.controls.push(reject, remember);
+    card.controls.push(reject);
+    if (remember) card.controls.push(remember);
     if (card.consent) card.controls.push(card.consent);
+    if (card.delegated) card.controls.push(...card.delegated.map((d) => d.input));
 
     const scopes = view.scopes || [];
     card.el = h(
       'article',
-      { class: 'request', 'data-testid': 'request', 'data-id': id, 'aria-labelledby': titleId },
+      {
+        class: merchant ? 'request merchant' : 'request',
+        'data-testid': 'request',
+        'data-id': id,
+        'data-kind': view.kind || null,
+        'aria-labelledby': titleId,
+      },
       h(
         'div',
         { class: 'request-head' },
         h(
           'div',
           null,
-          h('p', { class: 'eyebrow', text: 'Log in to' }),
+          merchant
+            ? h('p', { class: 'eyebrow kind', 'data-testid': 'request-kind' }, h('span', { class: 'shop-icon', 'aria-hidden': 'true' }), 'Login at the shop')
+            : h('p', { class: 'eyebrow', text: 'Log in to' }),
           h('h3', { id: titleId, class: 'request-title', 'data-testid': 'sales-unit', text: name }),
         ),
         timer,
       ),
-      view.binding_message ? h('p', { class: 'binding', 'data-testid': 'binding-message' }, view.binding_message) : null,
-      scopes.length
-        ? h('div', { class: 'asks' }, h('p', { class: 'label', text: 'Asks for' }), scopeList(scopes, 'Asks for'))
-        : h('p', { class: 'muted', text: 'Asks you to confirm that it is you.' }),
+      merchant ? h('p', { class: 'kind-note', text: 'Merchant-initiated: the shop asked for this login, not a browser.' }) : null,
+      view.binding_message ? bindingBox(view) : null,
+      // When the consent box lists exactly what is asked for, it says it once.
+      consentBox && sameScopes(scopes, view.consent_scopes || [])
+        ? null
+        : scopes.length
+          ? h('div', { class: 'asks' }, h('p', { class: 'label', text: 'Asks for' }), scopeList(scopes, 'Asks for'))
+          : h('p', { class: 'muted', text: 'Asks you to confirm that it is you.' }),
       consentBox,
-      h('label', { class: 'check', for: remember.id }, remember, h('span', { text: 'Remember me in the browser' })),
+      delegated,
+      remember ? h('label', { class: 'check', for: remember.id }, remember, h('span', { text: 'Remember me in the browser' })) : null,
+      card.approveHint,
       answer,
       reject,
     );
+    syncApprove(card);
     return card;
   }
 
@@ -658,6 +800,7 @@
     if (busy) card.el.setAttribute('aria-busy', 'true');
     else card.el.removeAttribute('aria-busy');
     for (const control of card.controls) control.disabled = busy || card.expired;
+    syncApprove(card);
   }
 
   function updateTimer(card) {
@@ -687,8 +830,10 @@
 
   async function act(card, kind, challenge) {
     if (card.busy || card.expired) return;
+    if (kind === 'approve' && !requiredAnswered(card)) return;
     const session = state.session;
     const view = card.view;
+    const merchant = isMerchantInitiated(view);
     const path = `/login-requests/${encodeURIComponent(view.id)}/${kind}`;
     setBusy(card, true);
     info(kind === 'reject' ? 'Rejecting…' : 'Confirming…');
@@ -696,19 +841,26 @@
       if (kind === 'reject') {
         await api('POST', path, {});
         if (session !== state.session) return;
-        ok('Rejected. The login was cancelled.');
+        ok(merchant ? 'Rejected. The login was cancelled and the shop has been told.' : 'Rejected. The login was cancelled.');
       } else {
-        const body = { remember_browser: card.remember.checked };
+        const body = { remember_browser: Boolean(card.remember && card.remember.checked) };
         if (challenge != null) body.challenge = challenge;
         if (view.consent_in_app) body.consent = card.consent.checked;
+        if (card.delegated) {
+          body.delegated_consents = card.delegated.map(({ question, input }) => ({ id: question.id, accepted: input.checked }));
+        }
         const answer = await api('POST', path, body);
         if (session !== state.session) return;
         if (view.consent_in_app && !body.consent) {
-          ok('Nothing was shared: the login was cancelled. Go back to the browser.');
+          ok(merchant
+            ? 'Nothing was shared: the login was cancelled. The shop has been told.'
+            : 'Nothing was shared: the login was cancelled. Go back to the browser.');
         } else if (answer && answer.next === 'open_url' && answer.url && safeToOpen(answer.url)) {
           const link = h('a', { href: answer.url, 'data-testid': 'open-url', class: 'open-url', text: answer.url });
           ok('Confirmed. Opening ', link, '…');
           window.setTimeout(() => window.location.assign(answer.url), OPEN_URL_DELAY_MS);
+        } else if ((answer && answer.next === 'done') || merchant) {
+          ok('Confirmed. The shop has been told.');
         } else {
           ok('Confirmed. Go back to the browser.');
         }
