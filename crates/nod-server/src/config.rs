@@ -21,8 +21,11 @@ pub struct ServerConfig {
     pub login_request_lifetime: i64,
     /// How long a browser stays remembered, days. Default 180.
     pub remember_days: i64,
-    /// Most login requests pending for one person at once. Default 3.
+    /// Most login requests waiting for one person (merchant-initiated) or one phone number
+    /// (the phone-number form) at once. Default 3.
     pub max_pending_per_user: usize,
+    /// Phone numbers one address may submit on the login page per minute. Default 20.
+    pub phone_form_per_ip_per_minute: u32,
     /// Deep link that opens the app on a phone; `{ticket}` is replaced. Default
     /// `{public_url}/test-app/open?ticket={ticket}`.
     pub deep_link_template: Option<String>,
@@ -39,6 +42,7 @@ impl Default for ServerConfig {
             login_request_lifetime: 300,
             remember_days: 180,
             max_pending_per_user: 3,
+            phone_form_per_ip_per_minute: 20,
             deep_link_template: None,
         }
     }

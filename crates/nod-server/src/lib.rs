@@ -29,6 +29,7 @@ pub mod keys;
 pub mod oidc;
 pub mod pages;
 pub mod paths;
+pub mod ratelimit;
 pub mod test_app;
 pub mod webhooks;
 
@@ -53,6 +54,8 @@ pub struct App {
     pub http: reqwest::Client,
     /// Logins the demo merchant started (test mode).
     pub demo: demo::DemoSessions,
+    /// Phone-number submissions per address.
+    pub phone_limiter: ratelimit::RateLimiter,
 }
 
 impl App {
@@ -69,6 +72,7 @@ impl App {
             .setting_or_init("pairwise_key", initial.as_bytes())
             .await?;
         let discovery = oidc::discovery_document(&config);
+        let phone_limiter = ratelimit::RateLimiter::new(config.phone_form_per_ip_per_minute);
         Ok(Arc::new(App {
             config,
             store,
@@ -83,6 +87,7 @@ impl App {
                 .connect_timeout(std::time::Duration::from_secs(5))
                 .build()?,
             demo: demo::DemoSessions::default(),
+            phone_limiter,
         }))
     }
 

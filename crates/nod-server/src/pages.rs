@@ -32,6 +32,7 @@ use crate::events::Event;
 use crate::extract::FormParams;
 use crate::flow::{self, audit};
 use crate::i18n::{Lang, Problem, Texts};
+use crate::ratelimit::ClientIp;
 use crate::{AppState, NO_STORE, oidc};
 
 const BINDING_COOKIE: &str = "nod_bid";
@@ -94,6 +95,7 @@ struct PhoneView<'a> {
     phone: &'a str,
     remember: bool,
     error: bool,
+    too_many: bool,
 }
 
 #[derive(Template)]
@@ -404,6 +406,7 @@ async fn get_login(
             phone: "",
             remember: false,
             error: false,
+            too_many: false,
         }
         .render(),
     ))
@@ -431,6 +434,7 @@ async fn remembered_browser(
 async fn post_phone(
     state: AppState,
     lang: Lang,
+    ClientIp(address): ClientIp,
     jar: CookieJar,
     LoginId(id): LoginId,
     FormParams(params): FormParams,
@@ -450,22 +454,13 @@ async fn post_phone(
         .ok()
         .flatten()
         .is_some_and(|v| v == "on" || v == "true");
+    if !state.phone_limiter.allow(address, now) {
+        return phone_form_again(&state, lang, &login, typed, remember, PhoneProblem::TooMany)
+            .await;
+    }
     let Some(phone) = msisdn::normalize(typed) else {
-        let merchant = merchant_name(&state, &login.client_id).await?;
-        let shown: String = typed.chars().take(32).collect();
-        return Ok(html(
-            StatusCode::BAD_REQUEST,
-            PhoneView {
-                t: lang.texts(),
-                id: login.id,
-                csrf: &login.csrf_token,
-                merchant: &merchant,
-                phone: &shown,
-                remember,
-                error: true,
-            }
-            .render(),
-        ));
+        return phone_form_again(&state, lang, &login, typed, remember, PhoneProblem::Invalid)
+            .await;
     };
     // An unknown number looks the same from outside: the request waits and expires.
     let user = state
@@ -475,17 +470,76 @@ async fn post_phone(
         .filter(|u| u.active);
     let user_id = user.as_ref().map(|u| u.id);
     let (challenge, choices) = login::new_challenge();
+    let limit = i64::try_from(state.config.max_pending_per_user).unwrap_or(i64::MAX);
+    let phone_hash = crypto::hash_secret(&phone);
     let sent = state
         .store
-        .send_login_request(login.id, user_id, challenge, choices, remember, now)
-        .await?;
-    if sent && let Some(user_id) = user_id {
-        state.events.send(Event::LoginSent {
-            id: login.id,
+        .send_login_request(
+            login.id,
+            &phone_hash,
+            limit,
             user_id,
-        });
+            challenge,
+            choices,
+            remember,
+            now,
+        )
+        .await?;
+    if sent {
+        if let Some(user_id) = user_id {
+            state.events.send(Event::LoginSent {
+                id: login.id,
+                user_id,
+            });
+        }
+    } else if state
+        .store
+        .get_login_request(login.id)
+        .await?
+        .is_some_and(|l| l.status == Status::New)
+    {
+        // Still new: the number has too many logins waiting (known or not, the same answer).
+        return phone_form_again(&state, lang, &login, typed, remember, PhoneProblem::TooMany)
+            .await;
     }
     Ok(see_other(&login_url(login.id, "wait")))
+}
+
+/// Why the phone form is shown again.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum PhoneProblem {
+    Invalid,
+    TooMany,
+}
+
+async fn phone_form_again(
+    state: &AppState,
+    lang: Lang,
+    login: &LoginRequest,
+    typed: &str,
+    remember: bool,
+    problem: PhoneProblem,
+) -> Result<Response, PageError> {
+    let merchant = merchant_name(state, &login.client_id).await?;
+    let shown: String = typed.chars().take(32).collect();
+    let status = match problem {
+        PhoneProblem::Invalid => StatusCode::BAD_REQUEST,
+        PhoneProblem::TooMany => StatusCode::TOO_MANY_REQUESTS,
+    };
+    Ok(html(
+        status,
+        PhoneView {
+            t: lang.texts(),
+            id: login.id,
+            csrf: &login.csrf_token,
+            merchant: &merchant,
+            phone: &shown,
+            remember,
+            error: problem == PhoneProblem::Invalid,
+            too_many: problem == PhoneProblem::TooMany,
+        }
+        .render(),
+    ))
 }
 
 /// `GET /login/{id}/wait`: the number to pick in the app, until the app answers.

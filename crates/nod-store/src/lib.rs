@@ -89,12 +89,15 @@ pub trait UserStore: Send + Sync {
 pub trait LoginRequestStore: Send + Sync {
     async fn create_login_request(&self, request: &LoginRequest) -> Result<()>;
     async fn get_login_request(&self, id: Uuid) -> Result<Option<LoginRequest>>;
-    /// `new` → `waiting`: the browser named a person (`None` for an unknown number).
-    /// False when the request is not new or has expired.
+    /// `new` → `waiting`: the browser named a number (`user_id` is `None` for an unknown
+    /// one). False when the request is not new or has expired, or when `limit` requests
+    /// for the same number are waiting already (checked in the same statement).
     #[allow(clippy::too_many_arguments)]
     async fn send_login_request(
         &self,
         id: Uuid,
+        phone_hash: &[u8],
+        limit: i64,
         user_id: Option<Uuid>,
         challenge: u8,
         choices: [u8; 3],

@@ -516,6 +516,8 @@ impl LoginRequestStore for SqliteStore {
     async fn send_login_request(
         &self,
         id: Uuid,
+        phone_hash: &[u8],
+        limit: i64,
         user_id: Option<Uuid>,
         challenge: u8,
         choices: [u8; 3],
@@ -523,8 +525,9 @@ impl LoginRequestStore for SqliteStore {
         now: Timestamp,
     ) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE login_requests SET status = 'waiting', user_id = $2, challenge = $3, choices = $4, remember_browser = $5
-             WHERE id = $1 AND status = 'new' AND expires_at > $6",
+            "UPDATE login_requests SET status = 'waiting', phone_hash = $7, user_id = $2, challenge = $3, choices = $4, remember_browser = $5
+             WHERE id = $1 AND status = 'new' AND expires_at > $6
+               AND (SELECT COUNT(*) FROM login_requests WHERE phone_hash = $7 AND status = 'waiting' AND expires_at > $6) < $8",
         )
         .bind(id.to_string())
         .bind(user_id.map(|u| u.to_string()))
@@ -532,6 +535,8 @@ impl LoginRequestStore for SqliteStore {
         .bind(format!("{},{},{}", choices[0], choices[1], choices[2]))
         .bind(remember_browser)
         .bind(now)
+        .bind(phone_hash)
+        .bind(limit)
         .execute(&self.writer)
         .await
         .map_err(db_error)?;

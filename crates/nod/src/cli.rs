@@ -87,6 +87,12 @@ pub struct ServeArgs {
     /// Deep link that opens the app on a phone, with a `{ticket}` placeholder.
     #[arg(long, env = "NOD_DEEP_LINK_TEMPLATE")]
     pub deep_link_template: Option<String>,
+    /// Most logins waiting for one person or phone number at once (default 3).
+    #[arg(long, env = "NOD_MAX_PENDING_PER_USER")]
+    pub max_pending_per_user: Option<usize>,
+    /// Phone numbers one address may submit on the login page per minute (default 20).
+    #[arg(long, env = "NOD_PHONE_FORM_PER_IP_PER_MINUTE")]
+    pub phone_form_per_ip_per_minute: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -24,6 +24,7 @@ pub struct FileConfig {
     pub login_request_lifetime: Option<i64>,
     pub remember_days: Option<i64>,
     pub max_pending_per_user: Option<usize>,
+    pub phone_form_per_ip_per_minute: Option<u32>,
     pub deep_link_template: Option<String>,
 }
 
@@ -95,10 +96,14 @@ impl Settings {
                 .remember_days
                 .or(self.file.remember_days)
                 .unwrap_or(defaults.remember_days),
-            max_pending_per_user: self
-                .file
+            max_pending_per_user: args
                 .max_pending_per_user
+                .or(self.file.max_pending_per_user)
                 .unwrap_or(defaults.max_pending_per_user),
+            phone_form_per_ip_per_minute: args
+                .phone_form_per_ip_per_minute
+                .or(self.file.phone_form_per_ip_per_minute)
+                .unwrap_or(defaults.phone_form_per_ip_per_minute),
             deep_link_template: args
                 .deep_link_template
                 .clone()

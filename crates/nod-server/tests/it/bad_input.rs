@@ -793,3 +793,70 @@ async fn every_page_refuses_frames() {
         );
     }
 }
+
+async fn submit(app: &TestApp, browser: &reqwest::Client, phone: &str) -> reqwest::Response {
+    let (id, csrf) = start_login(app, browser, "").await;
+    browser
+        .post(app.url(&format!("/login/{id}/phone")))
+        .form(&[("csrf", csrf.as_str()), ("phone_number", phone)])
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Push-bombing defence: a few logins waiting per number, known or not, the same answer.
+#[tokio::test]
+async fn too_many_logins_waiting_for_one_number() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    for phone in [PHONE, "4740000000"] {
+        for _ in 0..3 {
+            assert_eq!(
+                submit(&app, &browser, phone).await.status(),
+                StatusCode::SEE_OTHER,
+                "{phone}"
+            );
+        }
+        let response = submit(&app, &browser, phone).await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "{phone}");
+        let html = response.text().await.unwrap();
+        assert!(
+            html.contains("Too many login attempts for this number"),
+            "{phone}"
+        );
+        assert!(
+            html.contains("name=\"phone_number\""),
+            "the form is shown again"
+        );
+    }
+    let device = app.device(PHONE).await;
+    assert_eq!(
+        app.pending(&device).await.len(),
+        3,
+        "the refused one never reached the app"
+    );
+    // Once they have expired, the number can be used again.
+    app.clock.advance(301);
+    assert_eq!(
+        submit(&app, &browser, PHONE).await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn too_many_numbers_from_one_address() {
+    let app = TestApp::spawn().await;
+    let browser = app.browser();
+    for i in 0..20 {
+        let response = submit(&app, &browser, &format!("47400000{i:02}")).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "submission {i}");
+    }
+    let response = submit(&app, &browser, "4740000099").await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    // The next minute is a new window.
+    app.clock.advance(60);
+    assert_eq!(
+        submit(&app, &browser, "4740000098").await.status(),
+        StatusCode::SEE_OTHER
+    );
+}

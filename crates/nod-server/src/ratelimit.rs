@@ -1,0 +1,78 @@
+//! A per-address rate limit for the phone-number form (push-bombing defence): a fixed
+//! window per minute, kept in memory, per instance. The address is the TCP peer's: behind
+//! a proxy all browsers share one, so set the limit with that in mind.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::Mutex;
+
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
+use nod_core::Timestamp;
+
+/// Counts per address in the current minute.
+pub struct RateLimiter {
+    per_minute: u32,
+    windows: Mutex<HashMap<IpAddr, (Timestamp, u32)>>,
+}
+
+impl RateLimiter {
+    pub fn new(per_minute: u32) -> Self {
+        Self {
+            per_minute,
+            windows: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Counts one attempt; false when the address is over its limit this minute.
+    pub fn allow(&self, address: Option<IpAddr>, now: Timestamp) -> bool {
+        let Some(address) = address else { return true };
+        let Ok(mut windows) = self.windows.lock() else {
+            return true;
+        };
+        let minute = now.div_euclid(60);
+        if windows.len() > 100_000 {
+            windows.retain(|_, (m, _)| *m == minute);
+        }
+        let entry = windows.entry(address).or_insert((minute, 0));
+        if entry.0 != minute {
+            *entry = (minute, 0);
+        }
+        entry.1 += 1;
+        entry.1 <= self.per_minute
+    }
+}
+
+/// The peer address of the connection, when the server knows it.
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_per_address_and_minute() {
+        let limiter = RateLimiter::new(2);
+        let a = Some(IpAddr::from([127, 0, 0, 1]));
+        let b = Some(IpAddr::from([127, 0, 0, 2]));
+        assert!(limiter.allow(a, 60));
+        assert!(limiter.allow(a, 61));
+        assert!(!limiter.allow(a, 62));
+        assert!(limiter.allow(b, 62));
+        assert!(limiter.allow(a, 120), "a new minute");
+        assert!(limiter.allow(None, 62));
+    }
+}
