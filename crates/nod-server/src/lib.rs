@@ -133,6 +133,7 @@ pub fn build_router(app: Arc<App>) -> Router {
         router = router.merge(test_app::router()).merge(demo::router());
     }
     router
+        .fallback(pages::not_found)
         .with_state(state)
         // Layers run bottom-up on the request: tracing sees everything, then the body
         // limit and the system headers check; on the way out, error pages are rendered in

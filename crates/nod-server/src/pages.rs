@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/login/{id}/consent", get(get_consent).post(post_consent))
         .route("/login/{id}/restart", post(post_restart))
         .route("/login/{id}/cancel", post(post_cancel))
+        .route("/", get(get_home))
         .route("/favicon.ico", get(|| async { StatusCode::NO_CONTENT }))
         .route(
             "/static/nod.css",
@@ -145,6 +146,29 @@ struct MessageView<'a> {
     title: &'a str,
     message: &'a str,
     link: Option<(&'a str, &'a str)>,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomeView<'a> {
+    t: &'a Texts,
+    test_mode: bool,
+}
+
+async fn get_home(state: AppState, lang: Lang) -> Response {
+    html(
+        StatusCode::OK,
+        HomeView {
+            t: lang.texts(),
+            test_mode: state.config.test_mode,
+        }
+        .render(),
+    )
+}
+
+/// Any other path: Nod's "not found" page, in the browser's language.
+pub async fn not_found() -> PageError {
+    PageError::not_found()
 }
 
 #[derive(Template)]
