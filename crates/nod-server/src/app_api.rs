@@ -495,19 +495,7 @@ async fn approve_login_request(
     )
     .await;
     if in_app && !missing.is_empty() {
-        let scopes = login.scopes.consentable();
-        state
-            .store
-            .grant_consent(user_id, &login.client_id, scopes, now)
-            .await?;
-        audit(
-            &state,
-            "consent_given",
-            Some(user_id),
-            &login.client_id,
-            &scopes.to_string(),
-        )
-        .await;
+        flow::grant_consent(&state, &login, user_id, now).await?;
     }
     let confirmed = LoginRequest {
         status: nod_core::login::Status::Confirmed,

@@ -53,6 +53,29 @@ pub async fn missing_consent(
     ))
 }
 
+/// Stores the person's consent to every consentable scope of the login, and audits it.
+pub async fn grant_consent(
+    state: &AppState,
+    login: &LoginRequest,
+    user_id: Uuid,
+    now: nod_core::Timestamp,
+) -> Result<(), StoreError> {
+    let scopes = login.scopes.consentable();
+    state
+        .store
+        .grant_consent(user_id, &login.client_id, scopes, now)
+        .await?;
+    audit(
+        state,
+        "consent_given",
+        Some(user_id),
+        &login.client_id,
+        &scopes.to_string(),
+    )
+    .await;
+    Ok(())
+}
+
 /// Issues the authorization code of a confirmed login (once: `None` when another request
 /// finished it first) and returns the parameters of the success response.
 pub async fn issue_code(

@@ -804,19 +804,7 @@ async fn post_consent(
     };
     match params.get("decision").ok().flatten() {
         Some("accept") => {
-            let scopes = login.scopes.consentable();
-            state
-                .store
-                .grant_consent(user_id, &login.client_id, scopes, now)
-                .await?;
-            audit(
-                &state,
-                "consent_given",
-                Some(user_id),
-                &login.client_id,
-                &scopes.to_string(),
-            )
-            .await;
+            flow::grant_consent(&state, &login, user_id, now).await?;
             finish(&state, lang, &headers, jar, &login).await
         }
         _ => fail_to_merchant(&state, lang, &login, ErrorCode::AccessDenied).await,
