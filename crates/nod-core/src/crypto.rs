@@ -19,6 +19,35 @@ pub fn random_secret() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
+/// Letters of activation codes: Crockford's base32, no I, L, O or U to misread.
+const CODE_ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+/// A new activation code for a person to type into the app: 60 random bits as
+/// `XXXX-XXXX-XXXX`. Single use and short-lived, so this is plenty.
+pub fn activation_code() -> String {
+    let mut rng = rand::rng();
+    let mut code = String::with_capacity(14);
+    for i in 0..12 {
+        if i > 0 && i % 4 == 0 {
+            code.push('-');
+        }
+        let index = (rng.next_u32() % 32) as usize;
+        code.push(char::from(CODE_ALPHABET[index]));
+    }
+    code
+}
+
+/// An activation code as typed (any case, with or without dashes and spaces) in its
+/// canonical form; `None` when it cannot be one.
+pub fn normalize_activation_code(typed: &str) -> Option<String> {
+    let code: String = typed
+        .chars()
+        .filter(|c| !matches!(c, '-' | ' '))
+        .map(|c| c.to_ascii_uppercase())
+        .collect();
+    (code.len() == 12 && code.bytes().all(|b| CODE_ALPHABET.contains(&b))).then_some(code)
+}
+
 /// The stored form of a secret.
 pub fn hash_secret(secret: &str) -> SecretHash {
     Sha256::digest(secret.as_bytes()).into()
@@ -78,6 +107,23 @@ mod tests {
         assert!(verify_secret(&a, &hash_secret(&a)));
         assert!(!verify_secret(&b, &hash_secret(&a)));
         assert!(!verify_secret(&a, &[0u8; 3]));
+    }
+
+    #[test]
+    fn activation_codes_are_typeable() {
+        let code = activation_code();
+        assert_eq!(code.len(), 14);
+        let canonical = normalize_activation_code(&code).unwrap();
+        assert_eq!(
+            normalize_activation_code(&code.to_lowercase().replace('-', " ")).as_deref(),
+            Some(canonical.as_str())
+        );
+        assert!(
+            normalize_activation_code("ABCD-EFGH-IJKL").is_none(),
+            "I and L are not in the alphabet"
+        );
+        assert!(normalize_activation_code("ABC").is_none());
+        assert_ne!(activation_code(), code);
     }
 
     #[test]

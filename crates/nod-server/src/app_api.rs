@@ -28,6 +28,7 @@ use crate::events::Event;
 use crate::extract::{JsonBody, bearer_token};
 use crate::flow::{self, audit};
 use crate::i18n::Lang;
+use crate::ratelimit::ClientIp;
 use crate::{AppState, NO_STORE, webhooks};
 
 pub fn router() -> Router<AppState> {
@@ -122,9 +123,11 @@ struct RegisterDeviceResponse {
     device_token: String,
 }
 
-/// `POST /app-api/v1/devices`.
+/// `POST /app-api/v1/devices`: in test mode any test user's number registers; otherwise
+/// the number and an activation code from `nod user activation-code`.
 async fn register_device(
     state: AppState,
+    ClientIp(address): ClientIp,
     JsonBody(body): JsonBody<RegisterDeviceRequest>,
 ) -> Result<Response, ApiError> {
     let typed = body
@@ -132,23 +135,14 @@ async fn register_device(
         .ok_or_else(|| OAuthError::invalid_request("phone_number is required"))?;
     let phone = msisdn::normalize(&typed)
         .ok_or_else(|| OAuthError::invalid_request("phone_number is not a valid mobile number"))?;
-    if !state.config.test_mode {
-        // Outside test mode a device needs an activation code, which Nod does not issue yet.
-        let _ = body.activation_code;
-        return Err(ApiError::new(
-            StatusCode::FORBIDDEN,
-            OAuthError::new(
-                ErrorCode::AccessDenied,
-                "devices register with an activation code outside test mode",
-            ),
-        ));
-    }
+    let now = state.now();
     let user = state
         .store
         .get_user_by_phone(&phone)
         .await?
-        .filter(|u| u.active)
-        .ok_or_else(|| {
+        .filter(|u| u.active);
+    let user = if state.config.test_mode {
+        user.ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
                 OAuthError::new(
@@ -156,7 +150,39 @@ async fn register_device(
                     "no active user has this phone number",
                 ),
             )
-        })?;
+        })?
+    } else {
+        let code = body
+            .activation_code
+            .as_deref()
+            .ok_or_else(|| OAuthError::invalid_request("activation_code is required"))?;
+        // The same answer for a wrong code and an unknown number: nothing to probe.
+        let refused = || {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                OAuthError::new(
+                    ErrorCode::AccessDenied,
+                    "the activation code is wrong, used or expired",
+                ),
+            )
+        };
+        if !state.phone_limiter.allow(address, now) {
+            return Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                OAuthError::invalid_request("too many attempts from this address; wait a minute"),
+            ));
+        }
+        let code = crypto::normalize_activation_code(code).ok_or_else(refused)?;
+        let user = user.ok_or_else(refused)?;
+        if !state
+            .store
+            .consume_activation_code(user.id, &crypto::hash_secret(&code), now)
+            .await?
+        {
+            return Err(refused());
+        }
+        user
+    };
     let token = crypto::random_secret();
     let device = Device {
         id: Uuid::new_v4(),
@@ -167,7 +193,12 @@ async fn register_device(
         .store
         .create_device(&device, &crypto::hash_secret(&token))
         .await?;
-    audit(&state, "device_registered", Some(user.id), "", "test mode").await;
+    let how = if state.config.test_mode {
+        "test mode"
+    } else {
+        "activation code"
+    };
+    audit(&state, "device_registered", Some(user.id), "", how).await;
     Ok((
         StatusCode::CREATED,
         [NO_STORE],

@@ -83,6 +83,20 @@ pub trait UserStore: Send + Sync {
     async fn list_users(&self, limit: i64, offset: i64) -> Result<Vec<User>>;
     /// Deletes the user and everything tied to them. `NotFound` when there is no such user.
     async fn delete_user(&self, id: Uuid) -> Result<()>;
+    /// Stores a new activation code for the user's next device.
+    async fn create_activation_code(
+        &self,
+        user_id: Uuid,
+        code_hash: &[u8],
+        expires_at: Timestamp,
+    ) -> Result<()>;
+    /// Spends an activation code of this user; false when it is wrong, used or expired.
+    async fn consume_activation_code(
+        &self,
+        user_id: Uuid,
+        code_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<bool>;
 }
 
 #[async_trait]

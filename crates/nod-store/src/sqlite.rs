@@ -443,6 +443,7 @@ impl UserStore for SqliteStore {
             "consents",
             "browsers",
             "devices",
+            "activation_codes",
             "auth_codes",
             "access_tokens",
             "login_requests",
@@ -454,6 +455,40 @@ impl UserStore for SqliteStore {
                 .map_err(db_error)?;
         }
         tx.commit().await.map_err(db_error)
+    }
+
+    async fn create_activation_code(
+        &self,
+        user_id: Uuid,
+        code_hash: &[u8],
+        expires_at: Timestamp,
+    ) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO activation_codes (code_hash, user_id, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(code_hash)
+        .bind(user_id.to_string())
+        .bind(expires_at)
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn consume_activation_code(
+        &self,
+        user_id: Uuid,
+        code_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<bool> {
+        let done = sqlx::query("DELETE FROM activation_codes WHERE code_hash = $1 AND user_id = $2 AND expires_at > $3")
+            .bind(code_hash)
+            .bind(user_id.to_string())
+            .bind(now)
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
     }
 }
 
@@ -866,6 +901,7 @@ impl GrantStore for SqliteStore {
                 now - 3600,
             ),
             ("DELETE FROM browsers WHERE expires_at < $1", now),
+            ("DELETE FROM activation_codes WHERE expires_at < $1", now),
         ];
         for (sql, before) in statements {
             removed += sqlx::query(sql)

@@ -219,4 +219,12 @@ pub enum UserCommand {
     Show { user: String },
     /// Delete a user, by phone number or id, with everything tied to them.
     Delete { user: String },
+    /// Print a single-use code that registers the user's next app (outside test mode).
+    ActivationCode {
+        /// The user, by phone number or id.
+        user: String,
+        /// Minutes the code stays valid (default 15).
+        #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(i64).range(1..=10080))]
+        minutes: i64,
+    },
 }

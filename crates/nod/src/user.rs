@@ -166,6 +166,29 @@ pub async fn run(settings: &Settings, command: UserCommand) -> anyhow::Result<()
             let user = find(store.as_ref(), &user).await?;
             print_user(settings, &user);
         }
+        UserCommand::ActivationCode { user, minutes } => {
+            let user = find(store.as_ref(), &user).await?;
+            let code = nod_core::crypto::activation_code();
+            let canonical =
+                nod_core::crypto::normalize_activation_code(&code).context("activation code")?;
+            let expires_at = now + minutes * 60;
+            store
+                .create_activation_code(
+                    user.id,
+                    &nod_core::crypto::hash_secret(&canonical),
+                    expires_at,
+                )
+                .await?;
+            if settings.json {
+                println!(
+                    "{}",
+                    json!({ "phone_number": user.phone_number, "activation_code": code, "expires_at": expires_at })
+                );
+            } else {
+                println!("Activation code for +{}: {code}", user.phone_number);
+                println!("Valid for {minutes} minutes, once. Nod keeps only its hash.");
+            }
+        }
         UserCommand::Delete { user } => {
             let user = find(store.as_ref(), &user).await?;
             store.delete_user(user.id).await?;

@@ -324,6 +324,15 @@ fn user_lifecycle() {
 
     let listed = nod.json(&["user", "list"]);
     assert_eq!(listed.as_array().unwrap().len(), users.len() + 1);
+    let activation = nod.json(&["user", "activation-code", "+4748000001", "--minutes", "30"]);
+    let code = activation["activation_code"].as_str().unwrap();
+    assert_eq!(code.len(), 14);
+    assert!(nod_core::crypto::normalize_activation_code(code).is_some());
+    nod.fails(&["user", "activation-code", "+4748000009"], "no user");
+    nod.fails(
+        &["user", "activation-code", "+4748000001", "--minutes", "0"],
+        "minutes",
+    );
     let shown = nod.json(&["user", "show", "+4748000001"]);
     assert_eq!(shown["given_name"], "Kari");
     let by_id = nod.json(&["user", "show", shown["id"].as_str().unwrap()]);

@@ -289,3 +289,73 @@ async fn rejecting_with_an_unknown_reason() {
         "unknown_reject_reason"
     );
 }
+
+#[tokio::test]
+async fn outside_test_mode_devices_need_an_activation_code() {
+    let app = TestApp::spawn_outside_test_mode().await;
+    let user = app.store.get_user_by_phone(PHONE).await.unwrap().unwrap();
+    let code = nod_core::crypto::activation_code();
+    let canonical = nod_core::crypto::normalize_activation_code(&code).unwrap();
+    let hash = nod_core::crypto::hash_secret(&canonical);
+    app.store
+        .create_activation_code(user.id, &hash, 1_800_000_000 + 900)
+        .await
+        .unwrap();
+    let register = |body: Value| {
+        let app = &app;
+        async move {
+            app.client()
+                .post(app.url("/app-api/v1/devices"))
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let (status, error) = status_and_error(register(json!({ "phone_number": PHONE })).await).await;
+    assert_eq!(
+        (status, error.as_str()),
+        (StatusCode::BAD_REQUEST, "invalid_request")
+    );
+    for wrong in ["0000-0000-0000", "not a code"] {
+        let response = register(json!({ "phone_number": PHONE, "activation_code": wrong })).await;
+        assert_eq!(
+            status_and_error(response).await,
+            (StatusCode::FORBIDDEN, "access_denied".into()),
+            "{wrong}"
+        );
+    }
+    // Someone else's number with this code: the same refusal.
+    let response = register(json!({ "phone_number": OTHER_PHONE, "activation_code": code })).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // Typed in lower case without dashes: accepted, once.
+    let typed = code.to_lowercase().replace('-', "");
+    let response = register(json!({ "phone_number": PHONE, "activation_code": typed })).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let response = register(json!({ "phone_number": PHONE, "activation_code": code })).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN, "single use");
+    // Expired.
+    let late = nod_core::crypto::activation_code();
+    let hash =
+        nod_core::crypto::hash_secret(&nod_core::crypto::normalize_activation_code(&late).unwrap());
+    app.store
+        .create_activation_code(user.id, &hash, 1_800_000_000 + 60)
+        .await
+        .unwrap();
+    app.clock.advance(61);
+    let response = register(json!({ "phone_number": PHONE, "activation_code": late })).await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    // No test users, demo shop or test app outside test mode.
+    for path in ["/app-api/v1/test-users", "/demo/", "/test-app/"] {
+        assert_eq!(
+            app.client()
+                .get(app.url(path))
+                .send()
+                .await
+                .unwrap()
+                .status(),
+            StatusCode::NOT_FOUND,
+            "{path}"
+        );
+    }
+}

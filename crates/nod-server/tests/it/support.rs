@@ -46,7 +46,17 @@ impl TestApp {
         Self::spawn_on(Arc::new(TestClock::new(start)), false).await
     }
 
+    /// Like [`TestApp::spawn`], outside test mode: devices need activation codes, and
+    /// there is no demo shop or test app.
+    pub async fn spawn_outside_test_mode() -> TestApp {
+        Self::spawn_with(Arc::new(TestClock::new(1_800_000_000)), false, false).await
+    }
+
     async fn spawn_on(clock: Arc<TestClock>, real: bool) -> TestApp {
+        Self::spawn_with(clock, real, true).await
+    }
+
+    async fn spawn_with(clock: Arc<TestClock>, real: bool, test_mode: bool) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("nod.db").display());
         let store = nod_store::connect(&url).await.unwrap();
@@ -54,7 +64,7 @@ impl TestApp {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let config = ServerConfig {
             public_url: base.clone(),
-            test_mode: true,
+            test_mode,
             ..ServerConfig::default()
         };
         let users: Vec<User> = nod_core::demo::demo_users()
