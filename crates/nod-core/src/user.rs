@@ -70,6 +70,22 @@ pub struct User {
 }
 
 impl User {
+    /// A new, active user with a fresh id.
+    pub fn new(u: NewUser, now: Timestamp) -> User {
+        User {
+            id: Uuid::new_v4(),
+            phone_number: u.phone_number,
+            given_name: u.given_name,
+            family_name: u.family_name,
+            email: u.email,
+            birthdate: u.birthdate,
+            nin: u.nin,
+            addresses: u.addresses,
+            active: true,
+            created_at: now,
+        }
+    }
+
     pub fn name(&self) -> String {
         format!("{} {}", self.given_name, self.family_name)
     }

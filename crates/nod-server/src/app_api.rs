@@ -507,6 +507,11 @@ async fn approve_login_request(
     if login.scopes.contains(Scope::DelegatedConsents) {
         check_delegated_answers(&state, &login, user_id, body.delegated_consents).await?;
     }
+    // The consent is stored before the confirmation: a failure leaves the request pending,
+    // never confirmed without the consent the person gave.
+    if in_app && !missing.is_empty() {
+        flow::grant_consent(&state, &login, user_id, now).await?;
+    }
     let remember = body.remember_browser || login.remember_browser;
     let expires = now + state.config.login_request_lifetime;
     if !state
@@ -525,9 +530,6 @@ async fn approve_login_request(
         "",
     )
     .await;
-    if in_app && !missing.is_empty() {
-        flow::grant_consent(&state, &login, user_id, now).await?;
-    }
     let confirmed = LoginRequest {
         status: nod_core::login::Status::Confirmed,
         user_id: Some(user_id),

@@ -21,7 +21,6 @@ use nod_core::user::User;
 use nod_core::{Timestamp, crypto};
 use nod_store::{Store, StoreError};
 use serde_json::Value;
-use uuid::Uuid;
 
 use crate::extract::FormParams;
 use crate::{AppState, NO_STORE, oidc, pages, paths};
@@ -44,18 +43,7 @@ pub async fn seed(
 ) -> Result<usize, StoreError> {
     let users: Vec<User> = nod_core::demo::demo_users()
         .into_iter()
-        .map(|u| User {
-            id: Uuid::new_v4(),
-            phone_number: u.phone_number,
-            given_name: u.given_name,
-            family_name: u.family_name,
-            email: u.email,
-            birthdate: u.birthdate,
-            nin: u.nin,
-            addresses: u.addresses,
-            active: true,
-            created_at: now,
-        })
+        .map(|u| User::new(u, now))
         .collect();
     let created = store.import_users(&users).await?;
     let base = public_url.trim_end_matches('/');

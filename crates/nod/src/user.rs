@@ -10,22 +10,6 @@ use uuid::Uuid;
 use crate::cli::UserCommand;
 use crate::config::Settings;
 
-/// A stored user from a new one.
-pub fn new_user(u: NewUser, now: i64) -> User {
-    User {
-        id: Uuid::new_v4(),
-        phone_number: u.phone_number,
-        given_name: u.given_name,
-        family_name: u.family_name,
-        email: u.email,
-        birthdate: u.birthdate,
-        nin: u.nin,
-        addresses: u.addresses,
-        active: true,
-        created_at: now,
-    }
-}
-
 /// Checks and normalizes a user before it is stored.
 fn validate(mut u: NewUser) -> anyhow::Result<NewUser> {
     u.phone_number = msisdn::normalize(&u.phone_number).with_context(|| {
@@ -113,7 +97,7 @@ pub async fn run(settings: &Settings, command: UserCommand) -> anyhow::Result<()
                 nin,
                 addresses,
             })?;
-            let user = new_user(new, now);
+            let user = User::new(new, now);
             match store.create_user(&user).await {
                 Err(StoreError::Conflict(_)) => bail!(
                     "a user with phone number {} exists already",
@@ -133,7 +117,7 @@ pub async fn run(settings: &Settings, command: UserCommand) -> anyhow::Result<()
                 .enumerate()
                 .map(|(i, u)| {
                     validate(u)
-                        .map(|u| new_user(u, now))
+                        .map(|u| User::new(u, now))
                         .with_context(|| format!("user #{}", i + 1))
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;

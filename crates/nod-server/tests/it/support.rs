@@ -11,7 +11,6 @@ use nod_server::{App, ServerConfig, TestClock};
 use nod_store::Store;
 use reqwest::redirect::Policy;
 use serde_json::Value;
-use uuid::Uuid;
 
 pub const CLIENT_ID: &str = "shop";
 pub const CLIENT_SECRET: &str = "shop-secret-0123456789-0123456789-abcdef";
@@ -69,18 +68,7 @@ impl TestApp {
         };
         let users: Vec<User> = nod_core::demo::demo_users()
             .into_iter()
-            .map(|u| User {
-                id: Uuid::new_v4(),
-                phone_number: u.phone_number,
-                given_name: u.given_name,
-                family_name: u.family_name,
-                email: u.email,
-                birthdate: u.birthdate,
-                nin: u.nin,
-                addresses: u.addresses,
-                active: true,
-                created_at: 0,
-            })
+            .map(|u| User::new(u, 0))
             .collect();
         store.import_users(&users).await.unwrap();
         let app_clock: Arc<dyn nod_server::Clock> = if real {
