@@ -44,10 +44,6 @@ impl Flow {
             Self::AutomaticReturn => "automatic_return_from_vipps_app",
         }
     }
-
-    pub fn from_stored(s: &str) -> Self {
-        Self::parse(s).unwrap_or(Self::Web)
-    }
 }
 
 /// `prompt` (OpenID Connect Core §3.1.2.1).
@@ -78,10 +74,6 @@ impl Prompt {
             Self::Consent => "consent",
         }
     }
-
-    pub fn from_stored(s: &str) -> Self {
-        Self::parse(s).unwrap_or_default()
-    }
 }
 
 /// `response_mode`: how the authorization response reaches the redirect URI.
@@ -107,11 +99,11 @@ impl ResponseMode {
             Self::FormPost => "form_post",
         }
     }
-
-    pub fn from_stored(s: &str) -> Self {
-        Self::parse(s).unwrap_or_default()
-    }
 }
+
+crate::stored_enum!(Flow => [Web, AppToApp, AppToAppV2, AutomaticReturn]);
+crate::stored_enum!(Prompt => [Default, None, Login, Consent]);
+crate::stored_enum!(ResponseMode => [Query, FormPost]);
 
 /// A valid authorization request.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -82,6 +82,73 @@ impl CibaRequest {
     }
 }
 
+/// What the token endpoint answers a poll with the CIBA grant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PollAnswer {
+    /// The person has not answered; `slow_down` when a poll-mode client polled too soon.
+    Pending { slow_down: bool },
+    /// Confirmed: the tokens are issued now (once).
+    Issue,
+    /// The request finishes on a web page: its code is redeemed with the `ciba-redirect` grant.
+    WrongGrant,
+    Expired,
+    Denied,
+    AlreadyRedeemed,
+}
+
+impl PollAnswer {
+    /// The protocol error this answer is, if it is one (CIBA Core §11).
+    pub fn error(self) -> Option<OAuthError> {
+        Some(match self {
+            Self::Issue => return None,
+            Self::Pending { slow_down: true } => OAuthError::new(
+                ErrorCode::SlowDown,
+                "polled faster than the interval; wait longer",
+            ),
+            Self::Pending { slow_down: false } => OAuthError::new(
+                ErrorCode::AuthorizationPending,
+                "the person has not answered yet",
+            ),
+            Self::WrongGrant => OAuthError::new(
+                ErrorCode::UnauthorizedClient,
+                "this request finishes on the web page: redeem its code with grant_type=urn:vipps:params:grant-type:ciba-redirect",
+            ),
+            Self::Expired => OAuthError::new(
+                ErrorCode::ExpiredToken,
+                "the request expired before the person answered",
+            ),
+            Self::Denied => {
+                OAuthError::new(ErrorCode::AccessDenied, "the person rejected the login")
+            }
+            Self::AlreadyRedeemed => {
+                OAuthError::invalid_grant("this auth_req_id was already redeemed")
+            }
+        })
+    }
+}
+
+/// Decides the answer to a poll of a merchant-initiated request at `now`.
+pub fn poll_answer(login: &LoginRequest, mode: CibaMode, now: crate::Timestamp) -> PollAnswer {
+    if login.finishes_in_app() {
+        return PollAnswer::WrongGrant;
+    }
+    if login.is_expired(now) {
+        return PollAnswer::Expired;
+    }
+    match login.status {
+        Status::New | Status::Waiting => {
+            let last = login.ciba.as_ref().and_then(|c| c.last_polled_at);
+            let too_fast = last.is_some_and(|last| now - last < INTERVAL);
+            PollAnswer::Pending {
+                slow_down: too_fast && mode == CibaMode::Poll,
+            }
+        }
+        Status::Confirmed => PollAnswer::Issue,
+        Status::Failed => PollAnswer::Denied,
+        Status::Done => PollAnswer::AlreadyRedeemed,
+    }
+}
+
 /// Parses an MSISDN `login_hint` (`urn:msisdn:4791234567`).
 pub fn parse_login_hint(hint: &str) -> Result<String, OAuthError> {
     let digits = hint.strip_prefix(MSISDN_PREFIX).ok_or_else(|| {

@@ -79,34 +79,15 @@ impl ErrorCode {
             Self::InvalidToken => "invalid_token",
         }
     }
-
-    /// Parses a stored code; unknown codes become `server_error`.
-    pub fn parse(s: &str) -> Self {
-        match s {
-            "invalid_request" => Self::InvalidRequest,
-            "invalid_client" => Self::InvalidClient,
-            "invalid_grant" => Self::InvalidGrant,
-            "unauthorized_client" => Self::UnauthorizedClient,
-            "unsupported_grant_type" => Self::UnsupportedGrantType,
-            "unsupported_response_type" => Self::UnsupportedResponseType,
-            "invalid_scope" => Self::InvalidScope,
-            "access_denied" => Self::AccessDenied,
-            "login_required" => Self::LoginRequired,
-            "consent_required" => Self::ConsentRequired,
-            "wrong_challenge" => Self::WrongChallenge,
-            "invalid_app_callback_uri" => Self::InvalidAppCallbackUri,
-            "app_callback_uri_not_registered" => Self::AppCallbackUriNotRegistered,
-            "unknown_reject_reason" => Self::UnknownRejectReason,
-            "authorization_pending" => Self::AuthorizationPending,
-            "slow_down" => Self::SlowDown,
-            "expired_token" => Self::ExpiredToken,
-            "invalid_user" => Self::InvalidUser,
-            "invalid_binding_message" => Self::InvalidBindingMessage,
-            "invalid_token" => Self::InvalidToken,
-            _ => Self::ServerError,
-        }
-    }
 }
+
+crate::stored_enum!(ErrorCode => [
+    InvalidRequest, InvalidClient, InvalidGrant, UnauthorizedClient, UnsupportedGrantType,
+    UnsupportedResponseType, InvalidScope, AccessDenied, ServerError, LoginRequired,
+    ConsentRequired, WrongChallenge, InvalidAppCallbackUri, AppCallbackUriNotRegistered,
+    UnknownRejectReason, AuthorizationPending, SlowDown, ExpiredToken, InvalidUser,
+    InvalidBindingMessage, InvalidToken,
+]);
 
 impl std::fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

@@ -3,7 +3,8 @@
 
 use uuid::Uuid;
 
-use crate::Timestamp;
+use crate::pkce;
+use crate::{OAuthError, Timestamp};
 use crate::login::Amr;
 use crate::pkce::ChallengeMethod;
 use crate::scope::ScopeSet;
@@ -51,4 +52,49 @@ pub enum Redemption {
     Replayed,
     /// No such code, or expired.
     Unknown,
+}
+
+/// Which grant a code is redeemed with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeGrant {
+    /// `authorization_code`: a browser login's code, with its redirect URI and PKCE verifier.
+    AuthorizationCode,
+    /// `urn:vipps:params:grant-type:ciba-redirect`: a merchant-initiated login to a web page.
+    CibaRedirect,
+}
+
+/// Checks a redeemed code against the token request (RFC 6749 §4.1.3, RFC 7636 §4.6).
+pub fn check_redemption(
+    code: &AuthCode,
+    grant: CodeGrant,
+    redirect_uri: Option<&str>,
+    verifier: Option<&str>,
+) -> Result<(), OAuthError> {
+    match (code.redirect_uri.as_deref(), grant) {
+        (Some(expected), CodeGrant::AuthorizationCode) => match redirect_uri {
+            None => return Err(OAuthError::invalid_grant("redirect_uri is required")),
+            Some(given) if given != expected => {
+                return Err(OAuthError::invalid_grant(
+                    "redirect_uri differs from the authorization request",
+                ));
+            }
+            Some(_) => {}
+        },
+        (None, CodeGrant::CibaRedirect) => {}
+        (Some(_), CodeGrant::CibaRedirect) => {
+            return Err(OAuthError::invalid_grant(
+                "this code is from a browser login: use grant_type=authorization_code",
+            ));
+        }
+        (None, CodeGrant::AuthorizationCode) => {
+            return Err(OAuthError::invalid_grant(
+                "this code is from a merchant-initiated login: use grant_type=urn:vipps:params:grant-type:ciba-redirect",
+            ));
+        }
+    }
+    let challenge = code
+        .code_challenge
+        .as_deref()
+        .zip(code.code_challenge_method);
+    pkce::verify(challenge, verifier)
 }

@@ -4,13 +4,14 @@
 
 use rand::Rng;
 use rand::seq::SliceRandom;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::authorize::{AuthorizeRequest, Flow, Prompt, ResponseMode};
 use crate::pkce::ChallengeMethod;
+use crate::sales_unit::ConsentTexts;
 use crate::scope::ScopeSet;
-use crate::{ErrorCode, Timestamp};
+use crate::{ErrorCode, OAuthError, Timestamp};
 
 /// Where a login request stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -38,16 +39,6 @@ impl Status {
             Self::Failed => "failed",
         }
     }
-
-    pub fn from_stored(s: &str) -> Self {
-        match s {
-            "new" => Self::New,
-            "waiting" => Self::Waiting,
-            "confirmed" => Self::Confirmed,
-            "done" => Self::Done,
-            _ => Self::Failed,
-        }
-    }
 }
 
 /// How the person proved who they are (the ID token's `amr`).
@@ -66,14 +57,6 @@ impl Amr {
         match self {
             Self::App => "app",
             Self::RememberedBrowser => "remembered_browser",
-        }
-    }
-
-    pub fn from_stored(s: &str) -> Option<Self> {
-        match s {
-            "app" => Some(Self::App),
-            "remembered_browser" => Some(Self::RememberedBrowser),
-            _ => None,
         }
     }
 }
@@ -95,15 +78,11 @@ impl Kind {
             Self::MerchantInitiated => "merchant_initiated",
         }
     }
-
-    pub fn from_stored(s: &str) -> Self {
-        if s == "merchant_initiated" {
-            Self::MerchantInitiated
-        } else {
-            Self::Browser
-        }
-    }
 }
+
+crate::stored_enum!(Status => [New, Waiting, Confirmed, Done, Failed]);
+crate::stored_enum!(Amr => [App, RememberedBrowser]);
+crate::stored_enum!(Kind => [Browser, MerchantInitiated]);
 
 /// The merchant-initiated parts of a login request.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -124,8 +103,8 @@ pub struct LoginRequest {
     pub kind: Kind,
     /// Set for merchant-initiated logins.
     pub ciba: Option<Ciba>,
-    /// The person's answers to the sales unit's consent questions (JSON), when asked.
-    pub delegated_answers: Option<String>,
+    /// The person's answers to the sales unit's consent questions, when asked.
+    pub delegated_answers: Option<Vec<DelegatedAnswer>>,
     pub client_id: String,
     pub redirect_uri: String,
     pub scopes: ScopeSet,
@@ -229,6 +208,152 @@ impl LoginRequest {
             Kind::MerchantInitiated => !self.redirect_uri.is_empty(),
             Kind::Browser => matches!(self.flow, Flow::AppToAppV2 | Flow::AutomaticReturn),
         }
+    }
+}
+
+/// The person's answer to one of the sales unit's consent questions (`delegatedConsents`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DelegatedAnswer {
+    pub id: String,
+    pub accepted: bool,
+}
+
+/// Checks the answers to a sales unit's consent questions: one answer per question, no
+/// answer to a question that was not asked, every required question accepted. The same
+/// answer twice is accepted; two different answers to one question are refused.
+pub fn check_delegated_answers(
+    texts: &ConsentTexts,
+    answers: &[DelegatedAnswer],
+) -> Result<Vec<DelegatedAnswer>, OAuthError> {
+    let mut checked: Vec<DelegatedAnswer> = Vec::with_capacity(texts.consents.len());
+    for answer in answers {
+        if !texts.consents.iter().any(|q| q.id == answer.id) {
+            return Err(OAuthError::invalid_request(
+                "delegated_consents: an answer to a question that was not asked",
+            ));
+        }
+        match checked.iter().find(|a| a.id == answer.id) {
+            Some(earlier) if earlier.accepted != answer.accepted => {
+                return Err(OAuthError::invalid_request(format!(
+                    "delegated_consents: two different answers to '{}'",
+                    answer.id
+                )));
+            }
+            Some(_) => {}
+            None => checked.push(answer.clone()),
+        }
+    }
+    for question in &texts.consents {
+        match checked.iter().find(|a| a.id == question.id) {
+            None => {
+                return Err(OAuthError::invalid_request(format!(
+                    "delegated_consents: no answer for '{}'",
+                    question.id
+                )));
+            }
+            Some(a) if question.required && !a.accepted => {
+                return Err(OAuthError::invalid_request(format!(
+                    "delegated_consents: '{}' must be accepted",
+                    question.id
+                )));
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(checked)
+}
+
+/// What the app does once the person has approved a login.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterApproval {
+    /// The browser that waits continues by itself (desktop and mobile web journeys).
+    ReturnToBrowser,
+    /// App to app: the app opens the merchant's app with a single-use `resume_uri`.
+    ResumeInMerchantApp,
+    /// App to app v2 and automatic return: the app opens the redirect URI with the code,
+    /// `state`, `scope` and `iss`.
+    OpenRedirectWithCode,
+    /// Merchant-initiated login to a web page: the app opens the redirect URI with a code only.
+    OpenWebpageWithCode,
+    /// Merchant-initiated login (poll or ping): the merchant learns it; the app is done.
+    Done,
+}
+
+/// What comes after the person approves this login in the app.
+pub fn after_approval(login: &LoginRequest) -> AfterApproval {
+    match (login.kind, login.flow) {
+        (Kind::MerchantInitiated, _) if login.finishes_in_app() => {
+            AfterApproval::OpenWebpageWithCode
+        }
+        (Kind::MerchantInitiated, _) => AfterApproval::Done,
+        (Kind::Browser, Flow::Web) => AfterApproval::ReturnToBrowser,
+        (Kind::Browser, Flow::AppToApp) => AfterApproval::ResumeInMerchantApp,
+        (Kind::Browser, Flow::AppToAppV2 | Flow::AutomaticReturn) => {
+            AfterApproval::OpenRedirectWithCode
+        }
+    }
+}
+
+/// Where a browser login goes from here, once the login page has been left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BrowserStep {
+    /// Out of time: the "try again" page.
+    Expired,
+    /// Not answered yet: back to the login page.
+    Start,
+    /// Failed: the error goes to the merchant.
+    Fail(ErrorCode),
+    /// The app finished it (app to app v2, automatic return): nothing left to do here.
+    FinishedInApp,
+    /// The code was issued already.
+    AlreadyDone,
+    /// Confirmed, and consent is needed first.
+    AskConsent,
+    /// Confirmed, but consent is needed and `prompt=none` forbids asking.
+    ConsentRequired,
+    /// Confirmed and consented: issue the code and go back to the merchant.
+    Finish,
+}
+
+/// Decides a browser login's next step from its state and the consent still missing.
+pub fn browser_step(login: &LoginRequest, missing: ScopeSet, now: Timestamp) -> BrowserStep {
+    if login.is_expired(now) {
+        return BrowserStep::Expired;
+    }
+    match login.status {
+        Status::New | Status::Waiting => BrowserStep::Start,
+        Status::Failed => BrowserStep::Fail(login.error.unwrap_or(ErrorCode::AccessDenied)),
+        Status::Done if login.finishes_in_app() => BrowserStep::FinishedInApp,
+        Status::Done => BrowserStep::AlreadyDone,
+        Status::Confirmed if missing.is_empty() => BrowserStep::Finish,
+        Status::Confirmed if login.prompt == Prompt::None => BrowserStep::ConsentRequired,
+        Status::Confirmed => BrowserStep::AskConsent,
+    }
+}
+
+/// Whether a browser waiting on the number page should move on: the app answered, or
+/// time ran out. In the app-to-app flow the merchant's app resumes the browser instead.
+pub fn browser_moves_on(login: &LoginRequest, now: Timestamp) -> bool {
+    match login.status {
+        Status::Failed => true,
+        _ if login.is_expired(now) => true,
+        Status::New | Status::Waiting => false,
+        Status::Confirmed | Status::Done => login.flow != Flow::AppToApp,
+    }
+}
+
+/// What the merchant is told about a failed login, for developers.
+pub fn failure_description(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::WrongChallenge => "the user picked the wrong number in the app",
+        ErrorCode::AccessDenied => "the user rejected the login",
+        ErrorCode::LoginRequired => "the user must confirm the login in the app",
+        ErrorCode::ConsentRequired => "the user has not consented to these scopes",
+        ErrorCode::UnknownRejectReason => {
+            "the login was rejected in the app for a reason Nod does not know"
+        }
+        _ => "the login failed",
     }
 }
 

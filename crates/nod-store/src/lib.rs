@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use nod_core::ErrorCode;
 use nod_core::Timestamp;
 use nod_core::grant::{AccessToken, AuthCode, Redemption};
-use nod_core::login::{Amr, Consent, Device, LoginRequest, RememberedBrowser};
+use nod_core::login::{
+    Amr, Consent, DelegatedAnswer, Device, LoginRequest, RememberedBrowser, Status,
+};
 use nod_core::sales_unit::SalesUnit;
 use nod_core::scope::ScopeSet;
 use nod_core::user::User;
@@ -99,46 +101,95 @@ pub trait UserStore: Send + Sync {
     ) -> Result<bool>;
 }
 
+/// `new` → `waiting`: what the phone form sends to a phone number.
+#[derive(Debug, Clone, Copy)]
+pub struct PhoneDispatch<'a> {
+    /// SHA-256 of the MSISDN, known or not: the per-number limit counts these.
+    pub phone_hash: &'a [u8],
+    /// Most requests that may wait for one number at once.
+    pub limit: i64,
+    /// The number's user; `None` for an unknown number (the request simply expires).
+    pub user_id: Option<Uuid>,
+    pub challenge: u8,
+    pub choices: [u8; 3],
+    pub remember_browser: bool,
+    pub now: Timestamp,
+}
+
+/// What a confirmation stores, in one transaction with the status change.
+#[derive(Debug, Clone, Copy)]
+pub struct Confirmation<'a> {
+    pub user_id: Uuid,
+    /// `App`: `waiting` → `confirmed`, only for this user. `RememberedBrowser`:
+    /// `new` → `confirmed`.
+    pub amr: Amr,
+    pub remember_browser: bool,
+    pub now: Timestamp,
+    /// The confirmed request lives until then.
+    pub expires_at: Timestamp,
+    /// Consent given in the app together with the confirmation: added to the user's
+    /// consent for the sales unit.
+    pub consent: Option<ScopeSet>,
+    /// Answers to the sales unit's consent questions.
+    pub delegated_answers: Option<&'a [DelegatedAnswer]>,
+}
+
+/// What finishing a confirmed login stores, in one transaction with `confirmed` → `done`.
+#[derive(Debug, Clone, Copy)]
+pub struct Completion<'a> {
+    /// The authorization code issued.
+    pub code: &'a AuthCode,
+    /// Consent given on the consent page just now.
+    pub consent: Option<(ScopeSet, Timestamp)>,
+    /// A browser to remember, and the hash of its cookie token.
+    pub browser: Option<(&'a RememberedBrowser, &'a [u8])>,
+}
+
+/// Every move of a login request is one conditional, atomic operation: of two moves of
+/// the same request at the same moment exactly one succeeds, the other gets `false`. The
+/// audit entries given with a move are written in the same transaction.
 #[async_trait]
 pub trait LoginRequestStore: Send + Sync {
+    /// Stores a new browser login request (`new`).
     async fn create_login_request(&self, request: &LoginRequest) -> Result<()>;
-    async fn get_login_request(&self, id: Uuid) -> Result<Option<LoginRequest>>;
-    /// `new` → `waiting`: the browser named a number (`user_id` is `None` for an unknown
-    /// one). False when the request is not new or has expired, or when `limit` requests
-    /// for the same number are waiting already (checked in the same statement).
-    #[allow(clippy::too_many_arguments)]
-    async fn send_login_request(
+    /// Stores a merchant-initiated request (`waiting`) unless `limit` requests are already
+    /// waiting for the same phone number (checked in the same statement); false then.
+    async fn create_ciba_request(
         &self,
-        id: Uuid,
+        request: &LoginRequest,
         phone_hash: &[u8],
         limit: i64,
-        user_id: Option<Uuid>,
-        challenge: u8,
-        choices: [u8; 3],
-        remember_browser: bool,
         now: Timestamp,
     ) -> Result<bool>;
-    /// `waiting` → `confirmed` (from the app, for its user) or `new` → `confirmed` (a
-    /// remembered browser). The request then lives until `expires_at`.
+    async fn get_login_request(&self, id: Uuid) -> Result<Option<LoginRequest>>;
+    /// `new` → `waiting`. False when the request is not new or has expired, or when
+    /// `limit` requests for the same number are waiting already.
+    async fn send_login_request(&self, id: Uuid, dispatch: &PhoneDispatch<'_>) -> Result<bool>;
+    /// → `confirmed` (see [`Confirmation::amr`]), with the consent and answers given.
     async fn confirm_login_request(
         &self,
         id: Uuid,
-        user_id: Uuid,
-        amr: Amr,
-        remember_browser: bool,
-        now: Timestamp,
-        expires_at: Timestamp,
+        confirmation: &Confirmation<'_>,
+        audit: &[AuditEvent<'_>],
     ) -> Result<bool>;
-    /// Any unfinished state → `failed`. With `user_id`, only that user's request.
+    /// One of the `from` states → `failed` with `error`, if not expired. With `user_id`,
+    /// only that user's request.
     async fn fail_login_request(
         &self,
         id: Uuid,
+        from: &[Status],
         user_id: Option<Uuid>,
         error: ErrorCode,
         now: Timestamp,
+        audit: &[AuditEvent<'_>],
     ) -> Result<bool>;
-    /// `confirmed` → `done`, storing the code, in one transaction.
-    async fn complete_login_request(&self, id: Uuid, code: &AuthCode) -> Result<bool>;
+    /// `confirmed` → `done`, storing the code (and the consent and browser) at once.
+    async fn complete_login_request(
+        &self,
+        id: Uuid,
+        completion: &Completion<'_>,
+        audit: &[AuditEvent<'_>],
+    ) -> Result<bool>;
     /// Stores the hash of the ticket of the deep link that opens the app (new requests only).
     async fn set_login_ticket(&self, id: Uuid, ticket_hash: &[u8], now: Timestamp) -> Result<bool>;
     /// `new` → `waiting` for the user whose app opened the ticket; the ticket is spent.
@@ -148,7 +199,7 @@ pub trait LoginRequestStore: Send + Sync {
         user_id: Uuid,
         now: Timestamp,
     ) -> Result<Option<LoginRequest>>;
-    /// Stores the hash of an app-to-app resume token.
+    /// Stores the hash of an app-to-app resume token on a confirmed request.
     async fn set_resume_token(&self, id: Uuid, token_hash: &[u8]) -> Result<bool>;
     /// Spends a resume token; false when it is wrong or already used.
     async fn take_resume_token(&self, id: Uuid, token_hash: &[u8]) -> Result<bool>;
@@ -162,10 +213,8 @@ pub trait LoginRequestStore: Send + Sync {
     async fn record_poll(&self, id: Uuid, now: Timestamp) -> Result<()>;
     /// `confirmed` → `done` for a merchant-initiated request whose tokens are issued now;
     /// false when it was redeemed already.
-    async fn finish_ciba_request(&self, id: Uuid) -> Result<bool>;
-    /// Stores the person's answers to the consent questions (JSON) on a pending request.
-    async fn set_delegated_answers(&self, id: Uuid, user_id: Uuid, answers: &str) -> Result<bool>;
-    /// The user's requests the app may act on.
+    async fn finish_ciba_request(&self, id: Uuid, audit: &[AuditEvent<'_>]) -> Result<bool>;
+    /// The user's requests the app may act on, oldest first.
     async fn list_pending_login_requests(
         &self,
         user_id: Uuid,

@@ -6,14 +6,12 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use nod_core::authorize::{Flow, Prompt, ResponseMode};
 use nod_core::grant::{AccessToken, AuthCode, Redemption};
 use nod_core::login::{Amr, Ciba, Consent, Device, Kind, LoginRequest, RememberedBrowser, Status};
-use nod_core::pkce::ChallengeMethod;
-use nod_core::sales_unit::{AuthMethod, CibaMode, SalesUnit};
+use nod_core::sales_unit::SalesUnit;
 use nod_core::scope::ScopeSet;
 use nod_core::user::User;
-use nod_core::{ErrorCode, Timestamp};
+use nod_core::{ErrorCode, StoredEnum, Timestamp};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
@@ -21,8 +19,9 @@ use sqlx::{Row, SqlitePool};
 use uuid::Uuid;
 
 use crate::{
-    AuditEvent, ConsentStore, DeviceStore, GrantStore, KeyStore, LoginRequestStore, Result,
-    SalesUnitStore, SigningKey, Store, StoreError, UserStore,
+    AuditEvent, Completion, Confirmation, ConsentStore, DeviceStore, GrantStore, KeyStore,
+    LoginRequestStore, PhoneDispatch, Result, SalesUnitStore, SigningKey, Store, StoreError,
+    UserStore,
 };
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -105,6 +104,24 @@ where
     row.try_get(column).map_err(db_error)
 }
 
+fn corrupt(column: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Other(format!("unreadable stored value in {column}: {e}"))
+}
+
+/// A stored enum; an unknown name is an error, never a default.
+fn stored<T: StoredEnum>(row: &SqliteRow, column: &str) -> Result<T> {
+    let name: String = get(row, column)?;
+    T::from_stored(&name).ok_or_else(|| corrupt(column, format_args!("unknown value '{name}'")))
+}
+
+fn opt_stored<T: StoredEnum>(row: &SqliteRow, column: &str) -> Result<Option<T>> {
+    let name: Option<String> = get(row, column)?;
+    name.map(|name| {
+        T::from_stored(&name).ok_or_else(|| corrupt(column, format_args!("unknown value '{name}'")))
+    })
+    .transpose()
+}
+
 const SALES_UNIT_COLUMNS: &str = "client_id, secret_hash, name, redirect_uris, auth_method, msn, allow_nin, ciba_mode, ciba_notification_endpoint, webhook_url, consent_texts, created_at";
 
 fn sales_unit(row: &SqliteRow) -> Result<SalesUnit> {
@@ -114,10 +131,10 @@ fn sales_unit(row: &SqliteRow) -> Result<SalesUnit> {
         secret_hash: get(row, "secret_hash")?,
         name: get(row, "name")?,
         redirect_uris: serde_json::from_str(&uris).map_err(|e| StoreError::Other(e.to_string()))?,
-        auth_method: AuthMethod::parse(&get::<String>(row, "auth_method")?).unwrap_or_default(),
+        auth_method: stored(row, "auth_method")?,
         msn: get(row, "msn")?,
         allow_nin: get(row, "allow_nin")?,
-        ciba_mode: CibaMode::parse(&get::<String>(row, "ciba_mode")?).unwrap_or_default(),
+        ciba_mode: stored(row, "ciba_mode")?,
         ciba_notification_endpoint: get(row, "ciba_notification_endpoint")?,
         webhook_url: get(row, "webhook_url")?,
         consent_texts: get::<Option<String>>(row, "consent_texts")?
@@ -169,37 +186,33 @@ fn login_request(row: &SqliteRow) -> Result<LoginRequest> {
     };
     Ok(LoginRequest {
         id: uuid(row, "id")?,
-        kind: Kind::from_stored(&get::<String>(row, "kind")?),
+        kind: stored(row, "kind")?,
         ciba,
-        delegated_answers: get(row, "delegated_answers")?,
+        delegated_answers: get::<Option<String>>(row, "delegated_answers")?
+            .map(|a| serde_json::from_str(&a).map_err(|e| corrupt("delegated_answers", e)))
+            .transpose()?,
         client_id: get(row, "client_id")?,
         redirect_uri: get(row, "redirect_uri")?,
         scopes: ScopeSet::from_bits(get(row, "scopes")?),
         state: get(row, "state")?,
         nonce: get(row, "nonce")?,
         code_challenge: get(row, "code_challenge")?,
-        code_challenge_method: get::<Option<String>>(row, "code_challenge_method")?
-            .as_deref()
-            .and_then(ChallengeMethod::parse),
-        flow: Flow::from_stored(&get::<String>(row, "flow")?),
+        code_challenge_method: opt_stored(row, "code_challenge_method")?,
+        flow: stored(row, "flow")?,
         app_callback_uri: get(row, "app_callback_uri")?,
         final_redirect_is_app: get(row, "final_redirect_is_app")?,
         acr_app_auth: get(row, "acr_app_auth")?,
-        prompt: Prompt::from_stored(&get::<String>(row, "prompt")?),
-        response_mode: ResponseMode::from_stored(&get::<String>(row, "response_mode")?),
+        prompt: stored(row, "prompt")?,
+        response_mode: stored(row, "response_mode")?,
         browser_binding: get(row, "browser_binding")?,
         csrf_token: get(row, "csrf_token")?,
-        status: Status::from_stored(&get::<String>(row, "status")?),
+        status: stored(row, "status")?,
         user_id: opt_uuid(row, "user_id")?,
         challenge: get::<Option<i64>>(row, "challenge")?.and_then(|c| u8::try_from(c).ok()),
         choices,
         remember_browser: get(row, "remember_browser")?,
-        amr: get::<Option<String>>(row, "amr")?
-            .as_deref()
-            .and_then(Amr::from_stored),
-        error: get::<Option<String>>(row, "error")?
-            .as_deref()
-            .map(ErrorCode::parse),
+        amr: opt_stored(row, "amr")?,
+        error: opt_stored(row, "error")?,
         created_at: get(row, "created_at")?,
         expires_at: get(row, "expires_at")?,
         auth_time: get(row, "auth_time")?,
@@ -215,12 +228,10 @@ fn auth_code(row: &SqliteRow) -> Result<AuthCode> {
         scopes: ScopeSet::from_bits(get(row, "scopes")?),
         nonce: get(row, "nonce")?,
         code_challenge: get(row, "code_challenge")?,
-        code_challenge_method: get::<Option<String>>(row, "code_challenge_method")?
-            .as_deref()
-            .and_then(ChallengeMethod::parse),
+        code_challenge_method: opt_stored(row, "code_challenge_method")?,
         sid: uuid(row, "sid")?,
         auth_time: get(row, "auth_time")?,
-        amr: Amr::from_stored(&get::<String>(row, "amr")?).unwrap_or(Amr::App),
+        amr: stored(row, "amr")?,
         acr: get(row, "acr")?,
         auth_req_id: get(row, "auth_req_id")?,
         expires_at: get(row, "expires_at")?,
@@ -492,13 +503,18 @@ impl UserStore for SqliteStore {
     }
 }
 
-#[async_trait]
-impl LoginRequestStore for SqliteStore {
-    async fn create_login_request(&self, r: &LoginRequest) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO login_requests (id, client_id, redirect_uri, scopes, state, nonce, code_challenge, code_challenge_method, flow, app_callback_uri, final_redirect_is_app, acr_app_auth, prompt, response_mode, browser_binding, csrf_token, status, user_id, challenge, choices, remember_browser, amr, error, created_at, expires_at, auth_time, kind, auth_req_id, binding_message, notification_token, last_polled_at, delegated_answers)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32)",
-        )
+/// The columns of a new login request, in the order [`bind_login_request`] binds them.
+const LOGIN_INSERT_COLUMNS: &str = "id, client_id, redirect_uri, scopes, state, nonce, code_challenge, code_challenge_method, flow, app_callback_uri, final_redirect_is_app, acr_app_auth, prompt, response_mode, browser_binding, csrf_token, status, user_id, challenge, choices, remember_browser, amr, error, created_at, expires_at, auth_time, kind, auth_req_id, binding_message, notification_token, last_polled_at, delegated_answers, phone_hash";
+const LOGIN_INSERT_VALUES: &str = "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33";
+
+type SqliteQuery<'q> = sqlx::query::Query<'q, sqlx::Sqlite, sqlx::sqlite::SqliteArguments<'q>>;
+
+fn bind_login_request<'q>(
+    query: SqliteQuery<'q>,
+    r: &'q LoginRequest,
+    phone_hash: Option<&'q [u8]>,
+) -> Result<SqliteQuery<'q>> {
+    Ok(query
         .bind(r.id.to_string())
         .bind(&r.client_id)
         .bind(&r.redirect_uri)
@@ -518,7 +534,7 @@ impl LoginRequestStore for SqliteStore {
         .bind(r.status.as_str())
         .bind(r.user_id.map(|u| u.to_string()))
         .bind(r.challenge.map(i64::from))
-        .bind(r.choices.map(|c| format!("{},{},{}", c[0], c[1], c[2])))
+        .bind(r.choices.map(choices_text))
         .bind(r.remember_browser)
         .bind(r.amr.map(|a| a.as_str()))
         .bind(r.error.map(|e| e.as_str()))
@@ -530,11 +546,95 @@ impl LoginRequestStore for SqliteStore {
         .bind(r.ciba.as_ref().and_then(|c| c.binding_message.as_deref()))
         .bind(r.ciba.as_ref().and_then(|c| c.notification_token.as_deref()))
         .bind(r.ciba.as_ref().and_then(|c| c.last_polled_at))
-        .bind(&r.delegated_answers)
-        .execute(&self.writer)
-        .await
-        .map_err(db_error)?;
+        .bind(r.delegated_answers.as_deref().map(json).transpose()?)
+        .bind(phone_hash))
+}
+
+fn choices_text(c: [u8; 3]) -> String {
+    format!("{},{},{}", c[0], c[1], c[2])
+}
+
+/// `status IN ($n, …)` for the given states, numbering parameters from `first`.
+fn status_in(from: &[Status], first: usize) -> String {
+    let params: Vec<String> = (first..first + from.len()).map(|i| format!("${i}")).collect();
+    format!("status IN ({})", params.join(", "))
+}
+
+async fn insert_audit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+    events: &[AuditEvent<'_>],
+) -> Result<()> {
+    for e in events {
+        sqlx::query("INSERT INTO audit_log (at, event, user_id, client_id, detail) VALUES ($1, $2, $3, $4, $5)")
+            .bind(e.at)
+            .bind(e.event)
+            .bind(e.user_id.map(|u| u.to_string()))
+            .bind(e.client_id)
+            .bind(e.detail)
+            .execute(&mut **tx)
+            .await
+            .map_err(db_error)?;
+    }
+    Ok(())
+}
+
+async fn upsert_consent<'e, E>(
+    executor: E,
+    user_id: Uuid,
+    client_id: &str,
+    scopes: ScopeSet,
+    now: Timestamp,
+) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    sqlx::query(
+        "INSERT INTO consents (user_id, client_id, scopes, granted_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = consents.scopes | excluded.scopes, granted_at = excluded.granted_at",
+    )
+    .bind(user_id.to_string())
+    .bind(client_id)
+    .bind(scopes.bits())
+    .bind(now)
+    .execute(executor)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
+#[async_trait]
+impl LoginRequestStore for SqliteStore {
+    async fn create_login_request(&self, r: &LoginRequest) -> Result<()> {
+        let sql = format!(
+            "INSERT INTO login_requests ({LOGIN_INSERT_COLUMNS}) VALUES ({LOGIN_INSERT_VALUES})"
+        );
+        bind_login_request(sqlx::query(&sql), r, None)?
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
         Ok(())
+    }
+
+    async fn create_ciba_request(
+        &self,
+        r: &LoginRequest,
+        phone_hash: &[u8],
+        limit: i64,
+        now: Timestamp,
+    ) -> Result<bool> {
+        // One statement: the count and the insert cannot be split by another writer.
+        let sql = format!(
+            "INSERT INTO login_requests ({LOGIN_INSERT_COLUMNS}) SELECT {LOGIN_INSERT_VALUES}
+             WHERE (SELECT COUNT(*) FROM login_requests WHERE phone_hash = $33 AND status = $34 AND expires_at > $35) < $36"
+        );
+        let done = bind_login_request(sqlx::query(&sql), r, Some(phone_hash))?
+            .bind(Status::Waiting.as_str())
+            .bind(now)
+            .bind(limit)
+            .execute(&self.writer)
+            .await
+            .map_err(db_error)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn get_login_request(&self, id: Uuid) -> Result<Option<LoginRequest>> {
@@ -548,30 +648,22 @@ impl LoginRequestStore for SqliteStore {
             .transpose()
     }
 
-    async fn send_login_request(
-        &self,
-        id: Uuid,
-        phone_hash: &[u8],
-        limit: i64,
-        user_id: Option<Uuid>,
-        challenge: u8,
-        choices: [u8; 3],
-        remember_browser: bool,
-        now: Timestamp,
-    ) -> Result<bool> {
+    async fn send_login_request(&self, id: Uuid, d: &PhoneDispatch<'_>) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE login_requests SET status = 'waiting', phone_hash = $7, user_id = $2, challenge = $3, choices = $4, remember_browser = $5
-             WHERE id = $1 AND status = 'new' AND expires_at > $6
-               AND (SELECT COUNT(*) FROM login_requests WHERE phone_hash = $7 AND status = 'waiting' AND expires_at > $6) < $8",
+            "UPDATE login_requests SET status = $9, phone_hash = $7, user_id = $2, challenge = $3, choices = $4, remember_browser = $5
+             WHERE id = $1 AND status = $10 AND expires_at > $6
+               AND (SELECT COUNT(*) FROM login_requests WHERE phone_hash = $7 AND status = $9 AND expires_at > $6) < $8",
         )
         .bind(id.to_string())
-        .bind(user_id.map(|u| u.to_string()))
-        .bind(i64::from(challenge))
-        .bind(format!("{},{},{}", choices[0], choices[1], choices[2]))
-        .bind(remember_browser)
-        .bind(now)
-        .bind(phone_hash)
-        .bind(limit)
+        .bind(d.user_id.map(|u| u.to_string()))
+        .bind(i64::from(d.challenge))
+        .bind(choices_text(d.choices))
+        .bind(d.remember_browser)
+        .bind(d.now)
+        .bind(d.phone_hash)
+        .bind(d.limit)
+        .bind(Status::Waiting.as_str())
+        .bind(Status::New.as_str())
         .execute(&self.writer)
         .await
         .map_err(db_error)?;
@@ -581,64 +673,93 @@ impl LoginRequestStore for SqliteStore {
     async fn confirm_login_request(
         &self,
         id: Uuid,
-        user_id: Uuid,
-        amr: Amr,
-        remember_browser: bool,
-        now: Timestamp,
-        expires_at: Timestamp,
+        c: &Confirmation<'_>,
+        audit: &[AuditEvent<'_>],
     ) -> Result<bool> {
-        let (from, user_check) = match amr {
-            Amr::App => ("waiting", "AND user_id = $2"),
-            Amr::RememberedBrowser => ("new", ""),
+        let (from, user_check) = match c.amr {
+            Amr::App => (Status::Waiting, "AND user_id = $2"),
+            Amr::RememberedBrowser => (Status::New, ""),
         };
+        let answers = c.delegated_answers.map(json).transpose()?;
         let sql = format!(
-            "UPDATE login_requests SET status = 'confirmed', user_id = $2, amr = $3, remember_browser = $4, auth_time = $5, expires_at = $6
-             WHERE id = $1 AND status = '{from}' AND expires_at > $5 {user_check}"
+            "UPDATE login_requests SET status = $7, user_id = $2, amr = $3, remember_browser = $4, auth_time = $5, expires_at = $6,
+                    delegated_answers = COALESCE($9, delegated_answers)
+             WHERE id = $1 AND status = $8 AND expires_at > $5 {user_check}
+             RETURNING client_id"
         );
-        let done = sqlx::query(&sql)
+        let mut tx = self.writer.begin().await.map_err(db_error)?;
+        let client_id: Option<String> = sqlx::query_scalar(&sql)
             .bind(id.to_string())
-            .bind(user_id.to_string())
-            .bind(amr.as_str())
-            .bind(remember_browser)
-            .bind(now)
-            .bind(expires_at)
-            .execute(&self.writer)
+            .bind(c.user_id.to_string())
+            .bind(c.amr.as_str())
+            .bind(c.remember_browser)
+            .bind(c.now)
+            .bind(c.expires_at)
+            .bind(Status::Confirmed.as_str())
+            .bind(from.as_str())
+            .bind(answers)
+            .fetch_optional(&mut *tx)
             .await
             .map_err(db_error)?;
-        Ok(done.rows_affected() == 1)
+        let Some(client_id) = client_id else {
+            return Ok(false);
+        };
+        if let Some(scopes) = c.consent {
+            upsert_consent(&mut *tx, c.user_id, &client_id, scopes, c.now).await?;
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
     }
 
     async fn fail_login_request(
         &self,
         id: Uuid,
+        from: &[Status],
         user_id: Option<Uuid>,
         error: ErrorCode,
         now: Timestamp,
+        audit: &[AuditEvent<'_>],
     ) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE login_requests SET status = 'failed', error = $2
-             WHERE id = $1 AND status IN ('new', 'waiting', 'confirmed') AND expires_at > $4
-               AND ($3 IS NULL OR user_id = $3)",
-        )
-        .bind(id.to_string())
-        .bind(error.as_str())
-        .bind(user_id.map(|u| u.to_string()))
-        .bind(now)
-        .execute(&self.writer)
-        .await
-        .map_err(db_error)?;
-        Ok(done.rows_affected() == 1)
+        let sql = format!(
+            "UPDATE login_requests SET status = $5, error = $2
+             WHERE id = $1 AND expires_at > $4 AND ($3 IS NULL OR user_id = $3) AND {}",
+            status_in(from, 6)
+        );
+        let mut query = sqlx::query(&sql)
+            .bind(id.to_string())
+            .bind(error.as_str())
+            .bind(user_id.map(|u| u.to_string()))
+            .bind(now)
+            .bind(Status::Failed.as_str());
+        for status in from {
+            query = query.bind(status.as_str());
+        }
+        let mut tx = self.writer.begin().await.map_err(db_error)?;
+        let done = query.execute(&mut *tx).await.map_err(db_error)?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
     }
 
-    async fn complete_login_request(&self, id: Uuid, c: &AuthCode) -> Result<bool> {
+    async fn complete_login_request(
+        &self,
+        id: Uuid,
+        completion: &Completion<'_>,
+        audit: &[AuditEvent<'_>],
+    ) -> Result<bool> {
+        let c = completion.code;
         let mut tx = self.writer.begin().await.map_err(db_error)?;
-        let done = sqlx::query(
-            "UPDATE login_requests SET status = 'done' WHERE id = $1 AND status = 'confirmed'",
-        )
-        .bind(id.to_string())
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
+        let done = sqlx::query("UPDATE login_requests SET status = $2 WHERE id = $1 AND status = $3")
+            .bind(id.to_string())
+            .bind(Status::Done.as_str())
+            .bind(Status::Confirmed.as_str())
+            .execute(&mut *tx)
+            .await
+            .map_err(db_error)?;
         if done.rows_affected() != 1 {
             return Ok(false);
         }
@@ -663,17 +784,25 @@ impl LoginRequestStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
+        if let Some((scopes, now)) = completion.consent {
+            upsert_consent(&mut *tx, c.user_id, &c.client_id, scopes, now).await?;
+        }
+        if let Some((b, token_hash)) = completion.browser {
+            insert_browser(&mut *tx, b, token_hash).await?;
+        }
+        insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(db_error)?;
         Ok(true)
     }
 
     async fn set_login_ticket(&self, id: Uuid, ticket_hash: &[u8], now: Timestamp) -> Result<bool> {
         let done = sqlx::query(
-            "UPDATE login_requests SET ticket_hash = $2 WHERE id = $1 AND status = 'new' AND expires_at > $3",
+            "UPDATE login_requests SET ticket_hash = $2 WHERE id = $1 AND status = $4 AND expires_at > $3",
         )
         .bind(id.to_string())
         .bind(ticket_hash)
         .bind(now)
+        .bind(Status::New.as_str())
         .execute(&self.writer)
         .await
         .map_err(db_error)?;
@@ -687,13 +816,15 @@ impl LoginRequestStore for SqliteStore {
         now: Timestamp,
     ) -> Result<Option<LoginRequest>> {
         sqlx::query(
-            "UPDATE login_requests SET status = 'waiting', user_id = $2, ticket_hash = NULL
-             WHERE ticket_hash = $1 AND status = 'new' AND expires_at > $3
+            "UPDATE login_requests SET status = $4, user_id = $2, ticket_hash = NULL
+             WHERE ticket_hash = $1 AND status = $5 AND expires_at > $3
              RETURNING *",
         )
         .bind(ticket_hash)
         .bind(user_id.to_string())
         .bind(now)
+        .bind(Status::Waiting.as_str())
+        .bind(Status::New.as_str())
         .fetch_optional(&self.writer)
         .await
         .map_err(db_error)?
@@ -703,12 +834,15 @@ impl LoginRequestStore for SqliteStore {
     }
 
     async fn set_resume_token(&self, id: Uuid, token_hash: &[u8]) -> Result<bool> {
-        let done = sqlx::query("UPDATE login_requests SET resume_hash = $2 WHERE id = $1")
-            .bind(id.to_string())
-            .bind(token_hash)
-            .execute(&self.writer)
-            .await
-            .map_err(db_error)?;
+        let done = sqlx::query(
+            "UPDATE login_requests SET resume_hash = $2 WHERE id = $1 AND status = $3",
+        )
+        .bind(id.to_string())
+        .bind(token_hash)
+        .bind(Status::Confirmed.as_str())
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -750,28 +884,24 @@ impl LoginRequestStore for SqliteStore {
         Ok(())
     }
 
-    async fn finish_ciba_request(&self, id: Uuid) -> Result<bool> {
+    async fn finish_ciba_request(&self, id: Uuid, audit: &[AuditEvent<'_>]) -> Result<bool> {
+        let mut tx = self.writer.begin().await.map_err(db_error)?;
         let done = sqlx::query(
-            "UPDATE login_requests SET status = 'done' WHERE id = $1 AND status = 'confirmed' AND kind = 'merchant_initiated'",
+            "UPDATE login_requests SET status = $2 WHERE id = $1 AND status = $3 AND kind = $4",
         )
         .bind(id.to_string())
-        .execute(&self.writer)
+        .bind(Status::Done.as_str())
+        .bind(Status::Confirmed.as_str())
+        .bind(Kind::MerchantInitiated.as_str())
+        .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-        Ok(done.rows_affected() == 1)
-    }
-
-    async fn set_delegated_answers(&self, id: Uuid, user_id: Uuid, answers: &str) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE login_requests SET delegated_answers = $3 WHERE id = $1 AND user_id = $2 AND status = 'waiting'",
-        )
-        .bind(id.to_string())
-        .bind(user_id.to_string())
-        .bind(answers)
-        .execute(&self.writer)
-        .await
-        .map_err(db_error)?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
     }
 
     async fn list_pending_login_requests(
@@ -780,10 +910,11 @@ impl LoginRequestStore for SqliteStore {
         now: Timestamp,
     ) -> Result<Vec<LoginRequest>> {
         sqlx::query(
-            "SELECT * FROM login_requests WHERE user_id = $1 AND status = 'waiting' AND expires_at > $2 ORDER BY created_at",
+            "SELECT * FROM login_requests WHERE user_id = $1 AND status = $3 AND expires_at > $2 ORDER BY created_at",
         )
         .bind(user_id.to_string())
         .bind(now)
+        .bind(Status::Waiting.as_str())
         .fetch_all(&self.reader)
         .await
         .map_err(db_error)?
@@ -936,18 +1067,7 @@ impl ConsentStore for SqliteStore {
         scopes: ScopeSet,
         now: Timestamp,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO consents (user_id, client_id, scopes, granted_at) VALUES ($1, $2, $3, $4)
-             ON CONFLICT (user_id, client_id) DO UPDATE SET scopes = consents.scopes | excluded.scopes, granted_at = excluded.granted_at",
-        )
-        .bind(user_id.to_string())
-        .bind(client_id)
-        .bind(scopes.bits())
-        .bind(now)
-        .execute(&self.writer)
-        .await
-        .map_err(db_error)?;
-        Ok(())
+        upsert_consent(&self.writer, user_id, client_id, scopes, now).await
     }
 
     async fn list_consents(&self, user_id: Uuid) -> Result<Vec<Consent>> {
@@ -972,23 +1092,30 @@ impl ConsentStore for SqliteStore {
     }
 }
 
+async fn insert_browser<'e, E>(executor: E, b: &RememberedBrowser, token_hash: &[u8]) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    sqlx::query(
+        "INSERT INTO browsers (id, token_hash, user_id, label, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(b.id.to_string())
+    .bind(token_hash)
+    .bind(b.user_id.to_string())
+    .bind(&b.label)
+    .bind(b.created_at)
+    .bind(b.last_used_at)
+    .bind(b.expires_at)
+    .execute(executor)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
 #[async_trait]
 impl DeviceStore for SqliteStore {
     async fn create_browser(&self, b: &RememberedBrowser, token_hash: &[u8]) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO browsers (id, token_hash, user_id, label, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(b.id.to_string())
-        .bind(token_hash)
-        .bind(b.user_id.to_string())
-        .bind(&b.label)
-        .bind(b.created_at)
-        .bind(b.last_used_at)
-        .bind(b.expires_at)
-        .execute(&self.writer)
-        .await
-        .map_err(db_error)?;
-        Ok(())
+        insert_browser(&self.writer, b, token_hash).await
     }
 
     async fn use_browser(
