@@ -86,7 +86,9 @@ impl CibaRequest {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PollAnswer {
     /// The person has not answered; `slow_down` when a poll-mode client polled too soon.
-    Pending { slow_down: bool },
+    Pending {
+        slow_down: bool,
+    },
     /// Confirmed: the tokens are issued now (once).
     Issue,
     /// The request finishes on a web page: its code is redeemed with the `ciba-redirect` grant.

@@ -3,11 +3,11 @@
 
 use uuid::Uuid;
 
-use crate::pkce;
-use crate::{OAuthError, Timestamp};
 use crate::login::Amr;
+use crate::pkce;
 use crate::pkce::ChallengeMethod;
 use crate::scope::ScopeSet;
+use crate::{OAuthError, Timestamp};
 
 /// An authorization code, as stored (the code itself is known only to the client).
 #[derive(Debug, Clone, PartialEq, Eq)]

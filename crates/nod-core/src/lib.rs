@@ -9,6 +9,7 @@ pub mod crypto;
 pub mod demo;
 pub mod error;
 pub mod grant;
+pub mod links;
 pub mod login;
 pub mod msisdn;
 pub mod params;

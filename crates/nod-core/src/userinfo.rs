@@ -4,6 +4,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use crate::Timestamp;
+use crate::login::DelegatedAnswer;
 use crate::sales_unit::ConsentTexts;
 use crate::scope::{Scope, ScopeSet};
 use crate::user::{Address, User};
@@ -59,14 +60,14 @@ pub fn claims(user: &User, scopes: ScopeSet, sub: Uuid, sid: Uuid) -> Map<String
 /// answers (`[{"id","accepted"}]` as stored) and when they gave them.
 pub fn delegated_consents(
     texts: &ConsentTexts,
-    answers: &[(String, bool)],
+    answers: &[DelegatedAnswer],
     time_of_consent: Timestamp,
 ) -> Value {
     let consents: Vec<Value> = texts
         .consents
         .iter()
         .map(|q| {
-            let accepted = answers.iter().any(|(id, yes)| *id == q.id && *yes);
+            let accepted = answers.iter().any(|a| a.id == q.id && a.accepted);
             json!({
                 "id": q.id,
                 "accepted": accepted,

@@ -6,19 +6,19 @@ use tokio::sync::broadcast;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
+pub enum LoginEvent {
     /// A login request's status changed (confirmed, failed, done).
-    LoginChanged { id: Uuid },
+    Changed { id: Uuid },
     /// A user has a new login request waiting in the app.
-    LoginSent { id: Uuid, user_id: Uuid },
+    Sent { id: Uuid, user_id: Uuid },
     /// A user's login request is no longer pending.
-    LoginClosed { id: Uuid, user_id: Uuid },
+    Closed { id: Uuid, user_id: Uuid },
 }
 
 /// The event bus. Slow listeners miss events rather than slowing senders; every stream
 /// re-reads state from the store, so a missed event only delays, never loses, an update.
 #[derive(Clone)]
-pub struct Events(broadcast::Sender<Event>);
+pub struct Events(broadcast::Sender<LoginEvent>);
 
 impl Default for Events {
     fn default() -> Self {
@@ -27,12 +27,12 @@ impl Default for Events {
 }
 
 impl Events {
-    pub fn send(&self, event: Event) {
+    pub fn send(&self, event: LoginEvent) {
         // No listeners is fine.
         let _ = self.0.send(event);
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
+    pub fn subscribe(&self) -> broadcast::Receiver<LoginEvent> {
         self.0.subscribe()
     }
 }

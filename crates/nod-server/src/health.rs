@@ -5,7 +5,7 @@ use axum::Router;
 use axum::http::StatusCode;
 use axum::routing::get;
 
-use crate::AppState;
+use crate::state::AppState;
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -14,7 +14,7 @@ pub fn router() -> Router<AppState> {
 }
 
 async fn get_ready(state: AppState) -> (StatusCode, &'static str) {
-    match state.store.ping().await {
+    match state.service.store.ping().await {
         Ok(()) => (StatusCode::OK, "ok"),
         Err(e) => {
             tracing::warn!(error = %e, "not ready");

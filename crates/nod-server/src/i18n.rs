@@ -47,15 +47,6 @@ impl Lang {
         best.0
     }
 
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::En => "en",
-            Lang::Nb => "nb",
-            Lang::Da => "da",
-            Lang::Fi => "fi",
-        }
-    }
-
     pub fn texts(self) -> &'static Texts {
         match self {
             Lang::En => &EN,

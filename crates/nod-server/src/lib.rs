@@ -6,118 +6,34 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{FromRef, FromRequestParts};
-use axum::http::request::Parts;
 use axum::http::{HeaderName, HeaderValue, header};
-use nod_store::Store;
 use tokio::net::TcpListener;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-pub mod app_api;
-pub mod ciba;
-pub mod clock;
-pub mod config;
+mod app_api;
+mod ciba;
+mod clock;
+mod config;
 pub mod demo;
-pub mod error;
-pub mod events;
-pub mod extract;
-pub mod flow;
-pub mod health;
-pub mod i18n;
-pub mod keys;
-pub mod oidc;
-pub mod pages;
+mod discovery;
+mod events;
+mod health;
+mod i18n;
+mod keys;
+mod oidc;
+mod pages;
 pub mod paths;
-pub mod ratelimit;
-pub mod test_app;
-pub mod webhooks;
+mod ratelimit;
+mod service;
+mod state;
+mod test_app;
+mod web;
+mod webhooks;
 
 pub use clock::{Clock, SystemClock, TestClock};
 pub use config::ServerConfig;
-
-use events::Events;
-use keys::KeyRing;
-
-/// What every request can reach.
-pub struct App {
-    pub config: ServerConfig,
-    pub store: Arc<dyn Store>,
-    pub clock: Arc<dyn Clock>,
-    pub keys: KeyRing,
-    pub events: Events,
-    /// Key for deriving pairwise subjects; stored in the database, the same for every instance.
-    pub pairwise_key: Vec<u8>,
-    /// The discovery document, built once.
-    pub discovery: serde_json::Value,
-    /// Client for Nod's own outgoing calls (webhooks, the demo merchant).
-    pub http: reqwest::Client,
-    /// Logins the demo merchant started (test mode).
-    pub demo: demo::DemoSessions,
-    /// Phone-number submissions per address.
-    pub phone_limiter: ratelimit::RateLimiter,
-}
-
-impl App {
-    /// Loads keys and settings from the store, generating what does not exist yet.
-    pub async fn new(
-        config: ServerConfig,
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-    ) -> anyhow::Result<Arc<App>> {
-        let now = clock.now();
-        let keys = KeyRing::load(store.as_ref(), now).await?;
-        let initial = nod_core::crypto::random_secret();
-        let pairwise_key = store
-            .setting_or_init("pairwise_key", initial.as_bytes())
-            .await?;
-        let discovery = oidc::discovery_document(&config);
-        let phone_limiter = ratelimit::RateLimiter::new(config.phone_form_per_ip_per_minute);
-        Ok(Arc::new(App {
-            config,
-            store,
-            clock,
-            keys,
-            events: Events::default(),
-            pairwise_key,
-            discovery,
-            http: reqwest::Client::builder()
-                .user_agent(concat!("Nod/", env!("CARGO_PKG_VERSION")))
-                .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(std::time::Duration::from_secs(5))
-                .build()?,
-            demo: demo::DemoSessions::default(),
-            phone_limiter,
-        }))
-    }
-
-    pub fn now(&self) -> nod_core::Timestamp {
-        self.clock.now()
-    }
-}
-
-/// The shared state handlers extract.
-#[derive(Clone)]
-pub struct AppState(pub Arc<App>);
-
-impl std::ops::Deref for AppState {
-    type Target = App;
-    fn deref(&self) -> &App {
-        &self.0
-    }
-}
-
-impl<S> FromRequestParts<S> for AppState
-where
-    AppState: FromRef<S>,
-    S: Send + Sync,
-{
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(_: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        Ok(AppState::from_ref(state))
-    }
-}
+pub use state::{App, AppState};
 
 /// Every route of Nod, with its layers.
 pub fn build_router(app: Arc<App>) -> Router {
@@ -138,7 +54,7 @@ pub fn build_router(app: Arc<App>) -> Router {
         // Layers run bottom-up on the request: tracing sees everything, then the body
         // limit and the system headers check; on the way out, error pages are rendered in
         // the request's language and then the security headers go on every response.
-        .layer(axum::middleware::from_fn(error::render_problem_pages))
+        .layer(axum::middleware::from_fn(web::error::render_problem_pages))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
@@ -204,7 +120,7 @@ async fn purge_loop(app: Arc<App>) {
     let mut tick = tokio::time::interval(Duration::from_secs(600));
     loop {
         tick.tick().await;
-        match app.store.purge_expired(app.now()).await {
+        match app.service.purge_expired().await {
             Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired rows"),
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "purge failed"),

@@ -3,11 +3,9 @@
 //! a proxy all browsers share one, so set the limit with that in mind.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::IpAddr;
 use std::sync::Mutex;
 
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::request::Parts;
 use nod_core::Timestamp;
 
 /// Counts per address in the current minute.
@@ -40,22 +38,6 @@ impl RateLimiter {
         }
         entry.1 += 1;
         entry.1 <= self.per_minute
-    }
-}
-
-/// The peer address of the connection, when the server knows it.
-pub struct ClientIp(pub Option<IpAddr>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|c| c.0.ip()),
-        ))
     }
 }
 

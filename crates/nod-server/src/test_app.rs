@@ -5,8 +5,8 @@ use axum::Router;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
-use crate::AppState;
-use crate::pages::static_file;
+use crate::state::AppState;
+use crate::web::render::static_file;
 
 pub fn router() -> Router<AppState> {
     Router::new()

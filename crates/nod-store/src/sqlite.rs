@@ -544,7 +544,11 @@ fn bind_login_request<'q>(
         .bind(r.kind.as_str())
         .bind(r.ciba.as_ref().map(|c| c.auth_req_id.as_str()))
         .bind(r.ciba.as_ref().and_then(|c| c.binding_message.as_deref()))
-        .bind(r.ciba.as_ref().and_then(|c| c.notification_token.as_deref()))
+        .bind(
+            r.ciba
+                .as_ref()
+                .and_then(|c| c.notification_token.as_deref()),
+        )
         .bind(r.ciba.as_ref().and_then(|c| c.last_polled_at))
         .bind(r.delegated_answers.as_deref().map(json).transpose()?)
         .bind(phone_hash))
@@ -556,7 +560,9 @@ fn choices_text(c: [u8; 3]) -> String {
 
 /// `status IN ($n, …)` for the given states, numbering parameters from `first`.
 fn status_in(from: &[Status], first: usize) -> String {
-    let params: Vec<String> = (first..first + from.len()).map(|i| format!("${i}")).collect();
+    let params: Vec<String> = (first..first + from.len())
+        .map(|i| format!("${i}"))
+        .collect();
     format!("status IN ({})", params.join(", "))
 }
 
@@ -753,13 +759,14 @@ impl LoginRequestStore for SqliteStore {
     ) -> Result<bool> {
         let c = completion.code;
         let mut tx = self.writer.begin().await.map_err(db_error)?;
-        let done = sqlx::query("UPDATE login_requests SET status = $2 WHERE id = $1 AND status = $3")
-            .bind(id.to_string())
-            .bind(Status::Done.as_str())
-            .bind(Status::Confirmed.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
+        let done =
+            sqlx::query("UPDATE login_requests SET status = $2 WHERE id = $1 AND status = $3")
+                .bind(id.to_string())
+                .bind(Status::Done.as_str())
+                .bind(Status::Confirmed.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
         if done.rows_affected() != 1 {
             return Ok(false);
         }
@@ -834,15 +841,14 @@ impl LoginRequestStore for SqliteStore {
     }
 
     async fn set_resume_token(&self, id: Uuid, token_hash: &[u8]) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE login_requests SET resume_hash = $2 WHERE id = $1 AND status = $3",
-        )
-        .bind(id.to_string())
-        .bind(token_hash)
-        .bind(Status::Confirmed.as_str())
-        .execute(&self.writer)
-        .await
-        .map_err(db_error)?;
+        let done =
+            sqlx::query("UPDATE login_requests SET resume_hash = $2 WHERE id = $1 AND status = $3")
+                .bind(id.to_string())
+                .bind(token_hash)
+                .bind(Status::Confirmed.as_str())
+                .execute(&self.writer)
+                .await
+                .map_err(db_error)?;
         Ok(done.rows_affected() == 1)
     }
 

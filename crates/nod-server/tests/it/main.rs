@@ -11,3 +11,4 @@ mod ciba;
 mod flows;
 mod interop;
 mod journey;
+mod races;

@@ -1,5 +1,6 @@
 //! Errors of the web layer and how they are shown: [`ApiError`] renders RFC 6749 / RFC 6750
-//! JSON (with `WWW-Authenticate` on 401), [`PageError`] renders an HTML page. A 500 logs the
+//! JSON (with `WWW-Authenticate` on 401 and `Retry-After` on 429/503), [`PageError`]
+//! renders an HTML page. Both come from the engine's [`ServiceError`]. A 500 logs the
 //! whole chain and shows nothing internal. `anyhow` is used only for start-up and
 //! background work; handlers map everything into these two types.
 
@@ -10,7 +11,8 @@ use nod_store::StoreError;
 use serde_json::json;
 
 use crate::i18n::{Lang, Problem};
-use crate::pages::render_error_page;
+use crate::service::ServiceError;
+use crate::web::render::render_error_page;
 
 /// An error of a JSON endpoint.
 #[derive(Debug)]
@@ -18,6 +20,8 @@ pub struct ApiError {
     pub status: StatusCode,
     pub error: OAuthError,
     pub www_authenticate: Option<&'static str>,
+    /// Seconds to wait before trying again (429, 503).
+    pub retry_after: Option<i64>,
 }
 
 impl ApiError {
@@ -26,6 +30,7 @@ impl ApiError {
             status,
             error,
             www_authenticate: None,
+            retry_after: None,
         }
     }
 
@@ -39,6 +44,7 @@ impl ApiError {
             status: StatusCode::UNAUTHORIZED,
             error: OAuthError::invalid_client(description),
             www_authenticate: basic.then_some("Basic realm=\"nod\", charset=\"UTF-8\""),
+            retry_after: None,
         }
     }
 
@@ -48,11 +54,12 @@ impl ApiError {
             status: StatusCode::UNAUTHORIZED,
             error: OAuthError::new(ErrorCode::InvalidToken, description),
             www_authenticate: Some("Bearer error=\"invalid_token\""),
+            retry_after: None,
         }
     }
 
-    pub fn internal(context: &str, error: &dyn std::fmt::Display) -> Self {
-        tracing::error!(%error, context, "internal error");
+    pub fn internal(context: &str, error: &(dyn std::error::Error + 'static)) -> Self {
+        tracing::error!(error = %ErrorChain(error), context, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             OAuthError::new(ErrorCode::ServerError, "internal error; try again"),
@@ -76,20 +83,86 @@ impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {
             StoreError::Unavailable(_) => {
-                tracing::error!(error = %e, "database unavailable");
-                Self::new(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    OAuthError::new(ErrorCode::ServerError, "temporarily unavailable; try again"),
-                )
+                tracing::error!(error = %ErrorChain(&e), "database unavailable");
+                Self {
+                    retry_after: Some(1),
+                    ..Self::new(
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        OAuthError::new(
+                            ErrorCode::ServerError,
+                            "temporarily unavailable; try again",
+                        ),
+                    )
+                }
             }
             other => Self::internal("store", &other),
         }
     }
 }
 
-impl From<anyhow::Error> for ApiError {
-    fn from(e: anyhow::Error) -> Self {
-        Self::internal("server", &format_args!("{e:#}"))
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        let status = |status, error| Self::new(status, error);
+        match e {
+            ServiceError::OAuth(error) => error.into(),
+            ServiceError::NotFound(what) => {
+                status(StatusCode::NOT_FOUND, OAuthError::invalid_request(what))
+            }
+            ServiceError::UnknownUser => status(
+                StatusCode::NOT_FOUND,
+                OAuthError::new(
+                    ErrorCode::InvalidUser,
+                    "no active user has this phone number",
+                ),
+            ),
+            ServiceError::WrongBrowser | ServiceError::BadCsrf => status(
+                StatusCode::FORBIDDEN,
+                OAuthError::new(ErrorCode::AccessDenied, e.to_string()),
+            ),
+            ServiceError::Conflict => status(
+                StatusCode::CONFLICT,
+                OAuthError::invalid_request("the login request was already answered"),
+            ),
+            ServiceError::Expired => status(
+                StatusCode::GONE,
+                OAuthError::new(ErrorCode::ExpiredToken, "the login request has expired"),
+            ),
+            ServiceError::TooMany {
+                retry_after,
+                description,
+            } => Self {
+                retry_after: Some(retry_after),
+                ..status(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    OAuthError::invalid_request(description),
+                )
+            },
+            ServiceError::InvalidClient { description, basic } => {
+                Self::invalid_client(description, basic)
+            }
+            ServiceError::InvalidToken(description) => Self::invalid_token(description),
+            ServiceError::Refused(description) => status(
+                StatusCode::FORBIDDEN,
+                OAuthError::new(ErrorCode::AccessDenied, description),
+            ),
+            ServiceError::Store(e) => e.into(),
+            ServiceError::Internal(e) => Self::internal("server", e.as_ref()),
+        }
+    }
+}
+
+/// Displays an error with every source in its chain (`a: b: c`), for logs.
+pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(e) = source {
+            write!(f, ": {e}")?;
+            source = e.source();
+        }
+        Ok(())
     }
 }
 
@@ -102,6 +175,9 @@ impl IntoResponse for ApiError {
         let mut response = (self.status, axum::Json(body)).into_response();
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if let Some(challenge) = self.www_authenticate {
             headers.insert(
                 header::WWW_AUTHENTICATE,
@@ -147,15 +223,30 @@ impl PageError {
 
 impl From<StoreError> for PageError {
     fn from(e: StoreError) -> Self {
-        tracing::error!(error = %e, "store error on a page");
-        Self::internal()
+        tracing::error!(error = %ErrorChain(&e), "store error on a page");
+        match e {
+            StoreError::Unavailable(_) => {
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, Problem::Internal)
+            }
+            _ => Self::internal(),
+        }
     }
 }
 
-impl From<anyhow::Error> for PageError {
-    fn from(e: anyhow::Error) -> Self {
-        tracing::error!(error = format!("{e:#}"), "internal error on a page");
-        Self::internal()
+impl From<ServiceError> for PageError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::NotFound(_) | ServiceError::UnknownUser => Self::not_found(),
+            ServiceError::WrongBrowser => Self::new(StatusCode::FORBIDDEN, Problem::WrongBrowser),
+            ServiceError::BadCsrf => Self::new(StatusCode::FORBIDDEN, Problem::FormExpired),
+            ServiceError::Conflict => Self::new(StatusCode::CONFLICT, Problem::AlreadyDone),
+            ServiceError::Refused(_) => Self::new(StatusCode::BAD_REQUEST, Problem::BadResumeLink),
+            ServiceError::Store(e) => e.into(),
+            other => {
+                tracing::error!(error = %ErrorChain(&other), "internal error on a page");
+                Self::internal()
+            }
+        }
     }
 }
 

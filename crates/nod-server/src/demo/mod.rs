@@ -3,9 +3,6 @@
 //! Nod's token endpoint over HTTP with the demo sales unit's credentials and calls
 //! userinfo. Also the demo data that test mode seeds.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
 use askama::Template;
 use axum::Router;
 use axum::http::StatusCode;
@@ -13,17 +10,15 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use nod_core::crypto;
 use nod_core::params::Params;
-use nod_core::sales_unit::{
-    AuthMethod, CibaMode, ConsentLinks, ConsentQuestion, ConsentTexts, SalesUnit,
-};
-use nod_core::user::User;
-use nod_core::{Timestamp, crypto};
-use nod_store::{Store, StoreError};
 use serde_json::Value;
 
-use crate::extract::FormParams;
-use crate::{AppState, NO_STORE, oidc, pages, paths};
+use crate::NO_STORE;
+use crate::paths::{self, GRANT_CIBA, GRANT_CIBA_REDIRECT};
+use crate::state::AppState;
+use crate::web::extract::FormParams;
+use crate::web::render::see_other;
 
 /// The demo sales unit's client id.
 pub const DEMO_CLIENT_ID: &str = "demo-client";
@@ -31,108 +26,12 @@ pub const DEMO_CLIENT_ID: &str = "demo-client";
 pub const DEMO_CLIENT_SECRET: &str = "demo-secret-for-test-mode-only-0123456789";
 /// What the demo merchant asks for.
 const DEMO_SCOPE: &str = "openid name email address phoneNumber birthDate nin";
-/// How long a started demo login is remembered.
-const SESSION_LIFETIME: i64 = 900;
 
-/// Seeds the test users and the demo sales unit. Safe to run at every start; returns how
-/// many users were created.
-pub async fn seed(
-    store: &dyn Store,
-    public_url: &str,
-    now: Timestamp,
-) -> Result<usize, StoreError> {
-    let users: Vec<User> = nod_core::demo::demo_users()
-        .into_iter()
-        .map(|u| User::new(u, now))
-        .collect();
-    let created = store.import_users(&users).await?;
-    let base = public_url.trim_end_matches('/');
-    let unit = SalesUnit {
-        client_id: DEMO_CLIENT_ID.into(),
-        secret_hash: crypto::hash_secret(DEMO_CLIENT_SECRET).to_vec(),
-        name: "Demo Shop".into(),
-        redirect_uris: vec![
-            format!("{base}/demo/callback"),
-            format!("{base}/demo/app-callback"),
-            format!("{base}/demo/ciba-callback"),
-            "http://localhost:3000/callback".to_owned(),
-        ],
-        auth_method: AuthMethod::ClientSecretBasic,
-        msn: Some("123456".into()),
-        allow_nin: true,
-        ciba_mode: CibaMode::Poll,
-        ciba_notification_endpoint: None,
-        webhook_url: None,
-        consent_texts: Some(demo_consent_texts()),
-        created_at: now,
-    };
-    match store.create_sales_unit(&unit).await {
-        Ok(()) => {}
-        Err(StoreError::Conflict(_)) => store.update_sales_unit(&unit).await?,
-        Err(e) => return Err(e),
-    }
-    Ok(created)
-}
+mod seed;
+pub mod sessions;
 
-/// The demo shop's consent questions for merchant-initiated logins.
-fn demo_consent_texts() -> ConsentTexts {
-    ConsentTexts {
-        language: "en".into(),
-        heading: "Stay in touch with Demo Shop".into(),
-        text: "Demo Shop would like to keep you informed.".into(),
-        terms_description: "Read how Demo Shop uses your data.".into(),
-        confirm_consent_button_text: "Confirm".into(),
-        links: ConsentLinks {
-            terms_link_text: "Terms".into(),
-            terms_link_url: "https://shop.example/terms".into(),
-            privacy_statement_link_text: "Privacy statement".into(),
-            privacy_statement_link_url: "https://shop.example/privacy".into(),
-        },
-        consents: vec![
-            ConsentQuestion {
-                id: "terms".into(),
-                required: true,
-                text_displayed_to_user: "I accept the membership terms".into(),
-            },
-            ConsentQuestion {
-                id: "newsletter".into(),
-                required: false,
-                text_displayed_to_user: "Send me offers by email".into(),
-            },
-        ],
-    }
-}
-
-/// Logins the demo merchant started, by `state`: kept on the server, because the
-/// automatic-return journey comes back in a browser without the starting browser's cookies.
-#[derive(Default)]
-pub struct DemoSessions(Mutex<HashMap<String, DemoSession>>);
-
-#[derive(Clone)]
-struct DemoSession {
-    journey: &'static str,
-    verifier: String,
-    nonce: String,
-    created_at: Timestamp,
-}
-
-impl DemoSessions {
-    fn insert(&self, state: String, session: DemoSession) {
-        if let Ok(mut map) = self.0.lock() {
-            let now = session.created_at;
-            map.retain(|_, s| now - s.created_at < SESSION_LIFETIME);
-            map.insert(state, session);
-        }
-    }
-
-    fn take(&self, state: &str) -> Option<DemoSession> {
-        self.0.lock().ok()?.remove(state)
-    }
-
-    fn peek(&self, state: &str) -> Option<DemoSession> {
-        self.0.lock().ok()?.get(state).cloned()
-    }
-}
+pub use seed::seed;
+use sessions::DemoSession;
 
 /// The journeys the demo merchant offers: (id, button, what it adds to the request).
 const JOURNEYS: &[(&str, &str, &str)] = &[
@@ -260,7 +159,7 @@ async fn start_login(state: AppState, uri: axum::http::Uri) -> Response {
             created_at: state.now(),
         },
     );
-    pages::see_other(&url)
+    see_other(&url)
 }
 
 async fn get_callback(state: AppState, uri: axum::http::Uri) -> Response {
@@ -338,6 +237,7 @@ async fn token_request(
     form: &[(&str, &str)],
 ) -> Result<Result<Value, Value>, String> {
     let response = state
+        .service
         .http
         .post(format!("{}{}", state.config.base(), paths::TOKEN))
         .basic_auth(DEMO_CLIENT_ID, Some(DEMO_CLIENT_SECRET))
@@ -371,6 +271,7 @@ async fn profile(state: &AppState, tokens: &Value, nonce: &str) -> Result<(Value
         return Err("the ID token's nonce does not match".into());
     }
     let userinfo: Value = state
+        .service
         .http
         .get(format!("{}{}", state.config.base(), paths::USERINFO))
         .bearer_auth(access_token)
@@ -420,6 +321,7 @@ async fn start_ciba(state: AppState, uri: axum::http::Uri) -> Response {
         form.push(("redirect_uri", webpage.as_str()));
     }
     let response = state
+        .service
         .http
         .post(format!("{base}{}", paths::CIBA_START))
         .basic_auth(DEMO_CLIENT_ID, Some(DEMO_CLIENT_SECRET))
@@ -456,7 +358,7 @@ async fn start_ciba(state: AppState, uri: axum::http::Uri) -> Response {
         },
     );
     let id: String = url::form_urlencoded::byte_serialize(auth_req_id.as_bytes()).collect();
-    pages::see_other(&format!("/demo/ciba/wait?id={id}"))
+    see_other(&format!("/demo/ciba/wait?id={id}"))
 }
 
 /// `GET /demo/ciba/wait?id=…`: polls once per visit; the page reloads itself every five
@@ -490,12 +392,7 @@ async fn wait_ciba(state: AppState, uri: axum::http::Uri) -> Response {
     if session.journey == "ciba_webpage" {
         return waiting();
     }
-    match token_request(
-        &state,
-        &[("grant_type", oidc::GRANT_CIBA), ("auth_req_id", id)],
-    )
-    .await
-    {
+    match token_request(&state, &[("grant_type", GRANT_CIBA), ("auth_req_id", id)]).await {
         Ok(Ok(tokens)) => {
             state.demo.take(id);
             match profile(&state, &tokens, &session.nonce).await {
@@ -547,7 +444,7 @@ async fn ciba_callback(state: AppState, uri: axum::http::Uri) -> Response {
     };
     let tokens = match token_request(
         &state,
-        &[("grant_type", oidc::GRANT_CIBA_REDIRECT), ("code", code)],
+        &[("grant_type", GRANT_CIBA_REDIRECT), ("code", code)],
     )
     .await
     {

@@ -1,0 +1,206 @@
+//! Login requests in the app: the list, the event stream, opening a deep link, approving
+//! and rejecting. The engine decides; these handlers describe and map.
+
+use std::convert::Infallible;
+use std::time::Duration;
+
+use axum::response::Response;
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use futures_util::Stream;
+use nod_core::login::DelegatedAnswer;
+use nod_core::sales_unit::ConsentTexts;
+use nod_core::scope::ScopeSet;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{DeviceAuth, json_ok};
+use crate::events::LoginEvent;
+use crate::i18n::Lang;
+use crate::service::{AppNext, Approval, PendingLogin};
+use crate::state::AppState;
+use crate::web::error::ApiError;
+use crate::web::extract::{ApiPath, JsonBody};
+
+#[derive(Serialize)]
+struct ScopeView {
+    scope: &'static str,
+    description: &'static str,
+}
+
+#[derive(Serialize)]
+struct LoginRequestView {
+    id: Uuid,
+    sales_unit_name: String,
+    client_id: String,
+    kind: &'static str,
+    flow: &'static str,
+    /// Everything the merchant asks for.
+    scopes: Vec<ScopeView>,
+    binding_message: Option<String>,
+    /// The three numbers to choose from (desktop flow); `null` when there is nothing to match.
+    choices: Option<[u8; 3]>,
+    /// Whether the person consents in the app (then `consent_scopes` lists what to ask).
+    consent_in_app: bool,
+    consent_scopes: Vec<ScopeView>,
+    /// The sales unit's consent questions, when it asks for `delegatedConsents`; answer
+    /// them in the approval as `delegated_consents`.
+    delegated_consents: Option<ConsentTexts>,
+    expires_at: i64,
+    expires_in: i64,
+}
+
+fn view(lang: Lang, pending: PendingLogin, now: i64) -> LoginRequestView {
+    let t = lang.texts();
+    let describe = |set: ScopeSet| -> Vec<ScopeView> {
+        set.iter()
+            .map(|s| ScopeView {
+                scope: s.as_str(),
+                description: t.scope(s),
+            })
+            .collect()
+    };
+    let login = pending.login;
+    LoginRequestView {
+        id: login.id,
+        sales_unit_name: pending.merchant,
+        kind: login.kind.as_str(),
+        flow: login.flow.as_str(),
+        scopes: describe(login.scopes.consentable()),
+        binding_message: login.ciba.and_then(|c| c.binding_message),
+        choices: login.choices,
+        consent_in_app: !pending.consent_scopes.is_empty(),
+        consent_scopes: describe(pending.consent_scopes),
+        delegated_consents: pending.delegated,
+        expires_at: login.expires_at,
+        expires_in: (login.expires_at - now).max(0),
+        client_id: login.client_id,
+    }
+}
+
+/// `GET /app-api/v1/login-requests`: the requests waiting for this person.
+pub(super) async fn list_login_requests(
+    state: AppState,
+    lang: Lang,
+    DeviceAuth(device): DeviceAuth,
+) -> Result<Response, ApiError> {
+    let now = state.now();
+    let views: Vec<_> = state
+        .service
+        .pending_logins(device.user_id)
+        .await?
+        .into_iter()
+        .map(|p| view(lang, p, now))
+        .collect();
+    Ok(json_ok(json!({ "login_requests": views })))
+}
+
+#[derive(Deserialize)]
+pub(super) struct OpenRequest {
+    ticket: Option<String>,
+}
+
+/// `POST /app-api/v1/login-requests/open`: the app opened a deep link; the browser's login
+/// request becomes this person's. The ticket works once.
+pub(super) async fn open_login_request(
+    state: AppState,
+    lang: Lang,
+    DeviceAuth(device): DeviceAuth,
+    JsonBody(body): JsonBody<OpenRequest>,
+) -> Result<Response, ApiError> {
+    let ticket = body
+        .ticket
+        .filter(|t| !t.is_empty() && t.len() <= 100)
+        .ok_or_else(|| nod_core::OAuthError::invalid_request("ticket is required"))?;
+    let pending = state.service.open_ticket(device.user_id, &ticket).await?;
+    Ok(json_ok(view(lang, pending, state.now())))
+}
+
+/// `GET /app-api/v1/events`: `login_request` events as requests arrive or close.
+pub(super) async fn get_events(
+    state: AppState,
+    DeviceAuth(device): DeviceAuth,
+) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+    let user_id = device.user_id;
+    let receiver = state.service.events.subscribe();
+    let ready =
+        futures_util::stream::once(async { Ok(SseEvent::default().event("ready").data("{}")) });
+    let updates = futures_util::stream::unfold(receiver, move |mut receiver| async move {
+        loop {
+            let data = match receiver.recv().await {
+                Ok(LoginEvent::Sent { id, user_id: u }) if u == user_id => {
+                    json!({ "type": "new", "id": id })
+                }
+                Ok(LoginEvent::Closed { id, user_id: u }) if u == user_id => {
+                    json!({ "type": "closed", "id": id })
+                }
+                Ok(_) => continue,
+                // Some events were missed: the app reloads its list.
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
+                    json!({ "type": "resync" })
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+            };
+            let event = SseEvent::default()
+                .event("login_request")
+                .data(data.to_string());
+            return Some((Ok(event), receiver));
+        }
+    });
+    Sse::new(futures_util::StreamExt::chain(ready, updates))
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+#[derive(Deserialize)]
+pub(super) struct ApproveRequest {
+    challenge: Option<u8>,
+    #[serde(default)]
+    remember_browser: bool,
+    /// The answer to the consent question, when the consent is asked in the app.
+    consent: Option<bool>,
+    /// Answers to the sales unit's consent questions (`delegatedConsents`).
+    delegated_consents: Option<Vec<DelegatedAnswer>>,
+}
+
+/// `POST /app-api/v1/login-requests/{id}/approve`: confirms, and tells the app what to do
+/// next: go back to the browser, or open a URL (app to app, automatic return).
+pub(super) async fn approve_login_request(
+    state: AppState,
+    DeviceAuth(device): DeviceAuth,
+    ApiPath(id): ApiPath,
+    JsonBody(body): JsonBody<ApproveRequest>,
+) -> Result<Response, ApiError> {
+    let answer = Approval {
+        challenge: body.challenge,
+        remember_browser: body.remember_browser,
+        consent: body.consent,
+        delegated_consents: body.delegated_consents,
+    };
+    let next = match state.service.approve(device.user_id, &id, answer).await? {
+        AppNext::ReturnToBrowser => json!({ "next": "return_to_browser" }),
+        AppNext::OpenUrl(url) => json!({ "next": "open_url", "url": url }),
+        AppNext::Done => json!({ "next": "done" }),
+    };
+    Ok(json_ok(next))
+}
+
+#[derive(Deserialize)]
+pub(super) struct RejectRequest {
+    /// `rejected` (the default), `not_me` or `cancelled`; anything else reaches the
+    /// merchant as `unknown_reject_reason`.
+    reason: Option<String>,
+}
+
+/// `POST /app-api/v1/login-requests/{id}/reject`.
+pub(super) async fn reject_login_request(
+    state: AppState,
+    DeviceAuth(device): DeviceAuth,
+    ApiPath(id): ApiPath,
+    JsonBody(body): JsonBody<RejectRequest>,
+) -> Result<Response, ApiError> {
+    state
+        .service
+        .reject(device.user_id, &id, body.reason.as_deref())
+        .await?;
+    Ok(json_ok(json!({ "status": "rejected" })))
+}

@@ -1,0 +1,61 @@
+//! `POST …/oauth2/token`: the authorization code, CIBA and CIBA-redirect grants.
+
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use nod_core::grant::CodeGrant;
+use nod_core::{ErrorCode, OAuthError};
+
+use crate::NO_STORE;
+use crate::paths::{GRANT_AUTHORIZATION_CODE, GRANT_CIBA, GRANT_CIBA_REDIRECT};
+use crate::service::TokenResponse;
+use crate::state::AppState;
+use crate::web::error::ApiError;
+use crate::web::extract::{FormParams, client_credentials};
+
+pub(super) async fn post_token(
+    state: AppState,
+    headers: HeaderMap,
+    FormParams(params): FormParams,
+) -> Result<Response, ApiError> {
+    let service = &state.service;
+    let unit = service
+        .authenticate_client(&client_credentials(&headers, &params)?)
+        .await?;
+    let code_grant = match params.require("grant_type")? {
+        GRANT_AUTHORIZATION_CODE => CodeGrant::AuthorizationCode,
+        GRANT_CIBA_REDIRECT => CodeGrant::CibaRedirect,
+        GRANT_CIBA => {
+            let auth_req_id = params.require("auth_req_id")?;
+            let tokens = service.redeem_auth_req_id(&unit, auth_req_id).await?;
+            return Ok(token_response(tokens));
+        }
+        _ => {
+            return Err(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                "grant_type must be authorization_code, urn:openid:params:grant-type:ciba or urn:vipps:params:grant-type:ciba-redirect",
+            )
+            .into());
+        }
+    };
+    let tokens = service
+        .redeem_code(
+            &unit,
+            params.require("code")?,
+            code_grant,
+            params.get("redirect_uri")?,
+            params.get("code_verifier")?,
+        )
+        .await?;
+    Ok(token_response(tokens))
+}
+
+fn token_response(tokens: TokenResponse) -> Response {
+    (
+        [
+            NO_STORE,
+            (header::PRAGMA, HeaderValue::from_static("no-cache")),
+        ],
+        axum::Json(tokens),
+    )
+        .into_response()
+}

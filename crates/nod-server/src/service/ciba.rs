@@ -1,0 +1,174 @@
+//! Merchant-initiated login (CIBA): starting a request for a person, `user-exists`,
+//! redeeming `auth_req_id` (poll and ping), and the notification ping-mode clients get.
+
+use nod_core::ciba::{self, PollAnswer};
+use nod_core::login::LoginRequest;
+use nod_core::params::Params;
+use nod_core::sales_unit::{CibaMode, SalesUnit};
+use nod_core::{ErrorCode, OAuthError, crypto};
+use serde_json::json;
+
+use super::tokens::{Grant, TokenResponse};
+use super::{Result, Service, ServiceError, audit_entry};
+use crate::events::LoginEvent;
+use crate::webhooks;
+
+/// A started merchant-initiated login.
+#[derive(Debug)]
+pub struct CibaStarted {
+    pub auth_req_id: String,
+    pub expires_in: i64,
+    pub interval: i64,
+}
+
+impl Service {
+    /// Starts a merchant-initiated login: the request goes to the person's app at once,
+    /// unless too many are waiting for them already (checked and taken in one statement).
+    pub async fn start_ciba(&self, unit: &SalesUnit, params: &Params) -> Result<CibaStarted> {
+        let request = ciba::validate(params, unit)?;
+        let user = self
+            .store
+            .get_user_by_phone(&request.phone_number)
+            .await?
+            .filter(|u| u.active)
+            .ok_or_else(|| {
+                OAuthError::new(
+                    ErrorCode::InvalidUser,
+                    "no active user has this phone number",
+                )
+            })?;
+        let now = self.now();
+        let phone_hash = crypto::hash_secret(&request.phone_number);
+        let expires_in = request.expires_in;
+        let login = request.into_login_request(&unit.client_id, user.id, now);
+        if !self
+            .store
+            .create_ciba_request(&login, &phone_hash, self.pending_limit(), now)
+            .await?
+        {
+            let retry_after = self
+                .store
+                .list_pending_login_requests(user.id, now)
+                .await?
+                .iter()
+                .map(|p| p.expires_at - now)
+                .min()
+                .unwrap_or(30)
+                .clamp(1, 900);
+            return Err(ServiceError::TooMany {
+                retry_after,
+                description: "too many login requests are waiting for this person; try again later",
+            });
+        }
+        self.events.send(LoginEvent::Sent {
+            id: login.id,
+            user_id: user.id,
+        });
+        let auth_req_id = login
+            .ciba
+            .map(|c| c.auth_req_id)
+            .ok_or_else(|| anyhow::anyhow!("a merchant-initiated request without auth_req_id"))?;
+        Ok(CibaStarted {
+            auth_req_id,
+            expires_in,
+            interval: ciba::INTERVAL,
+        })
+    }
+
+    /// Whether a merchant-initiated login can reach the person with this `login_hint`.
+    pub async fn user_exists(&self, login_hint: &str) -> Result<bool> {
+        let phone = ciba::parse_login_hint(login_hint)?;
+        Ok(self
+            .store
+            .get_user_by_phone(&phone)
+            .await?
+            .is_some_and(|u| u.active))
+    }
+
+    /// The token endpoint's CIBA grant: pending until the person answers, then the
+    /// tokens, once.
+    pub async fn redeem_auth_req_id(
+        &self,
+        unit: &SalesUnit,
+        auth_req_id: &str,
+    ) -> Result<TokenResponse> {
+        let unknown = || OAuthError::invalid_grant("unknown auth_req_id");
+        if auth_req_id.len() > 100 {
+            return Err(unknown().into());
+        }
+        let login = self
+            .store
+            .get_ciba_request(auth_req_id, &unit.client_id)
+            .await?
+            .ok_or_else(unknown)?;
+        let now = self.now();
+        let answer = ciba::poll_answer(&login, unit.ciba_mode, now);
+        if let PollAnswer::Pending { .. } = answer {
+            self.store.record_poll(login.id, now).await?;
+        }
+        if let Some(error) = answer.error() {
+            return Err(error.into());
+        }
+        let (Some(user_id), Some(amr)) = (login.user_id, login.amr) else {
+            return Err(anyhow::anyhow!("a confirmed request without a user").into());
+        };
+        let audit = [audit_entry(
+            now,
+            "login_completed",
+            Some(user_id),
+            &unit.client_id,
+            "merchant_initiated",
+        )];
+        if !self.store.finish_ciba_request(login.id, &audit).await? {
+            return Err(PollAnswer::AlreadyRedeemed
+                .error()
+                .unwrap_or_else(unknown)
+                .into());
+        }
+        let grant = Grant {
+            user_id,
+            scopes: login.scopes,
+            sid: login.id,
+            nonce: login.nonce.clone(),
+            auth_time: login.auth_time.unwrap_or(now),
+            amr,
+            acr: None,
+            auth_req_id: Some(auth_req_id.to_owned()),
+            code_hash: None,
+        };
+        self.issue_tokens(unit, grant).await
+    }
+
+    /// Tells a ping-mode client that the person answered (in the background, with retries).
+    pub(super) async fn notify_merchant(&self, login: &LoginRequest) {
+        let Some(ciba) = &login.ciba else { return };
+        if login.finishes_in_app() {
+            return;
+        }
+        let unit = match self.store.get_sales_unit(&login.client_id).await {
+            Ok(Some(unit)) => unit,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::warn!(error = %e, "ping: sales unit lookup failed");
+                return;
+            }
+        };
+        if let (CibaMode::Ping, Some(endpoint), Some(token)) = (
+            unit.ciba_mode,
+            unit.ciba_notification_endpoint,
+            ciba.notification_token.clone(),
+        ) {
+            webhooks::send_with_bearer(
+                self.http.clone(),
+                endpoint,
+                Some(token),
+                json!({ "auth_req_id": ciba.auth_req_id }),
+            );
+        }
+    }
+
+    /// Deletes expired codes, tokens, login requests and browsers.
+    pub async fn purge_expired(&self) -> Result<u64> {
+        Ok(self.store.purge_expired(self.now()).await?)
+    }
+}

@@ -1,0 +1,61 @@
+//! Consent: what a login still needs, the consents a person has given, and revoking one
+//! (the sales unit's webhook hears `CONSENT_REVOKED`).
+
+use nod_core::crypto;
+use nod_core::login::{self, Consent, LoginRequest};
+use nod_core::scope::ScopeSet;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::{Result, Service, ServiceError};
+use crate::webhooks;
+
+impl Service {
+    /// The consentable scopes of a login the person has not agreed to yet.
+    pub async fn missing_consent(&self, login: &LoginRequest) -> Result<ScopeSet> {
+        let Some(user_id) = login.user_id else {
+            return Ok(login.scopes.consentable());
+        };
+        let given = self.store.get_consent(user_id, &login.client_id).await?;
+        Ok(login::missing_consent(
+            login.scopes,
+            given.as_ref(),
+            login.prompt,
+        ))
+    }
+
+    /// The consents a person has given, with the names of the sales units.
+    pub async fn consents(&self, user_id: Uuid) -> Result<Vec<(Consent, String)>> {
+        let consents = self.store.list_consents(user_id).await?;
+        let mut out = Vec::with_capacity(consents.len());
+        for consent in consents {
+            let name = self.merchant_name(&consent.client_id).await?;
+            out.push((consent, name));
+        }
+        Ok(out)
+    }
+
+    /// Revokes a consent: the next login asks again, and the sales unit's webhook (if
+    /// it has one) hears `CONSENT_REVOKED` in the background.
+    pub async fn revoke_consent(&self, user_id: Uuid, client_id: &str) -> Result<()> {
+        if !self.store.revoke_consent(user_id, client_id).await? {
+            return Err(ServiceError::NotFound("no consent for this client"));
+        }
+        self.audit("consent_revoked", Some(user_id), client_id, "")
+            .await;
+        if let Some(unit) = self.store.get_sales_unit(client_id).await?
+            && let Some(url) = unit.webhook_url
+        {
+            let sub = crypto::pairwise_subject(&self.pairwise_key, client_id, user_id);
+            let body = json!({
+                "event": "CONSENT_REVOKED",
+                "sub": sub,
+                "client_id": client_id,
+                "msn": unit.msn,
+                "timestamp": self.now(),
+            });
+            webhooks::send(self.http.clone(), url, body);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,851 @@
+//! Browser logins and the app's answers: start, send to a phone, open a ticket, approve,
+//! reject, cancel, consent and finish with a code. Every move is one conditional store
+//! operation: of two answers at the same moment exactly one wins, the other gets
+//! [`ServiceError::Conflict`].
+
+use std::net::IpAddr;
+
+use nod_core::authorize::{ACR_APP_AUTH, AuthorizeRequest, Flow, Prompt};
+use nod_core::grant::AuthCode;
+use nod_core::login::{
+    self, AfterApproval, Amr, BrowserStep, DelegatedAnswer, Kind, LoginRequest, RememberedBrowser,
+    Status,
+};
+use nod_core::scope::{Scope, ScopeSet};
+use nod_core::{ErrorCode, OAuthError, crypto, links, msisdn};
+use nod_store::{Completion, Confirmation, PhoneDispatch};
+use uuid::Uuid;
+
+use super::{Result, Service, ServiceError, audit_entry};
+use crate::events::LoginEvent;
+
+/// What the login page shows when a browser arrives at it.
+#[derive(Debug)]
+pub enum Entry {
+    Expired,
+    /// The number to match is shown on the waiting page.
+    Wait,
+    /// The login has moved on (confirmed by a remembered browser, answered, failed).
+    Continue,
+    /// `prompt=none` could not be honoured: the error goes to the merchant.
+    Fail(OAuthError),
+    /// A phone, or an app journey: a button opens the app with this deep link.
+    OpenApp {
+        deep_link: String,
+    },
+    /// A desktop browser: the phone-number form.
+    AskPhone,
+}
+
+/// What became of a phone number typed into the login page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhoneOutcome {
+    /// Sent (or, for an unknown number, made to look sent).
+    Sent,
+    Invalid,
+    /// Too many submissions from this address, or logins waiting for this number.
+    TooMany,
+    /// The login had already left the form.
+    NotNew,
+}
+
+/// Where a browser login goes next, after the app has answered.
+#[derive(Debug)]
+pub enum Step {
+    Expired,
+    /// Not answered yet: back to the login page.
+    Start,
+    /// The error goes to the merchant.
+    Fail(OAuthError),
+    /// The app finished it; nothing is left to do in this browser.
+    FinishedInApp,
+    AlreadyDone,
+    AskConsent,
+    /// The code was issued: back to the merchant.
+    Finished(Finished),
+}
+
+/// A finished browser login: the success parameters, and the remember cookie to set.
+#[derive(Debug)]
+pub struct Finished {
+    pub code: String,
+    pub state: String,
+    pub scope: String,
+    pub iss: String,
+    /// A new remember-me token for this browser, when the person asked to be remembered.
+    pub remember_token: Option<String>,
+}
+
+impl Finished {
+    /// The parameters of the authorization response.
+    pub fn pairs(&self) -> [(&str, &str); 4] {
+        [
+            ("code", self.code.as_str()),
+            ("state", self.state.as_str()),
+            ("scope", self.scope.as_str()),
+            ("iss", self.iss.as_str()),
+        ]
+    }
+}
+
+/// The app's answer to a login request.
+#[derive(Debug, Default)]
+pub struct Approval {
+    /// The number picked (desktop flow).
+    pub challenge: Option<u8>,
+    pub remember_browser: bool,
+    /// The answer to the consent question, when consent is asked in the app.
+    pub consent: Option<bool>,
+    /// Answers to the sales unit's consent questions (`delegatedConsents`).
+    pub delegated_consents: Option<Vec<DelegatedAnswer>>,
+}
+
+/// What the app does after it answered.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AppNext {
+    /// The waiting browser continues by itself.
+    ReturnToBrowser,
+    /// Open this URL (app to app, automatic return, login to a web page).
+    OpenUrl(String),
+    /// Nothing: a merchant-initiated login is answered.
+    Done,
+}
+
+/// A login request waiting for the app, with what the app shows about it.
+#[derive(Debug)]
+pub struct PendingLogin {
+    pub login: LoginRequest,
+    pub merchant: String,
+    /// What the person is asked to consent to in the app (empty when nothing is asked).
+    pub consent_scopes: ScopeSet,
+    /// The sales unit's consent questions, when the login asks for `delegatedConsents`.
+    pub delegated: Option<nod_core::sales_unit::ConsentTexts>,
+}
+
+/// The states a person can still back out of in the browser.
+const CANCELLABLE: [Status; 3] = [Status::New, Status::Waiting, Status::Confirmed];
+
+impl Service {
+    // ---- the browser door ---------------------------------------------------------
+
+    /// Stores a new login request for a valid authorization request, bound to a browser.
+    pub async fn start_browser(
+        &self,
+        request: AuthorizeRequest,
+        browser_binding: Vec<u8>,
+    ) -> Result<LoginRequest> {
+        let login = LoginRequest::new(
+            request,
+            browser_binding,
+            crypto::random_secret(),
+            self.now(),
+            self.config.login_request_lifetime,
+        );
+        self.store.create_login_request(&login).await?;
+        Ok(login)
+    }
+
+    /// The login request `id`, if the browser holding `binding_cookie` started it.
+    pub async fn bound_login(
+        &self,
+        id: &str,
+        binding_cookie: Option<&str>,
+    ) -> Result<LoginRequest> {
+        let not_found = || ServiceError::NotFound("no such login request");
+        let id = Uuid::parse_str(id).map_err(|_| not_found())?;
+        let login = self
+            .store
+            .get_login_request(id)
+            .await?
+            .ok_or_else(not_found)?;
+        let bound =
+            binding_cookie.is_some_and(|c| crypto::verify_secret(c, &login.browser_binding));
+        if !bound {
+            return Err(ServiceError::WrongBrowser);
+        }
+        Ok(login)
+    }
+
+    /// Checks that a form carries the login's CSRF token.
+    pub fn check_csrf(login: &LoginRequest, sent: Option<&str>) -> Result<()> {
+        match sent {
+            Some(sent)
+                if !sent.is_empty()
+                    && crypto::verify_secret(sent, &crypto::hash_secret(&login.csrf_token)) =>
+            {
+                Ok(())
+            }
+            _ => Err(ServiceError::BadCsrf),
+        }
+    }
+
+    /// The browser arrives at the login page: a remembered browser goes straight on, a
+    /// phone (or an app journey) opens the app, a desktop browser asks for the number.
+    pub async fn enter(
+        &self,
+        login: &LoginRequest,
+        remember_token: Option<&str>,
+        mobile: bool,
+    ) -> Result<Entry> {
+        let now = self.now();
+        if login.is_expired(now) {
+            return Ok(Entry::Expired);
+        }
+        match login.status {
+            Status::New => {}
+            Status::Waiting if login.challenge.is_some() => return Ok(Entry::Wait),
+            Status::Waiting => {}
+            Status::Confirmed | Status::Done | Status::Failed => return Ok(Entry::Continue),
+        }
+        if login.status == Status::New
+            && !login.acr_app_auth
+            && login.prompt != Prompt::Login
+            && self.confirm_remembered(login, remember_token).await?
+        {
+            return Ok(Entry::Continue);
+        }
+        if login.prompt == Prompt::None {
+            return Ok(Entry::Fail(
+                self.fail_in_browser(login, ErrorCode::LoginRequired)
+                    .await?,
+            ));
+        }
+        if login.flow != Flow::Web || mobile {
+            // A new ticket each time the page is shown; only the latest one opens the request.
+            let ticket = crypto::random_secret();
+            if login.status == Status::New {
+                self.store
+                    .set_login_ticket(login.id, &crypto::hash_secret(&ticket), now)
+                    .await?;
+            }
+            let deep_link = links::deep_link(
+                self.config.deep_link_template.as_deref(),
+                self.config.base(),
+                &ticket,
+            );
+            return Ok(Entry::OpenApp { deep_link });
+        }
+        Ok(Entry::AskPhone)
+    }
+
+    /// Confirms a new login with the browser's remember cookie; false when the cookie is
+    /// not a valid one (or another request moved the login first).
+    async fn confirm_remembered(&self, login: &LoginRequest, token: Option<&str>) -> Result<bool> {
+        let Some(token) = token.filter(|t| t.len() == 43) else {
+            return Ok(false);
+        };
+        let now = self.now();
+        let Some(browser) = self
+            .store
+            .use_browser(&crypto::hash_secret(token), now)
+            .await?
+        else {
+            return Ok(false);
+        };
+        let confirmation = Confirmation {
+            user_id: browser.user_id,
+            amr: Amr::RememberedBrowser,
+            remember_browser: false,
+            now,
+            expires_at: now + self.config.login_request_lifetime,
+            consent: None,
+            delegated_answers: None,
+        };
+        let audit = [audit_entry(
+            now,
+            "login_confirmed",
+            Some(browser.user_id),
+            &login.client_id,
+            Amr::RememberedBrowser.as_str(),
+        )];
+        let confirmed = self
+            .store
+            .confirm_login_request(login.id, &confirmation, &audit)
+            .await?;
+        if confirmed {
+            self.events.send(LoginEvent::Changed { id: login.id });
+        }
+        Ok(confirmed)
+    }
+
+    /// The phone form: sends the login to the number's app. An unknown number looks the
+    /// same from outside: the request waits and expires.
+    pub async fn send_to_phone(
+        &self,
+        login: &LoginRequest,
+        typed: &str,
+        remember_browser: bool,
+        address: Option<IpAddr>,
+    ) -> Result<PhoneOutcome> {
+        let now = self.now();
+        if login.status != Status::New {
+            return Ok(PhoneOutcome::NotNew);
+        }
+        if !self.phone_limiter.allow(address, now) {
+            return Ok(PhoneOutcome::TooMany);
+        }
+        let Some(phone) = msisdn::normalize(typed) else {
+            return Ok(PhoneOutcome::Invalid);
+        };
+        let user_id = self
+            .store
+            .get_user_by_phone(&phone)
+            .await?
+            .filter(|u| u.active)
+            .map(|u| u.id);
+        let (challenge, choices) = login::new_challenge();
+        let phone_hash = crypto::hash_secret(&phone);
+        let dispatch = PhoneDispatch {
+            phone_hash: &phone_hash,
+            limit: self.pending_limit(),
+            user_id,
+            challenge,
+            choices,
+            remember_browser,
+            now,
+        };
+        if self.store.send_login_request(login.id, &dispatch).await? {
+            if let Some(user_id) = user_id {
+                self.events.send(LoginEvent::Sent {
+                    id: login.id,
+                    user_id,
+                });
+            }
+            return Ok(PhoneOutcome::Sent);
+        }
+        // Still new: the number has too many logins waiting (known or not, the same answer).
+        let still_new = self
+            .store
+            .get_login_request(login.id)
+            .await?
+            .is_some_and(|l| l.status == Status::New);
+        Ok(if still_new {
+            PhoneOutcome::TooMany
+        } else {
+            PhoneOutcome::NotNew
+        })
+    }
+
+    pub(super) fn pending_limit(&self) -> i64 {
+        i64::try_from(self.config.max_pending_per_user).unwrap_or(i64::MAX)
+    }
+
+    /// After the app answered: consent if needed, then the code, or the error.
+    pub async fn proceed(&self, login: &LoginRequest, user_agent: &str) -> Result<Step> {
+        let missing = self.missing_consent(login).await?;
+        match login::browser_step(login, missing, self.now()) {
+            BrowserStep::Expired => Ok(Step::Expired),
+            BrowserStep::Start => Ok(Step::Start),
+            BrowserStep::Fail(code) => Ok(Step::Fail(OAuthError::new(
+                code,
+                login::failure_description(code),
+            ))),
+            BrowserStep::FinishedInApp => Ok(Step::FinishedInApp),
+            BrowserStep::AlreadyDone => Ok(Step::AlreadyDone),
+            BrowserStep::AskConsent => Ok(Step::AskConsent),
+            BrowserStep::ConsentRequired => Ok(Step::Fail(
+                self.fail_in_browser(login, ErrorCode::ConsentRequired)
+                    .await?,
+            )),
+            BrowserStep::Finish => self.finish_in_browser(login, false, user_agent).await,
+        }
+    }
+
+    /// The consent page's "accept": stores the consent and finishes, in one transaction.
+    pub async fn accept_consent(&self, login: &LoginRequest, user_agent: &str) -> Result<Step> {
+        if login.is_expired(self.now()) {
+            return Ok(Step::Expired);
+        }
+        if login.status != Status::Confirmed || login.user_id.is_none() {
+            return self.proceed(login, user_agent).await;
+        }
+        self.finish_in_browser(login, true, user_agent).await
+    }
+
+    async fn finish_in_browser(
+        &self,
+        login: &LoginRequest,
+        consent_given: bool,
+        user_agent: &str,
+    ) -> Result<Step> {
+        match self.finish(login, consent_given, Some(user_agent)).await? {
+            Some(finished) => Ok(Step::Finished(finished)),
+            // Finished by a concurrent request: show what happened.
+            None => Ok(Step::AlreadyDone),
+        }
+    }
+
+    /// The person backs out in the browser (cancel, or "no" on the consent page): the
+    /// login fails with `access_denied` and the error goes to the merchant.
+    pub async fn cancel(&self, login: &LoginRequest) -> Result<OAuthError> {
+        if login.status == Status::Done {
+            return Err(ServiceError::Conflict);
+        }
+        self.fail_in_browser(login, ErrorCode::AccessDenied).await?;
+        Ok(OAuthError::new(
+            ErrorCode::AccessDenied,
+            "the user cancelled the login",
+        ))
+    }
+
+    /// Fails a login from the browser side and returns the error for the merchant. An
+    /// expired or finished request cannot change any more; the error is reported anyway.
+    async fn fail_in_browser(&self, login: &LoginRequest, code: ErrorCode) -> Result<OAuthError> {
+        let now = self.now();
+        let audit = [audit_entry(
+            now,
+            "login_cancelled",
+            login.user_id,
+            &login.client_id,
+            code.as_str(),
+        )];
+        if self
+            .store
+            .fail_login_request(login.id, &CANCELLABLE, None, code, now, &audit)
+            .await?
+        {
+            self.announce_closed(login);
+        }
+        Ok(OAuthError::new(code, login::failure_description(code)))
+    }
+
+    /// "Try again" after expiry: a fresh login request with the same parameters.
+    pub async fn restart(&self, old: LoginRequest) -> Result<LoginRequest> {
+        let now = self.now();
+        let fresh = LoginRequest {
+            id: Uuid::new_v4(),
+            csrf_token: crypto::random_secret(),
+            status: Status::New,
+            user_id: None,
+            challenge: None,
+            choices: None,
+            remember_browser: false,
+            amr: None,
+            error: None,
+            delegated_answers: None,
+            created_at: now,
+            expires_at: now + self.config.login_request_lifetime,
+            auth_time: None,
+            ..old
+        };
+        self.store.create_login_request(&fresh).await?;
+        Ok(fresh)
+    }
+
+    /// The merchant's app brings the browser back after an app-to-app confirmation; the
+    /// resume token works once.
+    pub async fn resume(&self, login: &LoginRequest, token: &str) -> Result<()> {
+        if token.is_empty()
+            || !self
+                .store
+                .take_resume_token(login.id, &crypto::hash_secret(token))
+                .await?
+        {
+            return Err(ServiceError::Refused("the resume link is wrong or used"));
+        }
+        Ok(())
+    }
+
+    /// Issues the code of a confirmed login, with the consent given on the page and the
+    /// browser to remember, in one transaction. `None` when another request finished it.
+    async fn finish(
+        &self,
+        login: &LoginRequest,
+        consent_given: bool,
+        user_agent: Option<&str>,
+    ) -> Result<Option<Finished>> {
+        let (Some(user_id), Some(amr)) = (login.user_id, login.amr) else {
+            return Ok(None);
+        };
+        let now = self.now();
+        let code = crypto::random_secret();
+        let record = AuthCode {
+            code_hash: crypto::hash_secret(&code).to_vec(),
+            client_id: login.client_id.clone(),
+            user_id,
+            // A merchant-initiated login to a web page is redeemed without a redirect URI.
+            redirect_uri: (login.kind == Kind::Browser).then(|| login.redirect_uri.clone()),
+            scopes: login.scopes,
+            nonce: login.nonce.clone(),
+            code_challenge: login.code_challenge.clone(),
+            code_challenge_method: login.code_challenge_method,
+            sid: login.id,
+            auth_time: login.auth_time.unwrap_or(now),
+            amr,
+            acr: (login.acr_app_auth && amr == Amr::App).then(|| ACR_APP_AUTH.to_owned()),
+            auth_req_id: login.ciba.as_ref().map(|c| c.auth_req_id.clone()),
+            expires_at: now + self.config.code_lifetime,
+        };
+        let consent = login.scopes.consentable();
+        let consent_text = consent.to_string();
+        let remember = match user_agent {
+            Some(agent) if login.remember_browser && amr == Amr::App => {
+                let token = crypto::random_secret();
+                let browser = RememberedBrowser {
+                    id: Uuid::new_v4(),
+                    user_id,
+                    label: links::browser_label(agent),
+                    created_at: now,
+                    last_used_at: now,
+                    expires_at: now + self.config.remember_days * 86_400,
+                };
+                let hash = crypto::hash_secret(&token);
+                Some((token, browser, hash))
+            }
+            _ => None,
+        };
+        let mut audit = vec![audit_entry(
+            now,
+            "login_completed",
+            Some(user_id),
+            &login.client_id,
+            amr.as_str(),
+        )];
+        if consent_given {
+            audit.push(audit_entry(
+                now,
+                "consent_given",
+                Some(user_id),
+                &login.client_id,
+                &consent_text,
+            ));
+        }
+        if remember.is_some() {
+            audit.push(audit_entry(
+                now,
+                "browser_remembered",
+                Some(user_id),
+                &login.client_id,
+                "",
+            ));
+        }
+        let completion = Completion {
+            code: &record,
+            consent: consent_given.then_some((consent, now)),
+            browser: remember.as_ref().map(|(_, b, h)| (b, h.as_slice())),
+        };
+        if !self
+            .store
+            .complete_login_request(login.id, &completion, &audit)
+            .await?
+        {
+            return Ok(None);
+        }
+        self.events.send(LoginEvent::Changed { id: login.id });
+        Ok(Some(Finished {
+            code,
+            state: login.state.clone(),
+            scope: login.scopes.to_string(),
+            iss: self.config.issuer(),
+            remember_token: remember.map(|(token, _, _)| token),
+        }))
+    }
+
+    // ---- the app door -------------------------------------------------------------
+
+    /// The login requests waiting for this person's answer, oldest first.
+    pub async fn pending_logins(&self, user_id: Uuid) -> Result<Vec<PendingLogin>> {
+        let pending = self
+            .store
+            .list_pending_login_requests(user_id, self.now())
+            .await?;
+        let mut out = Vec::with_capacity(pending.len());
+        for login in pending {
+            out.push(self.describe(login).await?);
+        }
+        Ok(out)
+    }
+
+    async fn describe(&self, login: LoginRequest) -> Result<PendingLogin> {
+        let unit = self.store.get_sales_unit(&login.client_id).await?;
+        let delegated = unit
+            .as_ref()
+            .and_then(|u| u.consent_texts.clone())
+            .filter(|_| login.scopes.contains(Scope::DelegatedConsents));
+        let merchant = unit
+            .map(|u| u.name)
+            .unwrap_or_else(|| login.client_id.clone());
+        let consent_scopes = if login.consent_in_app() {
+            self.missing_consent(&login).await?
+        } else {
+            ScopeSet::default()
+        };
+        Ok(PendingLogin {
+            login,
+            merchant,
+            consent_scopes,
+            delegated,
+        })
+    }
+
+    /// The app opened a deep link: the browser's login request becomes this person's.
+    pub async fn open_ticket(&self, user_id: Uuid, ticket: &str) -> Result<PendingLogin> {
+        let login = self
+            .store
+            .open_login_ticket(&crypto::hash_secret(ticket), user_id, self.now())
+            .await?
+            .ok_or(ServiceError::NotFound(
+                "the link is unknown, already used or expired",
+            ))?;
+        self.events.send(LoginEvent::Sent {
+            id: login.id,
+            user_id,
+        });
+        self.describe(login).await
+    }
+
+    /// A login request of this person that the app may still answer.
+    async fn answerable(&self, user_id: Uuid, id: &str) -> Result<LoginRequest> {
+        let not_found = || ServiceError::NotFound("no such login request");
+        let id = Uuid::parse_str(id).map_err(|_| not_found())?;
+        let login = self
+            .store
+            .get_login_request(id)
+            .await?
+            .ok_or_else(not_found)?;
+        if login.user_id != Some(user_id) {
+            return Err(not_found());
+        }
+        let now = self.now();
+        if login.is_expired(now) {
+            return Err(ServiceError::Expired);
+        }
+        if !login.is_pending(now) {
+            return Err(ServiceError::Conflict);
+        }
+        Ok(login)
+    }
+
+    /// The app approves: checks the number, the consent and the answers, confirms, and
+    /// says what the app does next.
+    pub async fn approve(&self, user_id: Uuid, id: &str, answer: Approval) -> Result<AppNext> {
+        let login = self.answerable(user_id, id).await?;
+        if let Some(expected) = login.challenge {
+            let picked = answer.challenge.ok_or_else(|| {
+                OAuthError::invalid_request("challenge is required: the number the browser shows")
+            })?;
+            if picked != expected {
+                self.fail_from_app(
+                    &login,
+                    user_id,
+                    ErrorCode::WrongChallenge,
+                    "login_wrong_challenge",
+                )
+                .await?;
+                return Err(OAuthError::new(
+                    ErrorCode::WrongChallenge,
+                    "that is not the number the browser shows; the login is cancelled",
+                )
+                .into());
+            }
+        }
+        let missing = if login.consent_in_app() {
+            self.missing_consent(&login).await?
+        } else {
+            ScopeSet::default()
+        };
+        if !missing.is_empty() {
+            match answer.consent {
+                None => {
+                    return Err(OAuthError::invalid_request(
+                        "consent is asked in the app: send \"consent\": true or false",
+                    )
+                    .into());
+                }
+                Some(false) => {
+                    self.fail_from_app(&login, user_id, ErrorCode::AccessDenied, "login_rejected")
+                        .await?;
+                    return Ok(match login.kind {
+                        Kind::MerchantInitiated => AppNext::Done,
+                        Kind::Browser => AppNext::ReturnToBrowser,
+                    });
+                }
+                Some(true) => {}
+            }
+        }
+        let answers = self
+            .check_delegated(&login, answer.delegated_consents)
+            .await?;
+        let now = self.now();
+        let remember = answer.remember_browser || login.remember_browser;
+        let consent = (!missing.is_empty()).then(|| login.scopes.consentable());
+        let confirmation = Confirmation {
+            user_id,
+            amr: Amr::App,
+            remember_browser: remember,
+            now,
+            expires_at: now + self.config.login_request_lifetime,
+            consent,
+            delegated_answers: answers.as_deref(),
+        };
+        let consent_text = consent.map(|c| c.to_string()).unwrap_or_default();
+        let mut audit = vec![audit_entry(
+            now,
+            "login_confirmed",
+            Some(user_id),
+            &login.client_id,
+            Amr::App.as_str(),
+        )];
+        if consent.is_some() {
+            audit.push(audit_entry(
+                now,
+                "consent_given",
+                Some(user_id),
+                &login.client_id,
+                &consent_text,
+            ));
+        }
+        if !self
+            .store
+            .confirm_login_request(login.id, &confirmation, &audit)
+            .await?
+        {
+            return Err(ServiceError::Conflict);
+        }
+        self.announce_closed(&login);
+        let confirmed = LoginRequest {
+            status: Status::Confirmed,
+            user_id: Some(user_id),
+            amr: Some(Amr::App),
+            remember_browser: remember,
+            auth_time: Some(now),
+            expires_at: confirmation.expires_at,
+            delegated_answers: answers,
+            ..login
+        };
+        self.after_approval(&confirmed).await
+    }
+
+    async fn after_approval(&self, login: &LoginRequest) -> Result<AppNext> {
+        let bad_url = || anyhow::anyhow!("a stored redirect URI is not a URL");
+        match login::after_approval(login) {
+            AfterApproval::ReturnToBrowser => Ok(AppNext::ReturnToBrowser),
+            AfterApproval::Done => {
+                self.notify_merchant(login).await;
+                Ok(AppNext::Done)
+            }
+            AfterApproval::ResumeInMerchantApp => {
+                let token = crypto::random_secret();
+                if !self
+                    .store
+                    .set_resume_token(login.id, &crypto::hash_secret(&token))
+                    .await?
+                {
+                    return Err(ServiceError::Conflict);
+                }
+                let resume = links::with_params(
+                    &format!(
+                        "{}{}",
+                        self.config.base(),
+                        crate::paths::login_page(login.id, "resume")
+                    ),
+                    &[("token", &token)],
+                )
+                .ok_or_else(bad_url)?;
+                let callback = login
+                    .app_callback_uri
+                    .as_deref()
+                    .unwrap_or(&login.redirect_uri);
+                let url = links::with_params(
+                    callback,
+                    &[
+                        ("state", login.state.as_str()),
+                        ("resume_uri", resume.as_str()),
+                    ],
+                )
+                .ok_or_else(bad_url)?;
+                Ok(AppNext::OpenUrl(url))
+            }
+            AfterApproval::OpenRedirectWithCode => {
+                let finished = self
+                    .finish(login, false, None)
+                    .await?
+                    .ok_or(ServiceError::Conflict)?;
+                let url = links::with_params(&login.redirect_uri, &finished.pairs())
+                    .ok_or_else(bad_url)?;
+                Ok(AppNext::OpenUrl(url))
+            }
+            AfterApproval::OpenWebpageWithCode => {
+                let finished = self
+                    .finish(login, false, None)
+                    .await?
+                    .ok_or(ServiceError::Conflict)?;
+                let url = links::with_params(&login.redirect_uri, &[("code", &finished.code)])
+                    .ok_or_else(bad_url)?;
+                Ok(AppNext::OpenUrl(url))
+            }
+        }
+    }
+
+    /// Checks the answers to the sales unit's consent questions, when it asks any.
+    async fn check_delegated(
+        &self,
+        login: &LoginRequest,
+        answers: Option<Vec<DelegatedAnswer>>,
+    ) -> Result<Option<Vec<DelegatedAnswer>>> {
+        if !login.scopes.contains(Scope::DelegatedConsents) {
+            return Ok(None);
+        }
+        let Some(texts) = self
+            .store
+            .get_sales_unit(&login.client_id)
+            .await?
+            .and_then(|u| u.consent_texts)
+        else {
+            return Ok(None);
+        };
+        let answers = answers.ok_or_else(|| {
+            OAuthError::invalid_request(
+                "delegated_consents: answer the sales unit's consent questions",
+            )
+        })?;
+        Ok(Some(login::check_delegated_answers(&texts, &answers)?))
+    }
+
+    /// The app rejects. `reason`: `rejected` (the default), `not_me` or `cancelled`;
+    /// anything else reaches the merchant as `unknown_reject_reason`.
+    pub async fn reject(&self, user_id: Uuid, id: &str, reason: Option<&str>) -> Result<()> {
+        let login = self.answerable(user_id, id).await?;
+        let error = match reason {
+            None | Some("rejected" | "not_me" | "cancelled") => ErrorCode::AccessDenied,
+            Some(_) => ErrorCode::UnknownRejectReason,
+        };
+        self.fail_from_app(&login, user_id, error, "login_rejected")
+            .await
+    }
+
+    /// Fails a waiting login from the app; `Conflict` when another answer came first.
+    async fn fail_from_app(
+        &self,
+        login: &LoginRequest,
+        user_id: Uuid,
+        error: ErrorCode,
+        event: &str,
+    ) -> Result<()> {
+        let now = self.now();
+        let audit = [audit_entry(
+            now,
+            event,
+            Some(user_id),
+            &login.client_id,
+            error.as_str(),
+        )];
+        if !self
+            .store
+            .fail_login_request(
+                login.id,
+                &[Status::Waiting],
+                Some(user_id),
+                error,
+                now,
+                &audit,
+            )
+            .await?
+        {
+            return Err(ServiceError::Conflict);
+        }
+        self.announce_closed(login);
+        self.notify_merchant(login).await;
+        Ok(())
+    }
+}

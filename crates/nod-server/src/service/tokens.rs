@@ -1,0 +1,233 @@
+//! The token side: client authentication, redeeming codes, issuing access and ID tokens,
+//! and userinfo.
+
+use nod_core::grant::{self, AccessToken, CodeGrant, Redemption};
+use nod_core::login::Amr;
+use nod_core::sales_unit::{AuthMethod, SalesUnit};
+use nod_core::scope::{Scope, ScopeSet};
+use nod_core::{OAuthError, crypto, userinfo};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+use super::{Result, Service, ServiceError};
+
+/// The credentials a client sent, however it sent them.
+#[derive(Debug)]
+pub struct ClientCredentials {
+    pub client_id: String,
+    pub secret: String,
+    pub method: AuthMethod,
+    /// The `Merchant-Serial-Number` header, when sent.
+    pub msn: Option<Vec<u8>>,
+}
+
+/// The token endpoint's success response.
+#[derive(Debug, Serialize)]
+pub struct TokenResponse {
+    pub access_token: String,
+    pub token_type: &'static str,
+    pub expires_in: i64,
+    pub id_token: String,
+    pub scope: String,
+}
+
+#[derive(Serialize)]
+struct IdTokenClaims {
+    iss: String,
+    sub: String,
+    aud: [String; 1],
+    exp: i64,
+    iat: i64,
+    auth_time: i64,
+    jti: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nonce: Option<String>,
+    at_hash: String,
+    sid: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    msn: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    acr: Option<String>,
+    amr: [Amr; 1],
+    #[serde(skip_serializing_if = "Option::is_none")]
+    auth_req_id: Option<String>,
+}
+
+/// What a finished login grants, whichever way it is redeemed.
+pub(super) struct Grant {
+    pub user_id: Uuid,
+    pub scopes: ScopeSet,
+    pub sid: Uuid,
+    pub nonce: Option<String>,
+    pub auth_time: i64,
+    pub amr: Amr,
+    pub acr: Option<String>,
+    pub auth_req_id: Option<String>,
+    /// The code it was redeemed with, so a replay revokes the access token.
+    pub code_hash: Option<Vec<u8>>,
+}
+
+impl Service {
+    /// The sales unit these credentials authenticate.
+    pub async fn authenticate_client(&self, creds: &ClientCredentials) -> Result<SalesUnit> {
+        let basic = creds.method == AuthMethod::ClientSecretBasic;
+        let refused = |description| ServiceError::InvalidClient { description, basic };
+        let unit = self
+            .store
+            .get_sales_unit(&creds.client_id)
+            .await?
+            .ok_or_else(|| refused("unknown client or wrong secret"))?;
+        if !crypto::verify_secret(&creds.secret, &unit.secret_hash) {
+            return Err(refused("unknown client or wrong secret"));
+        }
+        if unit.auth_method != creds.method {
+            return Err(refused(match unit.auth_method {
+                AuthMethod::ClientSecretBasic => {
+                    "this client authenticates with client_secret_basic"
+                }
+                AuthMethod::ClientSecretPost => "this client authenticates with client_secret_post",
+            }));
+        }
+        if let Some(msn) = &creds.msn
+            && unit.msn.as_deref().map(str::as_bytes) != Some(msn.as_slice())
+        {
+            return Err(OAuthError::invalid_request(
+                "Merchant-Serial-Number does not match this client",
+            )
+            .into());
+        }
+        Ok(unit)
+    }
+
+    /// Redeems a code: from a browser login (`authorization_code`, with the redirect URI
+    /// and PKCE verifier), or from a merchant-initiated login to a web page (`ciba-redirect`).
+    pub async fn redeem_code(
+        &self,
+        unit: &SalesUnit,
+        code: &str,
+        grant: CodeGrant,
+        redirect_uri: Option<&str>,
+        verifier: Option<&str>,
+    ) -> Result<TokenResponse> {
+        let code_hash = crypto::hash_secret(code);
+        let code = match self
+            .store
+            .redeem_code(&code_hash, &unit.client_id, self.now())
+            .await?
+        {
+            Redemption::Redeemed(code) => code,
+            Redemption::Replayed => {
+                tracing::warn!(client_id = %unit.client_id, "authorization code replayed; its tokens are revoked");
+                return Err(OAuthError::invalid_grant(
+                    "the code was already used; the tokens issued for it are revoked",
+                )
+                .into());
+            }
+            Redemption::Unknown => {
+                return Err(OAuthError::invalid_grant("the code is invalid or expired").into());
+            }
+        };
+        grant::check_redemption(&code, grant, redirect_uri, verifier)?;
+        let grant = Grant {
+            user_id: code.user_id,
+            scopes: code.scopes,
+            sid: code.sid,
+            nonce: code.nonce,
+            auth_time: code.auth_time,
+            amr: code.amr,
+            acr: code.acr,
+            auth_req_id: code.auth_req_id,
+            code_hash: Some(code_hash.to_vec()),
+        };
+        self.issue_tokens(unit, grant).await
+    }
+
+    /// Stores an access token and signs an ID token.
+    pub(super) async fn issue_tokens(
+        &self,
+        unit: &SalesUnit,
+        grant: Grant,
+    ) -> Result<TokenResponse> {
+        let now = self.now();
+        let access_token = crypto::random_secret();
+        let token = AccessToken {
+            token_hash: crypto::hash_secret(&access_token).to_vec(),
+            client_id: unit.client_id.clone(),
+            user_id: grant.user_id,
+            scopes: grant.scopes,
+            sid: grant.sid,
+            code_hash: grant.code_hash,
+            expires_at: now + self.config.access_token_lifetime,
+        };
+        self.store.insert_access_token(&token).await?;
+        let sub = crypto::pairwise_subject(&self.pairwise_key, &unit.client_id, grant.user_id);
+        let claims = IdTokenClaims {
+            iss: self.config.issuer(),
+            sub: sub.to_string(),
+            aud: [unit.client_id.clone()],
+            exp: now + self.config.id_token_lifetime,
+            iat: now,
+            auth_time: grant.auth_time,
+            jti: Uuid::new_v4().to_string(),
+            nonce: grant.nonce,
+            at_hash: crypto::at_hash(&access_token),
+            sid: grant.sid.to_string(),
+            msn: unit.msn.clone(),
+            acr: grant.acr,
+            amr: [grant.amr],
+            auth_req_id: grant.auth_req_id,
+        };
+        let id_token = self.keys.sign(claims).await?;
+        Ok(TokenResponse {
+            access_token,
+            token_type: "Bearer",
+            expires_in: self.config.access_token_lifetime,
+            id_token,
+            scope: grant.scopes.to_string(),
+        })
+    }
+
+    /// The claims userinfo returns for an access token.
+    pub async fn userinfo(&self, token: Option<&str>) -> Result<Map<String, Value>> {
+        let token = token.ok_or(ServiceError::InvalidToken(
+            "a Bearer access token is required",
+        ))?;
+        let (token, user) = self
+            .store
+            .get_access_token_with_user(&crypto::hash_secret(token), self.now())
+            .await?
+            .ok_or(ServiceError::InvalidToken(
+                "the access token is invalid, expired or revoked",
+            ))?;
+        if !user.active {
+            return Err(ServiceError::InvalidToken("the user is no longer active"));
+        }
+        let sub = crypto::pairwise_subject(&self.pairwise_key, &token.client_id, user.id);
+        let mut claims = userinfo::claims(&user, token.scopes, sub, token.sid);
+        if token.scopes.contains(Scope::DelegatedConsents)
+            && let Some(value) = self.delegated_consents(&token.client_id, token.sid).await?
+        {
+            claims.insert("delegatedConsents".into(), value);
+        }
+        Ok(claims)
+    }
+
+    /// The person's answers to the sales unit's consent questions in the login `sid`.
+    async fn delegated_consents(&self, client_id: &str, sid: Uuid) -> Result<Option<Value>> {
+        let Some(texts) = self
+            .store
+            .get_sales_unit(client_id)
+            .await?
+            .and_then(|u| u.consent_texts)
+        else {
+            return Ok(None);
+        };
+        let Some(login) = self.store.get_login_request(sid).await? else {
+            return Ok(None);
+        };
+        let answers = login.delegated_answers.unwrap_or_default();
+        let time = login.auth_time.unwrap_or(login.created_at);
+        Ok(Some(userinfo::delegated_consents(&texts, &answers, time)))
+    }
+}

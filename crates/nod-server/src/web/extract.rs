@@ -1,0 +1,252 @@
+//! Extractors that turn requests into protocol values, so handlers never see a malformed
+//! one: form parameters (RFC 6749 rules), JSON bodies, bearer tokens, client
+//! credentials, path parameters, the peer address and the user agent, each rejecting
+//! with an RFC-shaped error (or Nod's page) instead of axum's plain-text rejection.
+
+use std::net::{IpAddr, SocketAddr};
+
+use axum::body::Bytes;
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use nod_core::OAuthError;
+use nod_core::params::Params;
+use nod_core::sales_unit::AuthMethod;
+use serde::de::DeserializeOwned;
+
+use crate::service::ClientCredentials;
+use crate::web::error::{ApiError, PageError};
+
+/// Parameters from an `application/x-www-form-urlencoded` body.
+pub struct FormParams(pub Params);
+
+impl<S: Send + Sync> FromRequest<S> for FormParams {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !is_form(req.headers()) {
+            return Err(ApiError::bad_request(OAuthError::invalid_request(
+                "the body must be application/x-www-form-urlencoded",
+            )));
+        }
+        let body = Bytes::from_request(req, state).await.map_err(|_| {
+            ApiError::bad_request(OAuthError::invalid_request("the body could not be read"))
+        })?;
+        Ok(Self(Params::parse(&body)?))
+    }
+}
+
+fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|v| {
+            v.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+/// A JSON body; a missing content type or malformed JSON is `invalid_request`.
+pub struct JsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let body = Bytes::from_request(req, state).await.map_err(|_| {
+            ApiError::bad_request(OAuthError::invalid_request("the body could not be read"))
+        })?;
+        let body: &[u8] = if body.is_empty() { b"{}" } else { &body };
+        serde_json::from_slice(body).map(Self).map_err(|e| {
+            ApiError::bad_request(OAuthError::invalid_request(format!(
+                "malformed JSON body: {e}"
+            )))
+        })
+    }
+}
+
+/// The token of an `Authorization: Bearer` header, if one was sent.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty() && t.len() <= 512)
+}
+
+/// The client credentials of a token-endpoint style request: HTTP Basic
+/// (`client_secret_basic`) or `client_id` + `client_secret` in the body
+/// (`client_secret_post`), and the `Merchant-Serial-Number` header.
+pub fn client_credentials(
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<ClientCredentials, ApiError> {
+    let basic = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split_once(' '))
+        .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("basic"))
+        .map(|(_, credentials)| credentials.trim());
+    let body_id = params.get("client_id")?;
+    let body_secret = params.get("client_secret")?;
+    let msn = headers
+        .get("merchant-serial-number")
+        .map(|v| v.as_bytes().to_vec());
+    let (client_id, secret, method) = match basic {
+        Some(credentials) => {
+            if body_secret.is_some() {
+                return Err(ApiError::bad_request(OAuthError::invalid_request(
+                    "use one client authentication method, not both",
+                )));
+            }
+            let malformed = || ApiError::invalid_client("malformed Basic credentials", true);
+            let decoded = STANDARD
+                .decode(credentials)
+                .ok()
+                .and_then(|b| String::from_utf8(b).ok())
+                .ok_or_else(malformed)?;
+            let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
+            // RFC 6749 §2.3.1: both parts are form-encoded.
+            let id = form_decode(id);
+            let secret = form_decode(secret);
+            if body_id.is_some_and(|b| b != id) {
+                return Err(ApiError::bad_request(OAuthError::invalid_request(
+                    "client_id in the body differs from the Authorization header",
+                )));
+            }
+            (id, secret, AuthMethod::ClientSecretBasic)
+        }
+        None => match (body_id, body_secret) {
+            (Some(id), Some(secret)) => (
+                id.to_owned(),
+                secret.to_owned(),
+                AuthMethod::ClientSecretPost,
+            ),
+            _ => {
+                return Err(ApiError::invalid_client(
+                    "client authentication is required",
+                    true,
+                ));
+            }
+        },
+    };
+    Ok(ClientCredentials {
+        client_id,
+        secret,
+        method,
+        msn,
+    })
+}
+
+fn form_decode(s: &str) -> String {
+    form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// The peer address of the connection, when the server knows it.
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(ClientIp(
+            parts
+                .extensions
+                .get::<ConnectInfo<SocketAddr>>()
+                .map(|c| c.0.ip()),
+        ))
+    }
+}
+
+/// The `User-Agent` header ("" when absent or not text).
+pub struct UserAgent(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(UserAgent(
+            parts
+                .headers
+                .get(header::USER_AGENT)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("")
+                .to_owned(),
+        ))
+    }
+}
+
+/// The query string's parameters; a malformed query is `None` (the caller decides how
+/// to report it).
+pub struct QueryParams(pub Result<Params, OAuthError>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(QueryParams(Params::parse(
+            parts.uri.query().unwrap_or("").as_bytes(),
+        )))
+    }
+}
+
+/// A page's path parameter; a malformed one (say, invalid UTF-8) is Nod's 404 page.
+pub struct PagePath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for PagePath {
+    type Rejection = PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(id)| PagePath(id))
+            .map_err(|_| PageError::not_found())
+    }
+}
+
+/// An API path parameter; a malformed one is a JSON 404.
+pub struct ApiPath(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ApiPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        Path::<String>::from_request_parts(parts, state)
+            .await
+            .map(|Path(value)| ApiPath(value))
+            .map_err(|_| {
+                ApiError::new(
+                    StatusCode::NOT_FOUND,
+                    OAuthError::invalid_request("no such resource"),
+                )
+            })
+    }
+}
+
+/// The login request of a page's path, loaded and checked to belong to this browser
+/// (its binding cookie). Unknown: the 404 page; another browser's: 403.
+pub struct BoundLogin(pub nod_core::login::LoginRequest);
+
+impl FromRequestParts<crate::state::AppState> for BoundLogin {
+    type Rejection = PageError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::state::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let PagePath(id) = PagePath::from_request_parts(parts, state).await?;
+        let jar = axum_extra::extract::CookieJar::from_headers(&parts.headers);
+        let login = state
+            .service
+            .bound_login(&id, crate::web::cookies::binding(&jar))
+            .await?;
+        Ok(BoundLogin(login))
+    }
+}

@@ -1,0 +1,120 @@
+//! Rendering: HTML pages from templates (with `Cache-Control: no-store`), the error and
+//! message pages, the form-post page, `303 See Other`, and static files.
+
+use askama::Template;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::NO_STORE;
+use crate::i18n::{Lang, Problem, Texts};
+use crate::web::error::PageError;
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorView<'a> {
+    t: &'a Texts,
+    title: &'a str,
+    message: &'a str,
+    detail: Option<&'a str>,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessageView<'a> {
+    t: &'a Texts,
+    title: &'a str,
+    message: &'a str,
+    link: Option<(&'a str, &'a str)>,
+}
+
+#[derive(Template)]
+#[template(path = "form_post.html")]
+struct FormPostView<'a> {
+    t: &'a Texts,
+    action: &'a str,
+    fields: &'a [(&'a str, &'a str)],
+}
+
+/// A rendered template as a page; a template failure is a plain 500.
+pub fn html(status: StatusCode, rendered: Result<String, askama::Error>) -> Response {
+    match rendered {
+        Ok(body) => (status, [NO_STORE], Html(body)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response()
+        }
+    }
+}
+
+pub fn render_error_page(
+    status: StatusCode,
+    lang: Lang,
+    problem: Problem,
+    detail: Option<&str>,
+) -> Response {
+    let t = lang.texts();
+    let (title, message) = t.problem(problem);
+    html(
+        status,
+        ErrorView {
+            t,
+            title,
+            message,
+            detail,
+        }
+        .render(),
+    )
+}
+
+pub fn render_form_post(lang: Lang, action: &str, fields: &[(&str, &str)]) -> Response {
+    html(
+        StatusCode::OK,
+        FormPostView {
+            t: lang.texts(),
+            action,
+            fields,
+        }
+        .render(),
+    )
+}
+
+pub fn render_message(
+    lang: Lang,
+    title: &str,
+    message: &str,
+    link: Option<(&str, &str)>,
+) -> Response {
+    html(
+        StatusCode::OK,
+        MessageView {
+            t: lang.texts(),
+            title,
+            message,
+            link,
+        }
+        .render(),
+    )
+}
+
+/// `303 See Other` to a location.
+pub fn see_other(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
+        Err(_) => PageError::new(StatusCode::BAD_REQUEST, Problem::BrokenRedirect).into_response(),
+    }
+}
+
+/// A static asset compiled into the binary.
+pub async fn static_file(content_type: &'static str, body: &'static str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),
+            (
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("public, max-age=300"),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
