@@ -26,6 +26,11 @@ PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --prefix e2e --no-audit --no-fund --lo
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 
+echo "==> module graph (no module imports one that imports it back)"
+for crate in nod-core nod-server nod; do
+  python3 scripts/module-graph.py "crates/$crate/src"
+done
+
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

@@ -101,9 +101,9 @@ impl ResponseMode {
     }
 }
 
-crate::stored_enum!(Flow => [Web, AppToApp, AppToAppV2, AutomaticReturn]);
-crate::stored_enum!(Prompt => [Default, None, Login, Consent]);
-crate::stored_enum!(ResponseMode => [Query, FormPost]);
+crate::stored::stored_enum!(Flow => [Web, AppToApp, AppToAppV2, AutomaticReturn]);
+crate::stored::stored_enum!(Prompt => [Default, None, Login, Consent]);
+crate::stored::stored_enum!(ResponseMode => [Query, FormPost]);
 
 /// A valid authorization request.
 #[derive(Debug, Clone, PartialEq, Eq)]

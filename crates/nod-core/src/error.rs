@@ -81,7 +81,7 @@ impl ErrorCode {
     }
 }
 
-crate::stored_enum!(ErrorCode => [
+crate::stored::stored_enum!(ErrorCode => [
     InvalidRequest, InvalidClient, InvalidGrant, UnauthorizedClient, UnsupportedGrantType,
     UnsupportedResponseType, InvalidScope, AccessDenied, ServerError, LoginRequired,
     ConsentRequired, WrongChallenge, InvalidAppCallbackUri, AppCallbackUriNotRegistered,

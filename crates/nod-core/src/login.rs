@@ -80,9 +80,9 @@ impl Kind {
     }
 }
 
-crate::stored_enum!(Status => [New, Waiting, Confirmed, Done, Failed]);
-crate::stored_enum!(Amr => [App, RememberedBrowser]);
-crate::stored_enum!(Kind => [Browser, MerchantInitiated]);
+crate::stored::stored_enum!(Status => [New, Waiting, Confirmed, Done, Failed]);
+crate::stored::stored_enum!(Amr => [App, RememberedBrowser]);
+crate::stored::stored_enum!(Kind => [Browser, MerchantInitiated]);
 
 /// The merchant-initiated parts of a login request.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -25,7 +25,7 @@ impl ChallengeMethod {
     }
 }
 
-crate::stored_enum!(ChallengeMethod => [S256, Plain]);
+crate::stored::stored_enum!(ChallengeMethod => [S256, Plain]);
 
 /// RFC 7636 §4.1: 43–128 characters of `[A-Za-z0-9-._~]`. Challenges have the same form.
 pub fn is_well_formed(value: &str) -> bool {

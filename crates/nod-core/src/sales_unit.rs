@@ -58,8 +58,8 @@ impl CibaMode {
     }
 }
 
-crate::stored_enum!(AuthMethod => [ClientSecretBasic, ClientSecretPost]);
-crate::stored_enum!(CibaMode => [Poll, Ping]);
+crate::stored::stored_enum!(AuthMethod => [ClientSecretBasic, ClientSecretPost]);
+crate::stored::stored_enum!(CibaMode => [Poll, Ping]);
 
 /// A stored sales unit. The secret is kept only as its SHA-256 hash.
 #[derive(Debug, Clone, PartialEq, Eq)]

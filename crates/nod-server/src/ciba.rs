@@ -7,10 +7,11 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::json;
 
+use crate::paths;
 use crate::state::AppState;
 use crate::web::error::ApiError;
 use crate::web::extract::{FormParams, client_credentials};
-use crate::{NO_STORE, paths};
+use crate::web::render::NO_STORE;
 
 pub fn router() -> Router<AppState> {
     Router::new()

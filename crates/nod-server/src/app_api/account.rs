@@ -7,12 +7,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{DeviceAuth, json_ok};
-use crate::NO_STORE;
+use super::device::{DeviceAuth, json_ok};
 use crate::i18n::Lang;
 use crate::state::AppState;
 use crate::web::error::ApiError;
 use crate::web::extract::{ApiPath, ClientIp, JsonBody};
+use crate::web::render::NO_STORE;
 
 #[derive(Deserialize)]
 pub(super) struct RegisterDeviceRequest {

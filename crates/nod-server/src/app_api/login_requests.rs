@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{DeviceAuth, json_ok};
+use super::device::{DeviceAuth, json_ok};
 use crate::events::LoginEvent;
 use crate::i18n::Lang;
 use crate::service::{AppNext, Approval, PendingLogin};

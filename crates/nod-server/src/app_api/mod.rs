@@ -3,19 +3,12 @@
 //! remembered browsers. Authenticated with the device token as a Bearer token.
 
 use axum::Router;
-use axum::extract::FromRequestParts;
-use axum::http::request::Parts;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, post};
-use nod_core::login::Device;
-use serde::Serialize;
 
-use crate::NO_STORE;
 use crate::state::AppState;
-use crate::web::error::ApiError;
-use crate::web::extract::bearer_token;
 
 mod account;
+mod device;
 mod login_requests;
 
 pub fn router() -> Router<AppState> {
@@ -47,24 +40,4 @@ pub fn router() -> Router<AppState> {
         )
         .route("/app-api/v1/browsers", get(account::list_browsers))
         .route("/app-api/v1/browsers/{id}", delete(account::forget_browser))
-}
-
-/// The device that sent the request, from its Bearer token.
-pub struct DeviceAuth(pub Device);
-
-impl FromRequestParts<AppState> for DeviceAuth {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(DeviceAuth(
-            state.service.device(bearer_token(&parts.headers)).await?,
-        ))
-    }
-}
-
-fn json_ok<T: Serialize>(body: T) -> Response {
-    ([NO_STORE], axum::Json(body)).into_response()
 }

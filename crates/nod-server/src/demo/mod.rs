@@ -14,23 +14,19 @@ use nod_core::crypto;
 use nod_core::params::Params;
 use serde_json::Value;
 
-use crate::NO_STORE;
 use crate::paths::{self, GRANT_CIBA, GRANT_CIBA_REDIRECT};
 use crate::state::AppState;
 use crate::web::extract::FormParams;
-use crate::web::render::see_other;
+use crate::web::redirect::see_other;
+use crate::web::render::NO_STORE;
 
-/// The demo sales unit's client id.
-pub const DEMO_CLIENT_ID: &str = "demo-client";
-/// The demo sales unit's secret: fixed so a restart keeps it. Test mode only.
-pub const DEMO_CLIENT_SECRET: &str = "demo-secret-for-test-mode-only-0123456789";
 /// What the demo merchant asks for.
 const DEMO_SCOPE: &str = "openid name email address phoneNumber birthDate nin";
 
 mod seed;
 pub mod sessions;
 
-pub use seed::seed;
+pub use seed::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, seed};
 use sessions::DemoSession;
 
 /// The journeys the demo merchant offers: (id, button, what it adds to the request).

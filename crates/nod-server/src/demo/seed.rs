@@ -7,7 +7,10 @@ use nod_core::user::User;
 use nod_core::{Timestamp, crypto};
 use nod_store::{Store, StoreError};
 
-use super::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET};
+/// The demo sales unit's client id.
+pub const DEMO_CLIENT_ID: &str = "demo-client";
+/// The demo sales unit's secret: fixed so a restart keeps it. Test mode only.
+pub const DEMO_CLIENT_SECRET: &str = "demo-secret-for-test-mode-only-0123456789";
 
 /// Seeds the test users and the demo sales unit. Safe to run at every start; returns how
 /// many users were created.

@@ -13,7 +13,7 @@ use crate::web::cookies;
 use crate::web::error::PageError;
 use crate::web::extract::QueryParams;
 use crate::web::redirect::error_response;
-use crate::web::render::see_other;
+use crate::web::redirect::see_other;
 
 pub(super) async fn authorize(
     state: AppState,

@@ -5,12 +5,12 @@ use axum::response::{IntoResponse, Response};
 use nod_core::grant::CodeGrant;
 use nod_core::{ErrorCode, OAuthError};
 
-use crate::NO_STORE;
 use crate::paths::{GRANT_AUTHORIZATION_CODE, GRANT_CIBA, GRANT_CIBA_REDIRECT};
 use crate::service::TokenResponse;
 use crate::state::AppState;
 use crate::web::error::ApiError;
 use crate::web::extract::{FormParams, client_credentials};
+use crate::web::render::NO_STORE;
 
 pub(super) async fn post_token(
     state: AppState,

@@ -3,10 +3,10 @@
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
-use crate::NO_STORE;
 use crate::state::AppState;
 use crate::web::error::ApiError;
 use crate::web::extract::bearer_token;
+use crate::web::render::NO_STORE;
 
 pub(super) async fn get_userinfo(
     state: AppState,

@@ -8,14 +8,15 @@ use axum_extra::extract::CookieJar;
 use nod_core::login::Status;
 use uuid::Uuid;
 
-use super::{expired_page, fail_to_merchant, sent_csrf, show_step};
+use super::steps::{expired_page, fail_to_merchant, sent_csrf, show_step};
 use crate::i18n::{Lang, Texts};
 use crate::paths;
 use crate::service::Service;
 use crate::state::AppState;
 use crate::web::error::PageError;
 use crate::web::extract::{BoundLogin, FormParams, UserAgent};
-use crate::web::render::{html, see_other};
+use crate::web::redirect::see_other;
+use crate::web::render::html;
 
 #[derive(Template)]
 #[template(path = "consent.html")]

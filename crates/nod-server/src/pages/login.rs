@@ -14,7 +14,7 @@ use nod_core::links;
 use nod_core::login::{self, LoginRequest, Status};
 use uuid::Uuid;
 
-use super::{expired_page, fail_to_merchant, sent_csrf, show_step};
+use super::steps::{expired_page, fail_to_merchant, sent_csrf, show_step};
 use crate::events::LoginEvent;
 use crate::i18n::{Lang, Texts};
 use crate::paths;
@@ -23,7 +23,8 @@ use crate::state::AppState;
 use crate::web::cookies;
 use crate::web::error::PageError;
 use crate::web::extract::{BoundLogin, ClientIp, FormParams, QueryParams, UserAgent};
-use crate::web::render::{html, see_other};
+use crate::web::redirect::see_other;
+use crate::web::render::html;
 
 #[derive(Template)]
 #[template(path = "phone.html")]

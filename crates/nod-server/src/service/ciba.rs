@@ -8,8 +8,8 @@ use nod_core::sales_unit::{CibaMode, SalesUnit};
 use nod_core::{ErrorCode, OAuthError, crypto};
 use serde_json::json;
 
+use super::engine::{Result, Service, ServiceError, audit_entry};
 use super::tokens::{Grant, TokenResponse};
-use super::{Result, Service, ServiceError, audit_entry};
 use crate::events::LoginEvent;
 use crate::webhooks;
 

@@ -7,7 +7,7 @@ use nod_core::scope::ScopeSet;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{Result, Service, ServiceError};
+use super::engine::{Result, Service, ServiceError};
 use crate::webhooks;
 
 impl Service {

@@ -9,7 +9,7 @@ use nod_core::user::User;
 use nod_core::{OAuthError, crypto, msisdn};
 use uuid::Uuid;
 
-use super::{Result, Service, ServiceError};
+use super::engine::{Result, Service, ServiceError};
 
 /// A registered app and its token (shown once).
 #[derive(Debug)]

@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::{Result, Service, ServiceError};
+use super::engine::{Result, Service, ServiceError};
 
 /// The credentials a client sent, however it sent them.
 #[derive(Debug)]

@@ -1,16 +1,23 @@
-//! The authorization response sent back to the merchant's redirect URI: a `303` with the
-//! parameters in the query, or a self-submitting form (form post response mode).
+//! Redirects: `303 See Other`, and the authorization response sent back to the merchant's
+//! redirect URI (a `303` with the parameters in the query, or a self-submitting form).
 
-use axum::http::StatusCode;
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use nod_core::OAuthError;
 use nod_core::authorize::ResponseMode;
 use nod_core::links;
 
-use crate::NO_STORE;
 use crate::i18n::{Lang, Problem};
 use crate::web::error::PageError;
-use crate::web::render::{render_form_post, see_other};
+use crate::web::render::{NO_STORE, render_form_post};
+
+/// `303 See Other` to a location.
+pub fn see_other(location: &str) -> Response {
+    match HeaderValue::from_str(location) {
+        Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
+        Err(_) => PageError::new(StatusCode::BAD_REQUEST, Problem::BrokenRedirect).into_response(),
+    }
+}
 
 /// The authorization response (RFC 6749 §4.1.2, OAuth 2.0 Form Post Response Mode).
 pub fn authorization_response(

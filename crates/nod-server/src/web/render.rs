@@ -1,13 +1,15 @@
 //! Rendering: HTML pages from templates (with `Cache-Control: no-store`), the error and
-//! message pages, the form-post page, `303 See Other`, and static files.
+//! message pages, the form-post page, and static files.
 
 use askama::Template;
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 
-use crate::NO_STORE;
 use crate::i18n::{Lang, Problem, Texts};
-use crate::web::error::PageError;
+
+/// `Cache-Control: no-store`, for every response that carries a token or personal data.
+pub const NO_STORE: (HeaderName, HeaderValue) =
+    (header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 
 #[derive(Template)]
 #[template(path = "error.html")]
@@ -94,14 +96,6 @@ pub fn render_message(
         }
         .render(),
     )
-}
-
-/// `303 See Other` to a location.
-pub fn see_other(location: &str) -> Response {
-    match HeaderValue::from_str(location) {
-        Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
-        Err(_) => PageError::new(StatusCode::BAD_REQUEST, Problem::BrokenRedirect).into_response(),
-    }
 }
 
 /// A static asset compiled into the binary.

@@ -1,0 +1,354 @@
+//! The app's answers to a login request: the list of waiting requests, opening a deep
+//! link, approving (number, consent, the sales unit's questions) and rejecting. Of two
+//! answers at the same moment exactly one wins; the other gets [`ServiceError::Conflict`].
+
+use nod_core::login::{self, AfterApproval, Amr, DelegatedAnswer, Kind, LoginRequest, Status};
+use nod_core::scope::{Scope, ScopeSet};
+use nod_core::{ErrorCode, OAuthError, crypto, links};
+use nod_store::Confirmation;
+use uuid::Uuid;
+
+use super::engine::{Result, Service, ServiceError, audit_entry};
+use crate::events::LoginEvent;
+
+/// The app's answer to a login request.
+#[derive(Debug, Default)]
+pub struct Approval {
+    /// The number picked (desktop flow).
+    pub challenge: Option<u8>,
+    pub remember_browser: bool,
+    /// The answer to the consent question, when consent is asked in the app.
+    pub consent: Option<bool>,
+    /// Answers to the sales unit's consent questions (`delegatedConsents`).
+    pub delegated_consents: Option<Vec<DelegatedAnswer>>,
+}
+
+/// What the app does after it answered.
+#[derive(Debug, PartialEq, Eq)]
+pub enum AppNext {
+    /// The waiting browser continues by itself.
+    ReturnToBrowser,
+    /// Open this URL (app to app, automatic return, login to a web page).
+    OpenUrl(String),
+    /// Nothing: a merchant-initiated login is answered.
+    Done,
+}
+
+/// A login request waiting for the app, with what the app shows about it.
+#[derive(Debug)]
+pub struct PendingLogin {
+    pub login: LoginRequest,
+    pub merchant: String,
+    /// What the person is asked to consent to in the app (empty when nothing is asked).
+    pub consent_scopes: ScopeSet,
+    /// The sales unit's consent questions, when the login asks for `delegatedConsents`.
+    pub delegated: Option<nod_core::sales_unit::ConsentTexts>,
+}
+
+impl Service {
+    /// The login requests waiting for this person's answer, oldest first.
+    pub async fn pending_logins(&self, user_id: Uuid) -> Result<Vec<PendingLogin>> {
+        let pending = self
+            .store
+            .list_pending_login_requests(user_id, self.now())
+            .await?;
+        let mut out = Vec::with_capacity(pending.len());
+        for login in pending {
+            out.push(self.describe(login).await?);
+        }
+        Ok(out)
+    }
+
+    async fn describe(&self, login: LoginRequest) -> Result<PendingLogin> {
+        let unit = self.store.get_sales_unit(&login.client_id).await?;
+        let delegated = unit
+            .as_ref()
+            .and_then(|u| u.consent_texts.clone())
+            .filter(|_| login.scopes.contains(Scope::DelegatedConsents));
+        let merchant = unit
+            .map(|u| u.name)
+            .unwrap_or_else(|| login.client_id.clone());
+        let consent_scopes = if login.consent_in_app() {
+            self.missing_consent(&login).await?
+        } else {
+            ScopeSet::default()
+        };
+        Ok(PendingLogin {
+            login,
+            merchant,
+            consent_scopes,
+            delegated,
+        })
+    }
+
+    /// The app opened a deep link: the browser's login request becomes this person's.
+    pub async fn open_ticket(&self, user_id: Uuid, ticket: &str) -> Result<PendingLogin> {
+        let login = self
+            .store
+            .open_login_ticket(&crypto::hash_secret(ticket), user_id, self.now())
+            .await?
+            .ok_or(ServiceError::NotFound(
+                "the link is unknown, already used or expired",
+            ))?;
+        self.events.send(LoginEvent::Sent {
+            id: login.id,
+            user_id,
+        });
+        self.describe(login).await
+    }
+
+    /// A login request of this person that the app may still answer.
+    async fn answerable(&self, user_id: Uuid, id: &str) -> Result<LoginRequest> {
+        let not_found = || ServiceError::NotFound("no such login request");
+        let id = Uuid::parse_str(id).map_err(|_| not_found())?;
+        let login = self
+            .store
+            .get_login_request(id)
+            .await?
+            .ok_or_else(not_found)?;
+        if login.user_id != Some(user_id) {
+            return Err(not_found());
+        }
+        let now = self.now();
+        if login.is_expired(now) {
+            return Err(ServiceError::Expired);
+        }
+        if !login.is_pending(now) {
+            return Err(ServiceError::Conflict);
+        }
+        Ok(login)
+    }
+
+    /// The app approves: checks the number, the consent and the answers, confirms, and
+    /// says what the app does next.
+    pub async fn approve(&self, user_id: Uuid, id: &str, answer: Approval) -> Result<AppNext> {
+        let login = self.answerable(user_id, id).await?;
+        if let Some(expected) = login.challenge {
+            let picked = answer.challenge.ok_or_else(|| {
+                OAuthError::invalid_request("challenge is required: the number the browser shows")
+            })?;
+            if picked != expected {
+                self.fail_from_app(
+                    &login,
+                    user_id,
+                    ErrorCode::WrongChallenge,
+                    "login_wrong_challenge",
+                )
+                .await?;
+                return Err(OAuthError::new(
+                    ErrorCode::WrongChallenge,
+                    "that is not the number the browser shows; the login is cancelled",
+                )
+                .into());
+            }
+        }
+        let missing = if login.consent_in_app() {
+            self.missing_consent(&login).await?
+        } else {
+            ScopeSet::default()
+        };
+        if !missing.is_empty() {
+            match answer.consent {
+                None => {
+                    return Err(OAuthError::invalid_request(
+                        "consent is asked in the app: send \"consent\": true or false",
+                    )
+                    .into());
+                }
+                Some(false) => {
+                    self.fail_from_app(&login, user_id, ErrorCode::AccessDenied, "login_rejected")
+                        .await?;
+                    return Ok(match login.kind {
+                        Kind::MerchantInitiated => AppNext::Done,
+                        Kind::Browser => AppNext::ReturnToBrowser,
+                    });
+                }
+                Some(true) => {}
+            }
+        }
+        let answers = self
+            .check_delegated(&login, answer.delegated_consents)
+            .await?;
+        let now = self.now();
+        let remember = answer.remember_browser || login.remember_browser;
+        let consent = (!missing.is_empty()).then(|| login.scopes.consentable());
+        let confirmation = Confirmation {
+            user_id,
+            amr: Amr::App,
+            remember_browser: remember,
+            now,
+            expires_at: now + self.config.login_request_lifetime,
+            consent,
+            delegated_answers: answers.as_deref(),
+        };
+        let consent_text = consent.map(|c| c.to_string()).unwrap_or_default();
+        let mut audit = vec![audit_entry(
+            now,
+            "login_confirmed",
+            Some(user_id),
+            &login.client_id,
+            Amr::App.as_str(),
+        )];
+        if consent.is_some() {
+            audit.push(audit_entry(
+                now,
+                "consent_given",
+                Some(user_id),
+                &login.client_id,
+                &consent_text,
+            ));
+        }
+        if !self
+            .store
+            .confirm_login_request(login.id, &confirmation, &audit)
+            .await?
+        {
+            return Err(ServiceError::Conflict);
+        }
+        self.announce_closed(&login);
+        let confirmed = LoginRequest {
+            status: Status::Confirmed,
+            user_id: Some(user_id),
+            amr: Some(Amr::App),
+            remember_browser: remember,
+            auth_time: Some(now),
+            expires_at: confirmation.expires_at,
+            delegated_answers: answers,
+            ..login
+        };
+        self.after_approval(&confirmed).await
+    }
+
+    async fn after_approval(&self, login: &LoginRequest) -> Result<AppNext> {
+        let bad_url = || anyhow::anyhow!("a stored redirect URI is not a URL");
+        match login::after_approval(login) {
+            AfterApproval::ReturnToBrowser => Ok(AppNext::ReturnToBrowser),
+            AfterApproval::Done => {
+                self.notify_merchant(login).await;
+                Ok(AppNext::Done)
+            }
+            AfterApproval::ResumeInMerchantApp => {
+                let token = crypto::random_secret();
+                if !self
+                    .store
+                    .set_resume_token(login.id, &crypto::hash_secret(&token))
+                    .await?
+                {
+                    return Err(ServiceError::Conflict);
+                }
+                let resume = links::with_params(
+                    &format!(
+                        "{}{}",
+                        self.config.base(),
+                        crate::paths::login_page(login.id, "resume")
+                    ),
+                    &[("token", &token)],
+                )
+                .ok_or_else(bad_url)?;
+                let callback = login
+                    .app_callback_uri
+                    .as_deref()
+                    .unwrap_or(&login.redirect_uri);
+                let url = links::with_params(
+                    callback,
+                    &[
+                        ("state", login.state.as_str()),
+                        ("resume_uri", resume.as_str()),
+                    ],
+                )
+                .ok_or_else(bad_url)?;
+                Ok(AppNext::OpenUrl(url))
+            }
+            AfterApproval::OpenRedirectWithCode => {
+                let finished = self
+                    .finish(login, false, None)
+                    .await?
+                    .ok_or(ServiceError::Conflict)?;
+                let url = links::with_params(&login.redirect_uri, &finished.pairs())
+                    .ok_or_else(bad_url)?;
+                Ok(AppNext::OpenUrl(url))
+            }
+            AfterApproval::OpenWebpageWithCode => {
+                let finished = self
+                    .finish(login, false, None)
+                    .await?
+                    .ok_or(ServiceError::Conflict)?;
+                let url = links::with_params(&login.redirect_uri, &[("code", &finished.code)])
+                    .ok_or_else(bad_url)?;
+                Ok(AppNext::OpenUrl(url))
+            }
+        }
+    }
+
+    /// Checks the answers to the sales unit's consent questions, when it asks any.
+    async fn check_delegated(
+        &self,
+        login: &LoginRequest,
+        answers: Option<Vec<DelegatedAnswer>>,
+    ) -> Result<Option<Vec<DelegatedAnswer>>> {
+        if !login.scopes.contains(Scope::DelegatedConsents) {
+            return Ok(None);
+        }
+        let Some(texts) = self
+            .store
+            .get_sales_unit(&login.client_id)
+            .await?
+            .and_then(|u| u.consent_texts)
+        else {
+            return Ok(None);
+        };
+        let answers = answers.ok_or_else(|| {
+            OAuthError::invalid_request(
+                "delegated_consents: answer the sales unit's consent questions",
+            )
+        })?;
+        Ok(Some(login::check_delegated_answers(&texts, &answers)?))
+    }
+
+    /// The app rejects. `reason`: `rejected` (the default), `not_me` or `cancelled`;
+    /// anything else reaches the merchant as `unknown_reject_reason`.
+    pub async fn reject(&self, user_id: Uuid, id: &str, reason: Option<&str>) -> Result<()> {
+        let login = self.answerable(user_id, id).await?;
+        let error = match reason {
+            None | Some("rejected" | "not_me" | "cancelled") => ErrorCode::AccessDenied,
+            Some(_) => ErrorCode::UnknownRejectReason,
+        };
+        self.fail_from_app(&login, user_id, error, "login_rejected")
+            .await
+    }
+
+    /// Fails a waiting login from the app; `Conflict` when another answer came first.
+    async fn fail_from_app(
+        &self,
+        login: &LoginRequest,
+        user_id: Uuid,
+        error: ErrorCode,
+        event: &str,
+    ) -> Result<()> {
+        let now = self.now();
+        let audit = [audit_entry(
+            now,
+            event,
+            Some(user_id),
+            &login.client_id,
+            error.as_str(),
+        )];
+        if !self
+            .store
+            .fail_login_request(
+                login.id,
+                &[Status::Waiting],
+                Some(user_id),
+                error,
+                now,
+                &audit,
+            )
+            .await?
+        {
+            return Err(ServiceError::Conflict);
+        }
+        self.announce_closed(login);
+        self.notify_merchant(login).await;
+        Ok(())
+    }
+}

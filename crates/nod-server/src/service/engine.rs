@@ -1,0 +1,138 @@
+//! The engine itself: what it holds, its error, and what its parts share (the audit
+//! entry, announcing a closed request).
+
+use std::sync::Arc;
+
+use nod_core::login::LoginRequest;
+use nod_core::{OAuthError, Timestamp};
+use nod_store::{AuditEvent, Store, StoreError};
+use uuid::Uuid;
+
+use crate::clock::Clock;
+use crate::config::ServerConfig;
+use crate::events::{Events, LoginEvent};
+use crate::keys::KeyRing;
+use crate::ratelimit::RateLimiter;
+
+/// Errors of the engine. Handlers map them into API errors (JSON) or page errors (HTML).
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// A protocol error, reported to the client with its code.
+    #[error(transparent)]
+    OAuth(#[from] OAuthError),
+    /// No such thing, or not this caller's.
+    #[error("not found: {0}")]
+    NotFound(&'static str),
+    /// No active user has the phone number (test-mode registration).
+    #[error("no active user has this phone number")]
+    UnknownUser,
+    /// The login request belongs to another browser.
+    #[error("the login request was started in another browser")]
+    WrongBrowser,
+    /// A form without this login's CSRF token.
+    #[error("the form is stale or forged")]
+    BadCsrf,
+    /// Someone else answered first, or the request is no longer open.
+    #[error("the login request was already answered")]
+    Conflict,
+    /// The login request ran out of time.
+    #[error("the login request has expired")]
+    Expired,
+    /// A limit was reached; try again after this many seconds.
+    #[error("too many requests; retry after {retry_after} s")]
+    TooMany {
+        retry_after: i64,
+        description: &'static str,
+    },
+    /// Client authentication failed (`basic`: the client tried HTTP Basic).
+    #[error("invalid client: {description}")]
+    InvalidClient {
+        description: &'static str,
+        basic: bool,
+    },
+    /// A missing, unknown or expired bearer token.
+    #[error("invalid token: {0}")]
+    InvalidToken(&'static str),
+    /// Refused, with the same answer whatever the reason (nothing to probe).
+    #[error("refused: {0}")]
+    Refused(&'static str),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+
+/// The engine, shared by every handler.
+pub struct Service {
+    pub config: Arc<ServerConfig>,
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub events: Events,
+    pub keys: KeyRing,
+    /// Key for deriving pairwise subjects; stored in the database, the same for every instance.
+    pub pairwise_key: Vec<u8>,
+    /// Client for Nod's own outgoing calls (webhooks, CIBA pings).
+    pub http: reqwest::Client,
+    /// Phone-number submissions and device activations per address.
+    pub phone_limiter: RateLimiter,
+}
+
+impl Service {
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    /// The name of a sales unit as people see it (its client id when it is gone).
+    pub async fn merchant_name(&self, client_id: &str) -> Result<String> {
+        Ok(self
+            .store
+            .get_sales_unit(client_id)
+            .await?
+            .map(|u| u.name)
+            .unwrap_or_else(|| client_id.to_owned()))
+    }
+
+    /// Records a security event that is not part of a login move; a failure to record is
+    /// logged, not shown.
+    pub(super) async fn audit(
+        &self,
+        event: &str,
+        user_id: Option<Uuid>,
+        client_id: &str,
+        detail: &str,
+    ) {
+        let entry = audit_entry(self.now(), event, user_id, client_id, detail);
+        if let Err(e) = self.store.record_audit(&entry).await {
+            tracing::warn!(error = %e, event, "audit log write failed");
+        }
+    }
+
+    /// Tells waiting browsers and the person's apps that a login request moved on.
+    pub(super) fn announce_closed(&self, login: &LoginRequest) {
+        self.events.send(LoginEvent::Changed { id: login.id });
+        if let Some(user_id) = login.user_id {
+            self.events.send(LoginEvent::Closed {
+                id: login.id,
+                user_id,
+            });
+        }
+    }
+}
+
+pub(super) fn audit_entry<'a>(
+    at: Timestamp,
+    event: &'a str,
+    user_id: Option<Uuid>,
+    client_id: &'a str,
+    detail: &'a str,
+) -> AuditEvent<'a> {
+    AuditEvent {
+        at,
+        event,
+        user_id,
+        client_id: (!client_id.is_empty()).then_some(client_id),
+        detail,
+    }
+}
