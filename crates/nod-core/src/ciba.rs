@@ -280,6 +280,51 @@ mod tests {
         validate(&Params::parse(body.as_bytes()).unwrap(), &unit(mode))
     }
 
+    #[test]
+    fn poll_answers() {
+        let request = check(BASE, CibaMode::Poll).unwrap();
+        let mut login = request.into_login_request("pos", uuid::Uuid::nil(), 1000);
+        let answer = |l: &LoginRequest, mode, now| poll_answer(l, mode, now);
+        assert_eq!(
+            answer(&login, CibaMode::Poll, 1001),
+            PollAnswer::Pending { slow_down: false }
+        );
+        login.ciba.as_mut().unwrap().last_polled_at = Some(1000);
+        assert_eq!(
+            answer(&login, CibaMode::Poll, 1002),
+            PollAnswer::Pending { slow_down: true }
+        );
+        assert_eq!(
+            answer(&login, CibaMode::Ping, 1002),
+            PollAnswer::Pending { slow_down: false },
+            "ping clients are not slowed down"
+        );
+        assert_eq!(
+            answer(&login, CibaMode::Poll, 1000 + INTERVAL),
+            PollAnswer::Pending { slow_down: false }
+        );
+        assert_eq!(
+            answer(&login, CibaMode::Poll, 1000 + DEFAULT_EXPIRY),
+            PollAnswer::Expired
+        );
+        login.status = Status::Confirmed;
+        assert_eq!(answer(&login, CibaMode::Poll, 1010), PollAnswer::Issue);
+        assert!(PollAnswer::Issue.error().is_none());
+        login.status = Status::Failed;
+        assert_eq!(answer(&login, CibaMode::Poll, 1010), PollAnswer::Denied);
+        login.status = Status::Done;
+        assert_eq!(
+            answer(&login, CibaMode::Poll, 1010),
+            PollAnswer::AlreadyRedeemed
+        );
+        login.redirect_uri = "https://shop.example/cb".into();
+        assert_eq!(answer(&login, CibaMode::Poll, 1010), PollAnswer::WrongGrant);
+        assert_eq!(
+            PollAnswer::Denied.error().unwrap().code,
+            ErrorCode::AccessDenied
+        );
+    }
+
     const BASE: &str = "login_hint=urn%3Amsisdn%3A4791234501&scope=openid+name";
 
     #[test]

@@ -98,3 +98,76 @@ pub fn check_redemption(
         .zip(code.code_challenge_method);
     pkce::verify(challenge, verifier)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorCode;
+
+    fn code(redirect_uri: Option<&str>, challenge: Option<&str>) -> AuthCode {
+        AuthCode {
+            code_hash: vec![],
+            client_id: "c".into(),
+            user_id: Uuid::nil(),
+            redirect_uri: redirect_uri.map(str::to_owned),
+            scopes: ScopeSet::default(),
+            nonce: None,
+            code_challenge: challenge.map(str::to_owned),
+            code_challenge_method: challenge.map(|_| pkce::ChallengeMethod::S256),
+            sid: Uuid::nil(),
+            auth_time: 0,
+            amr: Amr::App,
+            acr: None,
+            auth_req_id: None,
+            expires_at: 0,
+        }
+    }
+
+    const URI: &str = "https://shop.example/cb";
+    /// RFC 7636 Appendix B.
+    const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+
+    #[test]
+    fn redemptions_are_checked() {
+        use CodeGrant::*;
+        let browser = code(Some(URI), None);
+        assert!(check_redemption(&browser, AuthorizationCode, Some(URI), None).is_ok());
+        let err = |c: &AuthCode, g, uri, v| check_redemption(c, g, uri, v).unwrap_err().code;
+        assert_eq!(
+            err(&browser, AuthorizationCode, None, None),
+            ErrorCode::InvalidGrant
+        );
+        assert_eq!(
+            err(
+                &browser,
+                AuthorizationCode,
+                Some("https://evil.example/"),
+                None
+            ),
+            ErrorCode::InvalidGrant
+        );
+        assert_eq!(
+            err(&browser, CibaRedirect, None, None),
+            ErrorCode::InvalidGrant
+        );
+        let webpage = code(None, None);
+        assert!(check_redemption(&webpage, CibaRedirect, None, None).is_ok());
+        assert_eq!(
+            err(&webpage, AuthorizationCode, Some(URI), None),
+            ErrorCode::InvalidGrant
+        );
+        let pkce = code(Some(URI), Some(CHALLENGE));
+        assert!(check_redemption(&pkce, AuthorizationCode, Some(URI), Some(VERIFIER)).is_ok());
+        assert_eq!(
+            err(
+                &pkce,
+                AuthorizationCode,
+                Some(URI),
+                Some("wrong-verifier-wrong-verifier-wrong-verifier-00")
+            ),
+            ErrorCode::InvalidGrant
+        );
+        assert!(check_redemption(&pkce, AuthorizationCode, Some(URI), None).is_err());
+    }
+}

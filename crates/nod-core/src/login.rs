@@ -419,6 +419,176 @@ pub struct Device {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::authorize::AuthorizeRequest;
+    use crate::sales_unit::{ConsentLinks, ConsentQuestion};
+
+    fn browser_login(flow: Flow) -> LoginRequest {
+        let request = AuthorizeRequest {
+            client_id: "c".into(),
+            redirect_uri: "https://shop.example/cb".into(),
+            scopes: ScopeSet::parse("openid name").unwrap(),
+            state: "state-123".into(),
+            nonce: None,
+            code_challenge: None,
+            flow,
+            app_callback_uri: None,
+            final_redirect_is_app: false,
+            acr_app_auth: false,
+            prompt: Prompt::Default,
+            response_mode: ResponseMode::Query,
+        };
+        LoginRequest::new(request, vec![], "csrf".into(), 1000, 300)
+    }
+
+    fn texts() -> ConsentTexts {
+        let question = |id: &str, required| ConsentQuestion {
+            id: id.into(),
+            required,
+            text_displayed_to_user: id.into(),
+        };
+        ConsentTexts {
+            language: "en".into(),
+            heading: "h".into(),
+            text: "t".into(),
+            terms_description: "d".into(),
+            confirm_consent_button_text: "ok".into(),
+            links: ConsentLinks {
+                terms_link_text: "terms".into(),
+                terms_link_url: "https://shop.example/terms".into(),
+                privacy_statement_link_text: "privacy".into(),
+                privacy_statement_link_url: "https://shop.example/privacy".into(),
+            },
+            consents: vec![question("terms", true), question("offers", false)],
+        }
+    }
+
+    fn answer(id: &str, accepted: bool) -> DelegatedAnswer {
+        DelegatedAnswer {
+            id: id.into(),
+            accepted,
+        }
+    }
+
+    #[test]
+    fn delegated_answers_are_checked() {
+        let t = texts();
+        let ok = check_delegated_answers(&t, &[answer("terms", true), answer("offers", false)]);
+        assert_eq!(ok.unwrap().len(), 2);
+        let repeated = [
+            answer("terms", true),
+            answer("offers", true),
+            answer("offers", true),
+        ];
+        assert_eq!(check_delegated_answers(&t, &repeated).unwrap().len(), 2);
+        let refused = |answers: &[DelegatedAnswer]| {
+            check_delegated_answers(&t, answers)
+                .unwrap_err()
+                .description
+        };
+        assert!(refused(&[answer("terms", true)]).contains("no answer for 'offers'"));
+        assert!(
+            refused(&[answer("terms", false), answer("offers", true)]).contains("must be accepted")
+        );
+        assert!(
+            refused(&[
+                answer("terms", true),
+                answer("offers", true),
+                answer("offers", false)
+            ])
+            .contains("two different answers")
+        );
+        assert!(
+            refused(&[
+                answer("terms", true),
+                answer("offers", true),
+                answer("spam", true)
+            ])
+            .contains("not asked")
+        );
+    }
+
+    #[test]
+    fn what_comes_after_approval() {
+        assert_eq!(
+            after_approval(&browser_login(Flow::Web)),
+            AfterApproval::ReturnToBrowser
+        );
+        assert_eq!(
+            after_approval(&browser_login(Flow::AppToApp)),
+            AfterApproval::ResumeInMerchantApp
+        );
+        for flow in [Flow::AppToAppV2, Flow::AutomaticReturn] {
+            assert_eq!(
+                after_approval(&browser_login(flow)),
+                AfterApproval::OpenRedirectWithCode
+            );
+        }
+        let mut ciba = browser_login(Flow::Web);
+        ciba.kind = Kind::MerchantInitiated;
+        ciba.redirect_uri = String::new();
+        assert_eq!(after_approval(&ciba), AfterApproval::Done);
+        ciba.redirect_uri = "https://shop.example/cb".into();
+        assert_eq!(after_approval(&ciba), AfterApproval::OpenWebpageWithCode);
+    }
+
+    #[test]
+    fn browser_steps() {
+        let none = ScopeSet::default();
+        let name = ScopeSet::parse("name").unwrap();
+        let mut login = browser_login(Flow::Web);
+        assert_eq!(browser_step(&login, name, 1000), BrowserStep::Start);
+        assert_eq!(browser_step(&login, name, 1300), BrowserStep::Expired);
+        login.status = Status::Confirmed;
+        assert_eq!(browser_step(&login, name, 1000), BrowserStep::AskConsent);
+        assert_eq!(browser_step(&login, none, 1000), BrowserStep::Finish);
+        login.prompt = Prompt::None;
+        assert_eq!(
+            browser_step(&login, name, 1000),
+            BrowserStep::ConsentRequired
+        );
+        login.status = Status::Failed;
+        login.error = Some(ErrorCode::WrongChallenge);
+        assert_eq!(
+            browser_step(&login, name, 5000),
+            BrowserStep::Fail(ErrorCode::WrongChallenge),
+            "a failed login reports its error even after the expiry time"
+        );
+        login.status = Status::Done;
+        assert_eq!(browser_step(&login, none, 1000), BrowserStep::AlreadyDone);
+        login.flow = Flow::AutomaticReturn;
+        assert_eq!(browser_step(&login, none, 1000), BrowserStep::FinishedInApp);
+    }
+
+    #[test]
+    fn the_waiting_page_moves_on_when_the_app_answered() {
+        let mut login = browser_login(Flow::Web);
+        login.status = Status::Waiting;
+        assert!(!browser_moves_on(&login, 1000));
+        assert!(browser_moves_on(&login, 1300), "expired");
+        login.status = Status::Confirmed;
+        assert!(browser_moves_on(&login, 1000));
+        login.flow = Flow::AppToApp;
+        assert!(
+            !browser_moves_on(&login, 1000),
+            "the merchant's app resumes it"
+        );
+        login.status = Status::Failed;
+        assert!(browser_moves_on(&login, 1000));
+    }
+
+    #[test]
+    fn stored_names_round_trip_and_unknown_ones_are_refused() {
+        use crate::StoredEnum;
+        for status in Status::ALL {
+            assert_eq!(Status::from_stored(status.as_str()), Some(*status));
+        }
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::from_stored(code.as_str()), Some(*code));
+        }
+        assert_eq!(Status::from_stored("teleported"), None);
+        assert_eq!(Amr::from_stored(""), None);
+        assert_eq!(Kind::from_stored("Browser"), None);
+    }
 
     #[test]
     fn challenges_are_two_digits_and_offered_once() {
