@@ -37,7 +37,7 @@ impl SqliteStore {
     /// Opens (creating if needed) the database a `sqlite://path` URL names.
     pub async fn connect(url: &str) -> Result<Self> {
         let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Other(format!("bad SQLite URL: {e}")))?
+            .map_err(|e| StoreError::Other(Box::new(e)))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
@@ -65,12 +65,12 @@ impl SqliteStore {
         MIGRATOR
             .run(&self.writer)
             .await
-            .map_err(|e| StoreError::Other(format!("migration failed: {e}")))
+            .map_err(|e| StoreError::Migration(Box::new(e)))
     }
 }
 
 fn unavailable(e: sqlx::Error) -> StoreError {
-    StoreError::Unavailable(e.to_string())
+    StoreError::Unavailable(Box::new(e))
 }
 
 /// Maps database errors: uniqueness violations become `Conflict`.
@@ -79,22 +79,24 @@ fn db_error(e: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             StoreError::Conflict(db.message().to_owned())
         }
-        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => unavailable(e),
-        _ => StoreError::Other(e.to_string()),
+        sqlx::Error::PoolTimedOut
+        | sqlx::Error::PoolClosed
+        | sqlx::Error::Io(_)
+        | sqlx::Error::Tls(_)
+        | sqlx::Error::WorkerCrashed => unavailable(e),
+        _ => StoreError::Other(Box::new(e)),
     }
 }
 
-fn uuid(row: &SqliteRow, column: &str) -> Result<Uuid> {
+fn uuid(row: &SqliteRow, column: &'static str) -> Result<Uuid> {
     let text: String = row.try_get(column).map_err(db_error)?;
-    Uuid::parse_str(&text).map_err(|e| StoreError::Other(format!("bad uuid in {column}: {e}")))
+    Uuid::parse_str(&text).map_err(|e| corrupt(column, e))
 }
 
-fn opt_uuid(row: &SqliteRow, column: &str) -> Result<Option<Uuid>> {
+fn opt_uuid(row: &SqliteRow, column: &'static str) -> Result<Option<Uuid>> {
     let text: Option<String> = row.try_get(column).map_err(db_error)?;
-    text.map(|t| {
-        Uuid::parse_str(&t).map_err(|e| StoreError::Other(format!("bad uuid in {column}: {e}")))
-    })
-    .transpose()
+    text.map(|t| Uuid::parse_str(&t).map_err(|e| corrupt(column, e)))
+        .transpose()
 }
 
 fn get<'r, T>(row: &'r SqliteRow, column: &str) -> Result<T>
@@ -104,22 +106,28 @@ where
     row.try_get(column).map_err(db_error)
 }
 
-fn corrupt(column: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Other(format!("unreadable stored value in {column}: {e}"))
+fn corrupt(column: &'static str, e: impl Into<crate::BoxError>) -> StoreError {
+    StoreError::Corrupt {
+        column,
+        source: e.into(),
+    }
 }
+
+/// A stored name that is none of the enum's values.
+#[derive(Debug, thiserror::Error)]
+#[error("unknown value '{0}'")]
+struct UnknownName(String);
 
 /// A stored enum; an unknown name is an error, never a default.
-fn stored<T: StoredEnum>(row: &SqliteRow, column: &str) -> Result<T> {
+fn stored<T: StoredEnum>(row: &SqliteRow, column: &'static str) -> Result<T> {
     let name: String = get(row, column)?;
-    T::from_stored(&name).ok_or_else(|| corrupt(column, format_args!("unknown value '{name}'")))
+    T::from_stored(&name).ok_or_else(|| corrupt(column, UnknownName(name)))
 }
 
-fn opt_stored<T: StoredEnum>(row: &SqliteRow, column: &str) -> Result<Option<T>> {
+fn opt_stored<T: StoredEnum>(row: &SqliteRow, column: &'static str) -> Result<Option<T>> {
     let name: Option<String> = get(row, column)?;
-    name.map(|name| {
-        T::from_stored(&name).ok_or_else(|| corrupt(column, format_args!("unknown value '{name}'")))
-    })
-    .transpose()
+    name.map(|name| T::from_stored(&name).ok_or_else(|| corrupt(column, UnknownName(name))))
+        .transpose()
 }
 
 const SALES_UNIT_COLUMNS: &str = "client_id, secret_hash, name, redirect_uris, auth_method, msn, allow_nin, ciba_mode, ciba_notification_endpoint, webhook_url, consent_texts, created_at";
@@ -130,7 +138,7 @@ fn sales_unit(row: &SqliteRow) -> Result<SalesUnit> {
         client_id: get(row, "client_id")?,
         secret_hash: get(row, "secret_hash")?,
         name: get(row, "name")?,
-        redirect_uris: serde_json::from_str(&uris).map_err(|e| StoreError::Other(e.to_string()))?,
+        redirect_uris: serde_json::from_str(&uris).map_err(|e| corrupt("redirect_uris", e))?,
         auth_method: stored(row, "auth_method")?,
         msn: get(row, "msn")?,
         allow_nin: get(row, "allow_nin")?,
@@ -138,7 +146,7 @@ fn sales_unit(row: &SqliteRow) -> Result<SalesUnit> {
         ciba_notification_endpoint: get(row, "ciba_notification_endpoint")?,
         webhook_url: get(row, "webhook_url")?,
         consent_texts: get::<Option<String>>(row, "consent_texts")?
-            .map(|t| serde_json::from_str(&t).map_err(|e| StoreError::Other(e.to_string())))
+            .map(|t| serde_json::from_str(&t).map_err(|e| corrupt("consent_texts", e)))
             .transpose()?,
         created_at: get(row, "created_at")?,
     })
@@ -150,15 +158,14 @@ fn user_at(row: &SqliteRow, prefix: &str) -> Result<User> {
     let col = |name: &str| format!("{prefix}{name}");
     let addresses: String = get(row, &col("addresses"))?;
     Ok(User {
-        id: uuid(row, &col("id"))?,
+        id: Uuid::parse_str(&get::<String>(row, &col("id"))?).map_err(|e| corrupt("id", e))?,
         phone_number: get(row, &col("phone_number"))?,
         given_name: get(row, &col("given_name"))?,
         family_name: get(row, &col("family_name"))?,
         email: get(row, &col("email"))?,
         birthdate: get(row, &col("birthdate"))?,
         nin: get(row, &col("nin"))?,
-        addresses: serde_json::from_str(&addresses)
-            .map_err(|e| StoreError::Other(e.to_string()))?,
+        addresses: serde_json::from_str(&addresses).map_err(|e| corrupt("addresses", e))?,
         active: get(row, &col("active"))?,
         created_at: get(row, &col("created_at"))?,
     })
@@ -259,7 +266,7 @@ fn consent(row: &SqliteRow) -> Result<Consent> {
 }
 
 fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String> {
-    serde_json::to_string(value).map_err(|e| StoreError::Other(e.to_string()))
+    serde_json::to_string(value).map_err(|e| StoreError::Other(Box::new(e)))
 }
 
 #[async_trait]
@@ -544,7 +551,11 @@ fn bind_login_request<'q>(
         .bind(r.kind.as_str())
         .bind(r.ciba.as_ref().map(|c| c.auth_req_id.as_str()))
         .bind(r.ciba.as_ref().and_then(|c| c.binding_message.as_deref()))
-        .bind(r.ciba.as_ref().and_then(|c| c.notification_token.as_deref()))
+        .bind(
+            r.ciba
+                .as_ref()
+                .and_then(|c| c.notification_token.as_deref()),
+        )
         .bind(r.ciba.as_ref().and_then(|c| c.last_polled_at))
         .bind(r.delegated_answers.as_deref().map(json).transpose()?)
         .bind(phone_hash))
@@ -556,7 +567,9 @@ fn choices_text(c: [u8; 3]) -> String {
 
 /// `status IN ($n, …)` for the given states, numbering parameters from `first`.
 fn status_in(from: &[Status], first: usize) -> String {
-    let params: Vec<String> = (first..first + from.len()).map(|i| format!("${i}")).collect();
+    let params: Vec<String> = (first..first + from.len())
+        .map(|i| format!("${i}"))
+        .collect();
     format!("status IN ({})", params.join(", "))
 }
 
@@ -753,13 +766,14 @@ impl LoginRequestStore for SqliteStore {
     ) -> Result<bool> {
         let c = completion.code;
         let mut tx = self.writer.begin().await.map_err(db_error)?;
-        let done = sqlx::query("UPDATE login_requests SET status = $2 WHERE id = $1 AND status = $3")
-            .bind(id.to_string())
-            .bind(Status::Done.as_str())
-            .bind(Status::Confirmed.as_str())
-            .execute(&mut *tx)
-            .await
-            .map_err(db_error)?;
+        let done =
+            sqlx::query("UPDATE login_requests SET status = $2 WHERE id = $1 AND status = $3")
+                .bind(id.to_string())
+                .bind(Status::Done.as_str())
+                .bind(Status::Confirmed.as_str())
+                .execute(&mut *tx)
+                .await
+                .map_err(db_error)?;
         if done.rows_affected() != 1 {
             return Ok(false);
         }
@@ -834,15 +848,14 @@ impl LoginRequestStore for SqliteStore {
     }
 
     async fn set_resume_token(&self, id: Uuid, token_hash: &[u8]) -> Result<bool> {
-        let done = sqlx::query(
-            "UPDATE login_requests SET resume_hash = $2 WHERE id = $1 AND status = $3",
-        )
-        .bind(id.to_string())
-        .bind(token_hash)
-        .bind(Status::Confirmed.as_str())
-        .execute(&self.writer)
-        .await
-        .map_err(db_error)?;
+        let done =
+            sqlx::query("UPDATE login_requests SET resume_hash = $2 WHERE id = $1 AND status = $3")
+                .bind(id.to_string())
+                .bind(token_hash)
+                .bind(Status::Confirmed.as_str())
+                .execute(&self.writer)
+                .await
+                .map_err(db_error)?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -1267,5 +1280,29 @@ impl Store for SqliteStore {
             .await
             .map_err(unavailable)?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::error::Error as _;
+
+    use super::*;
+
+    #[test]
+    fn errors_keep_their_cause() {
+        let e = corrupt("status", UnknownName("teleported".into()));
+        assert_eq!(e.to_string(), "unreadable stored value in status");
+        assert_eq!(
+            e.source().map(|s| s.to_string()).as_deref(),
+            Some("unknown value 'teleported'")
+        );
+        let e = db_error(sqlx::Error::PoolTimedOut);
+        assert!(matches!(e, StoreError::Unavailable(_)));
+        assert_eq!(e.to_string(), "database unavailable");
+        assert!(e.source().is_some());
+        let e = db_error(sqlx::Error::RowNotFound);
+        assert!(matches!(e, StoreError::Other(_)));
+        assert!(e.source().is_some());
     }
 }
