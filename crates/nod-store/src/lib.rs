@@ -37,7 +37,8 @@ pub enum StoreError {
     /// UUID, bad JSON, …): the database holds something this version never writes.
     #[error("unreadable stored value in {column}")]
     Corrupt {
-        column: &'static str,
+        /// `table.column`.
+        column: String,
         #[source]
         source: BoxError,
     },
