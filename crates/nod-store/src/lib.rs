@@ -88,6 +88,7 @@ pub trait SalesUnitStore: Send + Sync {
     async fn list_sales_units(&self) -> Result<Vec<SalesUnit>>;
     /// `NotFound` when there is no such sales unit.
     async fn update_sales_unit(&self, unit: &SalesUnit) -> Result<()>;
+    /// Deletes the sales unit and its consents, codes, tokens and login requests.
     /// `NotFound` when there is no such sales unit.
     async fn delete_sales_unit(&self, client_id: &str) -> Result<()>;
 }

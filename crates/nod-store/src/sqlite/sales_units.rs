@@ -77,22 +77,16 @@ impl SalesUnitStore for SqliteStore {
     }
 
     async fn delete_sales_unit(&self, client_id: &str) -> Result<()> {
-        let mut tx = self.writer.begin().await.map_err(db_error)?;
+        // The foreign keys cascade to the unit's consents, codes, tokens and login
+        // requests (migration 0006).
         let done = sqlx::query("DELETE FROM sales_units WHERE client_id = $1")
             .bind(client_id)
-            .execute(&mut *tx)
+            .execute(&self.writer)
             .await
             .map_err(db_error)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        for table in ["consents", "auth_codes", "access_tokens", "login_requests"] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE client_id = $1"))
-                .bind(client_id)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
-        }
-        tx.commit().await.map_err(db_error)
+        Ok(())
     }
 }

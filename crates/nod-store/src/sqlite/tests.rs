@@ -39,6 +39,13 @@ async fn store() -> (tempfile::TempDir, SqliteStore) {
     let url = format!("sqlite://{}", dir.path().join("nod.db").display());
     let store = SqliteStore::connect(&url).await.unwrap();
     store.migrate().await.unwrap();
+    sqlx::query(
+        "INSERT INTO sales_units (client_id, secret_hash, name, redirect_uris, auth_method, allow_nin, ciba_mode, created_at)
+         VALUES ('client', x'00', 'C', '[]', 'client_secret_basic', 0, 'poll', 0)",
+    )
+    .execute(&store.writer)
+    .await
+    .unwrap();
     (dir, store)
 }
 
@@ -60,19 +67,25 @@ fn login_request() -> LoginRequest {
     LoginRequest::new(req, vec![1; 32], "csrf".into(), 1_000, 600)
 }
 
-/// Stores a login request, sets `column` to `value` behind the store's back, and
-/// returns what reading it gives.
+/// Stores a login request, sets `column` to `value` behind the store's back (foreign
+/// keys off, so a user id that is no UUID can be written), and returns what reading it
+/// gives.
 async fn read_with(column: &str, value: &str) -> crate::Result<Option<LoginRequest>> {
     let (_dir, store) = store().await;
     let request = login_request();
     store.create_login_request(&request).await.unwrap();
-    sqlx::query(&format!(
-        "UPDATE login_requests SET {column} = {value} WHERE id = $1"
-    ))
-    .bind(request.id.to_string())
-    .execute(&store.writer)
-    .await
-    .unwrap();
+    let mut conn = store.writer.acquire().await.unwrap();
+    for sql in [
+        "PRAGMA foreign_keys = OFF".to_owned(),
+        format!(
+            "UPDATE login_requests SET {column} = {value} WHERE id = '{}'",
+            request.id
+        ),
+        "PRAGMA foreign_keys = ON".to_owned(),
+    ] {
+        sqlx::query(&sql).execute(&mut *conn).await.unwrap();
+    }
+    drop(conn);
     store.get_login_request(request.id).await
 }
 
@@ -154,4 +167,277 @@ async fn corrupt_users_and_sales_units_are_errors() {
         store.get_sales_unit("c").await,
         Err(StoreError::Corrupt { column, .. }) if column == "sales_units.auth_method"
     ));
+}
+
+/// A database at migration 0005, the schema before the foreign keys.
+async fn store_at_0005() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let old = dir.path().join("migrations");
+    std::fs::create_dir(&old).unwrap();
+    let all = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations/sqlite");
+    for entry in std::fs::read_dir(all).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        if name.as_str() < "0006" {
+            std::fs::copy(&path, old.join(name)).unwrap();
+        }
+    }
+    let url = format!("sqlite://{}", dir.path().join("nod.db").display());
+    let store = SqliteStore::connect(&url).await.unwrap();
+    let migrator = sqlx::migrate::Migrator::new(old.as_path()).await.unwrap();
+    assert_eq!(migrator.iter().count(), 5);
+    migrator.run(&store.writer).await.unwrap();
+    (dir, store)
+}
+
+async fn count(store: &SqliteStore, sql: &str) -> i64 {
+    sqlx::query_scalar(sql)
+        .fetch_one(&store.writer)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn migrating_to_foreign_keys_keeps_the_data_and_drops_orphans() {
+    use nod_core::grant::AccessToken;
+    use nod_core::login::{Device, RememberedBrowser};
+    use nod_core::sales_unit::SalesUnit;
+    use nod_core::user::User;
+
+    use crate::{ConsentStore, DeviceStore, GrantStore, SalesUnitStore, UserStore};
+
+    let (_dir, store) = store_at_0005().await;
+    let unit = SalesUnit {
+        client_id: "client".into(),
+        secret_hash: vec![0; 32],
+        name: "Shop".into(),
+        redirect_uris: vec!["https://example.com/cb".into()],
+        auth_method: Default::default(),
+        msn: None,
+        allow_nin: false,
+        ciba_mode: Default::default(),
+        ciba_notification_endpoint: None,
+        webhook_url: None,
+        consent_texts: None,
+        created_at: 0,
+    };
+    store.create_sales_unit(&unit).await.unwrap();
+    let new_user = nod_core::demo::demo_users().remove(0);
+    let user = User::new(new_user, 0);
+    store.create_user(&user).await.unwrap();
+    let ghost = Uuid::new_v4();
+    let scopes = ScopeSet::parse("openid name").unwrap();
+
+    // Rows tied to the user and the sales unit, and one orphan of each kind.
+    let mut request = login_request();
+    request.user_id = Some(user.id);
+    store.create_login_request(&request).await.unwrap();
+    let anonymous = login_request();
+    store.create_login_request(&anonymous).await.unwrap();
+    let mut orphan_request = login_request();
+    orphan_request.client_id = "deleted-client".into();
+    store.create_login_request(&orphan_request).await.unwrap();
+    let mut ghost_request = login_request();
+    ghost_request.user_id = Some(ghost);
+    store.create_login_request(&ghost_request).await.unwrap();
+
+    for (code, user_id, client) in [
+        (vec![1u8], user.id, "client"),
+        (vec![2], ghost, "client"),
+        (vec![3], user.id, "deleted-client"),
+    ] {
+        sqlx::query(
+            "INSERT INTO auth_codes (code_hash, client_id, user_id, scopes, sid, auth_time, amr, expires_at)
+             VALUES ($1, $2, $3, 1, $4, 0, 'app', 100000)",
+        )
+        .bind(code)
+        .bind(client)
+        .bind(user_id.to_string())
+        .bind(Uuid::new_v4().to_string())
+        .execute(&store.writer)
+        .await
+        .unwrap();
+    }
+    for (hash, user_id, client) in [
+        (vec![1u8], user.id, "client"),
+        (vec![2], ghost, "client"),
+        (vec![3], user.id, "deleted-client"),
+    ] {
+        let token = AccessToken {
+            token_hash: hash,
+            client_id: client.into(),
+            user_id,
+            scopes,
+            sid: Uuid::new_v4(),
+            code_hash: Some(vec![1]),
+            expires_at: 100_000,
+        };
+        store.insert_access_token(&token).await.unwrap();
+    }
+    for (user_id, client) in [
+        (user.id, "client"),
+        (ghost, "client"),
+        (user.id, "deleted-client"),
+    ] {
+        store
+            .grant_consent(user_id, client, scopes, 5)
+            .await
+            .unwrap();
+    }
+    for (i, user_id) in [user.id, ghost].into_iter().enumerate() {
+        let browser = RememberedBrowser {
+            id: Uuid::new_v4(),
+            user_id,
+            label: "Firefox".into(),
+            created_at: 0,
+            last_used_at: 0,
+            expires_at: 100_000,
+        };
+        store.create_browser(&browser, &[i as u8]).await.unwrap();
+        let device = Device {
+            id: Uuid::new_v4(),
+            user_id,
+            created_at: 0,
+        };
+        store.create_device(&device, &[i as u8]).await.unwrap();
+        store
+            .create_activation_code(user_id, &[i as u8], 100_000)
+            .await
+            .unwrap();
+    }
+
+    store.migrate().await.unwrap();
+
+    // What belongs to someone survived, as it was.
+    assert_eq!(
+        store.get_login_request(request.id).await.unwrap(),
+        Some(request)
+    );
+    assert_eq!(
+        store.get_login_request(anonymous.id).await.unwrap(),
+        Some(anonymous)
+    );
+    assert!(matches!(
+        store.redeem_code(&[1], "client", 10).await.unwrap(),
+        nod_core::grant::Redemption::Redeemed(_)
+    ));
+    let (token, owner) = store
+        .get_access_token_with_user(&[1], 10)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((token.client_id.as_str(), owner.id), ("client", user.id));
+    assert_eq!(store.list_consents(user.id).await.unwrap().len(), 1);
+    assert_eq!(store.list_browsers(user.id, 10).await.unwrap().len(), 1);
+    assert!(store.get_device(&[0]).await.unwrap().is_some());
+    assert!(
+        store
+            .consume_activation_code(user.id, &[0], 10)
+            .await
+            .unwrap()
+    );
+
+    // The orphans are gone.
+    assert!(
+        store
+            .get_login_request(orphan_request.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(
+        store
+            .get_login_request(ghost_request.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM auth_codes").await, 1);
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM access_tokens").await, 1);
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM consents").await, 1);
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM browsers").await, 1);
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM devices").await, 1);
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM activation_codes").await,
+        0
+    );
+    assert!(store.get_device(&[1]).await.unwrap().is_none());
+
+    // The keys hold, and every index is back.
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM pragma_foreign_key_check").await,
+        0
+    );
+    for (table, keys) in [
+        ("login_requests", 2),
+        ("auth_codes", 2),
+        ("access_tokens", 2),
+        ("consents", 2),
+        ("browsers", 1),
+        ("devices", 1),
+        ("activation_codes", 1),
+        ("audit_log", 0),
+        ("users", 0),
+        ("sales_units", 0),
+    ] {
+        let sql = format!(
+            "SELECT COUNT(*) FROM pragma_foreign_key_list('{table}') WHERE on_delete = 'CASCADE'"
+        );
+        assert_eq!(count(&store, &sql).await, keys, "{table}");
+    }
+    let indexes: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_autoindex%' ORDER BY name",
+    )
+    .fetch_all(&store.writer)
+    .await
+    .unwrap();
+    for index in [
+        "access_tokens_code",
+        "access_tokens_expiry",
+        "activation_codes_user",
+        "audit_log_at",
+        "auth_codes_expiry",
+        "browsers_user",
+        "devices_user",
+        "login_requests_auth_req",
+        "login_requests_expiry",
+        "login_requests_pending",
+        "login_requests_phone",
+        "login_requests_ticket",
+    ] {
+        assert!(
+            indexes.iter().any(|i| i == index),
+            "{index} missing: {indexes:?}"
+        );
+    }
+    let ticket_is_unique: i64 = count(
+        &store,
+        "SELECT \"unique\" FROM pragma_index_list('login_requests') WHERE name = 'login_requests_ticket'",
+    )
+    .await;
+    assert_eq!(ticket_is_unique, 1);
+}
+
+#[tokio::test]
+async fn deleting_a_parent_cascades() {
+    use nod_core::user::User;
+
+    use crate::{ConsentStore, SalesUnitStore, UserStore};
+
+    let (_dir, store) = store().await;
+    let user = User::new(nod_core::demo::demo_users().remove(0), 0);
+    store.create_user(&user).await.unwrap();
+    let scopes = ScopeSet::parse("name").unwrap();
+    store
+        .grant_consent(user.id, "client", scopes, 1)
+        .await
+        .unwrap();
+    let mut request = login_request();
+    request.user_id = Some(user.id);
+    store.create_login_request(&request).await.unwrap();
+
+    store.delete_sales_unit("client").await.unwrap();
+    assert!(store.list_consents(user.id).await.unwrap().is_empty());
+    assert!(store.get_login_request(request.id).await.unwrap().is_none());
+    assert!(store.get_user(user.id).await.unwrap().is_some());
 }

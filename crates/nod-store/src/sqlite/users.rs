@@ -86,32 +86,16 @@ impl UserStore for SqliteStore {
     }
 
     async fn delete_user(&self, id: Uuid) -> Result<()> {
-        let id = id.to_string();
-        let mut tx = self.writer.begin().await.map_err(db_error)?;
+        // The foreign keys cascade to everything tied to the user (migration 0006).
         let done = sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(&id)
-            .execute(&mut *tx)
+            .bind(id.to_string())
+            .execute(&self.writer)
             .await
             .map_err(db_error)?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
-        for table in [
-            "consents",
-            "browsers",
-            "devices",
-            "activation_codes",
-            "auth_codes",
-            "access_tokens",
-            "login_requests",
-        ] {
-            sqlx::query(&format!("DELETE FROM {table} WHERE user_id = $1"))
-                .bind(&id)
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
-        }
-        tx.commit().await.map_err(db_error)
+        Ok(())
     }
 
     async fn create_activation_code(
