@@ -80,7 +80,9 @@ fn db_error(e: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             StoreError::Conflict(db.message().to_owned())
         }
-        sqlx::Error::ColumnDecode { index, source } => rows::corrupt(&index, source),
+        sqlx::Error::ColumnDecode { index, source } => {
+            rows::corrupt(index.trim_matches('"'), source)
+        }
         sqlx::Error::PoolTimedOut
         | sqlx::Error::PoolClosed
         | sqlx::Error::Io(_)

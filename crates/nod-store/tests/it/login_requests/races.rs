@@ -20,24 +20,28 @@ async fn confirm_racing_fail_has_one_winner_and_the_stored_status_is_its() {
             let request = f.waiting_request().await;
             let id = request.id;
             let (s1, s2) = (store.clone(), store.clone());
-            let (confirmed, failed) = race2(
-                async move {
-                    let c = confirmation(user, Amr::App);
-                    s1.confirm_login_request(id, &c, &audit("confirm")).await
-                },
-                async move {
-                    s2.fail_login_request(
-                        id,
-                        &[Status::Waiting],
-                        Some(user),
-                        ErrorCode::AccessDenied,
-                        NOW,
-                        &audit("reject"),
-                    )
-                    .await
-                },
-            )
-            .await;
+            let confirm = async move {
+                let c = confirmation(user, Amr::App);
+                s1.confirm_login_request(id, &c, &audit("confirm")).await
+            };
+            let fail = async move {
+                s2.fail_login_request(
+                    id,
+                    &[Status::Waiting],
+                    Some(user),
+                    ErrorCode::AccessDenied,
+                    NOW,
+                    &audit("reject"),
+                )
+                .await
+            };
+            // Which one starts first alternates, so each gets its chance to win.
+            let (confirmed, failed) = if trial % 2 == 0 {
+                race2(confirm, fail).await
+            } else {
+                let (failed, confirmed) = race2(fail, confirm).await;
+                (confirmed, failed)
+            };
             let (confirmed, failed) = (confirmed.unwrap(), failed.unwrap());
             assert!(confirmed ^ failed, "trial {trial}: exactly one wins");
             let stored = f.get(id).await;
@@ -52,6 +56,7 @@ async fn confirm_racing_fail_has_one_winner_and_the_stored_status_is_its() {
             }
         }
         eprintln!("confirm won {confirms}, fail won {fails}");
+        assert!(confirms > 0 && fails > 0, "each side won some trials");
     })
     .await;
 }
