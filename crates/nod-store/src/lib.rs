@@ -18,7 +18,11 @@ mod sqlite;
 
 pub use sqlite::SqliteStore;
 
-/// Errors of the storage layer.
+/// The cause of a [`StoreError`], boxed so that no database type leaks out of this crate.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Errors of the storage layer. The messages are short; the cause, when there is one, is
+/// the [`source`](std::error::Error::source), so a 500 can log the whole chain.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("not found")]
@@ -27,10 +31,25 @@ pub enum StoreError {
     #[error("conflict: {0}")]
     Conflict(String),
     /// The database cannot be reached.
-    #[error("database unavailable: {0}")]
-    Unavailable(String),
-    #[error("storage error: {0}")]
-    Other(String),
+    #[error("database unavailable")]
+    Unavailable(#[source] BoxError),
+    /// A stored value cannot be read back as the domain type (an unknown enum name, a bad
+    /// UUID, bad JSON, …): the database holds something this version never writes.
+    #[error("unreadable stored value in {column}")]
+    Corrupt {
+        /// `table.column`.
+        column: String,
+        #[source]
+        source: BoxError,
+    },
+    /// The database URL names no database Nod supports.
+    #[error("unsupported database URL: {0}")]
+    UnsupportedUrl(&'static str),
+    /// Bringing the schema up to date failed.
+    #[error("migration failed")]
+    Migration(#[source] BoxError),
+    #[error("storage error")]
+    Other(#[source] BoxError),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -69,6 +88,7 @@ pub trait SalesUnitStore: Send + Sync {
     async fn list_sales_units(&self) -> Result<Vec<SalesUnit>>;
     /// `NotFound` when there is no such sales unit.
     async fn update_sales_unit(&self, unit: &SalesUnit) -> Result<()>;
+    /// Deletes the sales unit and its consents, codes, tokens and login requests.
     /// `NotFound` when there is no such sales unit.
     async fn delete_sales_unit(&self, client_id: &str) -> Result<()>;
 }
@@ -300,12 +320,12 @@ pub async fn connect(url: &str) -> Result<std::sync::Arc<dyn Store>> {
         store.migrate().await?;
         Ok(std::sync::Arc::new(store))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Err(StoreError::Other(
-            "PostgreSQL is not supported yet; use a sqlite:// database URL".into(),
+        Err(StoreError::UnsupportedUrl(
+            "PostgreSQL is not supported yet; use a sqlite:// database URL",
         ))
     } else {
-        Err(StoreError::Other(
-            "unknown database URL scheme; expected sqlite://…".into(),
+        Err(StoreError::UnsupportedUrl(
+            "unknown database URL scheme; expected sqlite://…",
         ))
     }
 }

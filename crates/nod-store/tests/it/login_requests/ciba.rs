@@ -1,0 +1,134 @@
+//! Merchant-initiated requests: created under a per-number limit, found by their client,
+//! polled, and finished once.
+
+use nod_core::login::{Amr, Status};
+
+use crate::support::{CLIENT, Fixture, LIFETIME, NOW, audit, ciba_request, confirmation, each};
+
+#[tokio::test]
+async fn a_ciba_request_is_stored_waiting_and_found_only_by_its_client() {
+    each(|store| async move {
+        let f = Fixture::new(store.clone()).await;
+        let request = f.ciba_request().await;
+        assert_eq!(f.get(request.id).await, request);
+        assert_eq!(request.status, Status::Waiting);
+        let auth_req_id = &request.ciba.as_ref().unwrap().auth_req_id;
+        assert_eq!(
+            store.get_ciba_request(auth_req_id, CLIENT).await.unwrap(),
+            Some(request.clone())
+        );
+        assert_eq!(
+            store
+                .get_ciba_request(auth_req_id, "another-client")
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            store.get_ciba_request("no-such-id", CLIENT).await.unwrap(),
+            None
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_ciba_request_over_the_limit_is_not_stored() {
+    each(|store| async move {
+        let f = Fixture::new(store.clone()).await;
+        let limit = 2;
+        for _ in 0..limit {
+            let r = ciba_request(CLIENT, f.user.id);
+            assert!(
+                store
+                    .create_ciba_request(&r, b"p", limit, NOW)
+                    .await
+                    .unwrap()
+            );
+        }
+        let refused = ciba_request(CLIENT, f.user.id);
+        assert!(
+            !store
+                .create_ciba_request(&refused, b"p", limit, NOW)
+                .await
+                .unwrap()
+        );
+        assert_eq!(store.get_login_request(refused.id).await.unwrap(), None);
+        assert!(
+            store
+                .create_ciba_request(&refused, b"another number", limit, NOW)
+                .await
+                .unwrap()
+        );
+
+        // Once the waiting ones have expired they no longer count.
+        let mut later = ciba_request(CLIENT, f.user.id);
+        later.expires_at = NOW + 2 * LIFETIME;
+        assert!(
+            store
+                .create_ciba_request(&later, b"p", limit, NOW + LIFETIME)
+                .await
+                .unwrap()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_poll_is_recorded() {
+    each(|store| async move {
+        let f = Fixture::new(store.clone()).await;
+        let request = f.ciba_request().await;
+        store.record_poll(request.id, NOW + 7).await.unwrap();
+        let polled = f.get(request.id).await;
+        assert_eq!(polled.ciba.unwrap().last_polled_at, Some(NOW + 7));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn finish_moves_a_confirmed_merchant_initiated_request_to_done_once() {
+    each(|store| async move {
+        let f = Fixture::new(store.clone()).await;
+        let request = f.ciba_request().await;
+        assert!(
+            !store
+                .finish_ciba_request(request.id, &audit("tokens"))
+                .await
+                .unwrap(),
+            "not confirmed"
+        );
+        let c = confirmation(f.user.id, Amr::App);
+        assert!(
+            store
+                .confirm_login_request(request.id, &c, &audit("confirm"))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .finish_ciba_request(request.id, &audit("tokens"))
+                .await
+                .unwrap()
+        );
+        assert_eq!(f.get(request.id).await.status, Status::Done);
+        assert!(
+            !store
+                .finish_ciba_request(request.id, &audit("tokens"))
+                .await
+                .unwrap(),
+            "redeemed already"
+        );
+
+        let browser_login = f.confirmed_request().await;
+        assert!(
+            !store
+                .finish_ciba_request(browser_login.id, &audit("tokens"))
+                .await
+                .unwrap(),
+            "a browser login is finished by complete_login_request"
+        );
+        assert_eq!(f.get(browser_login.id).await.status, Status::Confirmed);
+    })
+    .await;
+}

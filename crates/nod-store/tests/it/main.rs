@@ -1,0 +1,14 @@
+//! The store contract: what every method of [`nod_store::Store`] promises, concurrency
+//! included, stated as tests written against `Arc<dyn Store>` only and run against every
+//! backend (see [`support::backends`]). One test binary, a module per aggregate.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+mod consents;
+mod devices;
+mod grants;
+mod keys;
+mod login_requests;
+mod sales_units;
+mod support;
+mod users;
