@@ -11,6 +11,7 @@ pub mod error;
 pub mod grant;
 pub mod login;
 pub mod msisdn;
+pub mod nin;
 pub mod params;
 pub mod pkce;
 pub mod sales_unit;
