@@ -199,8 +199,9 @@ pub enum UserCommand {
         /// YYYY-MM-DD.
         #[arg(long)]
         birthdate: String,
-        /// National identity number.
-        #[arg(long)]
+        /// National identity number, checked against the first address's country and
+        /// the birthdate (default: none).
+        #[arg(long, default_value = "")]
         nin: String,
         /// Address as JSON (`{"street_address","postal_code","region","country","address_type"}`); repeat for more, at most three.
         #[arg(long = "address")]

@@ -244,7 +244,7 @@ fn user_lifecycle() {
         "--birthdate",
         "1990-05-17",
         "--nin",
-        "17059012345",
+        "17059010182",
         "--address",
         address,
     ]);
@@ -264,8 +264,6 @@ fn user_lifecycle() {
             "k@example.no",
             "--birthdate",
             "1990-05-17",
-            "--nin",
-            "1",
         ],
         "exists already",
     );
@@ -283,8 +281,6 @@ fn user_lifecycle() {
             "k@example.no",
             "--birthdate",
             "1990-05-17",
-            "--nin",
-            "1",
         ],
         "not a valid mobile number",
     );
@@ -302,10 +298,30 @@ fn user_lifecycle() {
             "k@example.no",
             "--birthdate",
             "17.05.1990",
-            "--nin",
-            "1",
         ],
         "YYYY-MM-DD",
+    );
+    // The NIN must fit the first address's country and the birthdate.
+    nod.fails(
+        &[
+            "user",
+            "create",
+            "--phone-number",
+            "4748000002",
+            "--given-name",
+            "K",
+            "--family-name",
+            "N",
+            "--email",
+            "k@example.no",
+            "--birthdate",
+            "1990-05-18",
+            "--nin",
+            "17059010182",
+            "--address",
+            address,
+        ],
+        "nin is not a valid national identity number for country NO",
     );
 
     let file = nod.dir.path().join("users.json");
@@ -321,6 +337,15 @@ fn user_lifecycle() {
     assert_eq!(again["skipped"], users.len());
     std::fs::write(&file, "[{\"phone_number\": 1}]").unwrap();
     nod.fails(&["user", "import", file.to_str().unwrap()], "parsing");
+    // A bad record is named by its index and field, and nothing is imported.
+    let mut bad = users.clone();
+    bad[1]["phone_number"] = Value::from("4700000000");
+    std::fs::write(&file, serde_json::to_string(&bad).unwrap()).unwrap();
+    let out = nod.run(&["user", "import", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("user at index 1"), "{stderr}");
+    assert!(stderr.contains("phone_number"), "{stderr}");
 
     let listed = nod.json(&["user", "list"]);
     assert_eq!(listed.as_array().unwrap().len(), users.len() + 1);
