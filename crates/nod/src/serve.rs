@@ -15,7 +15,7 @@ use crate::config::{Settings, redact};
 
 pub async fn run(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     init_logging(settings.log_format);
-    let config = settings.server_config(&args)?;
+    let config = settings.server_config(args.demo)?;
     let store = nod_store::connect(&settings.database_url)
         .await
         .with_context(|| format!("opening {}", redact(&settings.database_url)))?;

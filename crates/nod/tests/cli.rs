@@ -384,3 +384,52 @@ fn migrate_and_config_file() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown database URL"));
 }
+
+/// One setting, the database URL, from each layer in turn: a flag beats `NOD_DATABASE_URL`,
+/// which beats the file, which beats the default. `migrate` names the database it used.
+#[test]
+fn flag_beats_variable_beats_file_beats_default() {
+    let nod = Nod::new();
+    let dir = nod.dir.path();
+    let url = |name: &str| format!("sqlite://{}", dir.join(name).display());
+    let config = dir.join("nod.toml");
+    std::fs::write(&config, format!("database_url = \"{}\"\n", url("file.db"))).unwrap();
+    let migrate = |flag: Option<&str>, variable: Option<&str>, file: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_nod"));
+        command
+            .current_dir(dir)
+            .env_remove("NOD_DATABASE_URL")
+            .env_remove("NOD_CONFIG");
+        if let Some(variable) = variable {
+            command.env("NOD_DATABASE_URL", variable);
+        }
+        if file {
+            command.arg("--config").arg(&config);
+        }
+        if let Some(flag) = flag {
+            command.args(["--database", flag]);
+        }
+        let out = command.arg("migrate").output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let used = |name: &str| format!("Database is up to date: {name}");
+    assert_eq!(migrate(None, None, false), used("sqlite://nod.db"));
+    assert!(
+        dir.join("nod.db").exists(),
+        "the default is relative to the current directory"
+    );
+    assert_eq!(migrate(None, None, true), used(&url("file.db")));
+    assert_eq!(
+        migrate(None, Some(&url("variable.db")), true),
+        used(&url("variable.db"))
+    );
+    assert_eq!(
+        migrate(Some(&url("flag.db")), Some(&url("variable.db")), true),
+        used(&url("flag.db"))
+    );
+}
