@@ -101,8 +101,6 @@ async fn print_demo(store: &dyn Store, public_url: &str) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-
     use super::*;
 
     #[tokio::test]

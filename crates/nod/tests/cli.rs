@@ -1,7 +1,10 @@
 //! The `nod` binary's administration commands, run as a newcomer would run them, on a
 //! fresh SQLite database.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "the helpers outside #[test] functions fail the test by unwrapping, as the tests do"
+)]
 
 use std::process::{Command, Output};
 
