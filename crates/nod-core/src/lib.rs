@@ -12,6 +12,7 @@ pub mod grant;
 pub mod links;
 pub mod login;
 pub mod msisdn;
+pub mod nin;
 pub mod params;
 pub mod pkce;
 pub mod sales_unit;

@@ -112,19 +112,72 @@ pub struct ConsentQuestion {
 
 impl ConsentTexts {
     /// Checks a definition an operator gives.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), SalesUnitError> {
         if self.consents.is_empty() || self.consents.len() > 20 {
-            return Err("consent texts have 1 to 20 consents".into());
+            return Err(SalesUnitError::ConsentCount);
         }
         let mut ids: Vec<&str> = self.consents.iter().map(|c| c.id.as_str()).collect();
         ids.sort_unstable();
         ids.dedup();
         if ids.len() != self.consents.len() || ids.iter().any(|id| id.is_empty() || id.len() > 100)
         {
-            return Err("every consent needs its own id of 1 to 100 characters".into());
+            return Err(SalesUnitError::ConsentIds);
         }
         Ok(())
     }
+}
+
+/// Why a sales unit, or a secret chosen for one, cannot be stored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SalesUnitError {
+    #[error("a client id has 1 to 100 characters: letters, digits, '-', '_' and '.'")]
+    ClientId,
+    #[error("a sales unit name has 1 to 100 characters")]
+    Name,
+    #[error("a sales unit needs at least one redirect URI")]
+    NoRedirectUri,
+    #[error("redirect URI '{uri}' {problem}")]
+    RedirectUri { uri: String, problem: UriProblem },
+    #[error("ciba_mode ping needs a ciba_notification_endpoint")]
+    PingWithoutEndpoint,
+    #[error("ciba_notification_endpoint '{uri}' {problem}")]
+    NotificationEndpoint { uri: String, problem: UriProblem },
+    #[error("webhook_url '{uri}' {problem}")]
+    WebhookUrl { uri: String, problem: UriProblem },
+    #[error("a merchant serial number is 1 to 20 digits")]
+    Msn,
+    #[error("consent texts have 1 to 20 consents")]
+    ConsentCount,
+    #[error("every consent needs its own id of 1 to 100 characters")]
+    ConsentIds,
+    #[error("a client secret must have at least 32 characters; leave it out to have one generated")]
+    SecretTooShort,
+    #[error("a client secret has at most 512 printable characters")]
+    SecretInvalid,
+}
+
+/// What is wrong with a URI a sales unit registers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum UriProblem {
+    #[error("is not an absolute URI")]
+    NotAbsolute,
+    #[error("must not have a fragment")]
+    Fragment,
+    #[error("is longer than 2000 characters")]
+    TooLong,
+}
+
+/// Checks a URI a sales unit registers: absolute, without a fragment, at most 2000
+/// characters.
+fn check_uri(uri: &str) -> Result<(), UriProblem> {
+    if uri.len() > 2000 {
+        return Err(UriProblem::TooLong);
+    }
+    let parsed = url::Url::parse(uri).map_err(|_| UriProblem::NotAbsolute)?;
+    if parsed.fragment().is_some() {
+        return Err(UriProblem::Fragment);
+    }
+    Ok(())
 }
 
 impl SalesUnit {
@@ -143,46 +196,69 @@ impl SalesUnit {
     pub fn has_redirect_uri(&self, uri: &str) -> bool {
         self.redirect_uris.iter().any(|r| r == uri)
     }
-}
 
-/// Checks a redirect URI a sales unit registers: absolute, no fragment, and `https`
-/// unless it points at this machine or is an app's own scheme.
-pub fn validate_redirect_uri(uri: &str) -> Result<(), String> {
-    let parsed =
-        url::Url::parse(uri).map_err(|e| format!("'{uri}' is not an absolute URI: {e}"))?;
-    if parsed.fragment().is_some() {
-        return Err(format!("'{uri}' must not have a fragment"));
+    /// Checks every rule a sales unit must pass before it is stored (its secret is
+    /// checked by [`validate_chosen_secret`] before it is hashed); the first broken rule
+    /// is the error.
+    pub fn validate(&self) -> Result<(), SalesUnitError> {
+        if !is_client_id(&self.client_id) {
+            return Err(SalesUnitError::ClientId);
+        }
+        if self.name.trim().is_empty() || self.name.chars().count() > 100 {
+            return Err(SalesUnitError::Name);
+        }
+        if self.redirect_uris.is_empty() {
+            return Err(SalesUnitError::NoRedirectUri);
+        }
+        for uri in &self.redirect_uris {
+            check_uri(uri).map_err(|problem| SalesUnitError::RedirectUri {
+                uri: uri.clone(),
+                problem,
+            })?;
+        }
+        match (&self.ciba_notification_endpoint, self.ciba_mode) {
+            (None, CibaMode::Ping) => return Err(SalesUnitError::PingWithoutEndpoint),
+            (Some(uri), _) => {
+                check_uri(uri).map_err(|problem| SalesUnitError::NotificationEndpoint {
+                    uri: uri.clone(),
+                    problem,
+                })?;
+            }
+            (None, CibaMode::Poll) => {}
+        }
+        if let Some(uri) = &self.webhook_url {
+            check_uri(uri).map_err(|problem| SalesUnitError::WebhookUrl {
+                uri: uri.clone(),
+                problem,
+            })?;
+        }
+        if let Some(msn) = &self.msn
+            && !((1..=20).contains(&msn.len()) && msn.bytes().all(|b| b.is_ascii_digit()))
+        {
+            return Err(SalesUnitError::Msn);
+        }
+        if let Some(texts) = &self.consent_texts {
+            texts.validate()?;
+        }
+        Ok(())
     }
-    if uri.len() > 2000 {
-        return Err("redirect URIs are at most 2000 characters".into());
-    }
-    Ok(())
 }
 
 /// Checks a client id an operator chooses.
-pub fn validate_client_id(id: &str) -> Result<(), String> {
-    if id.is_empty() || id.len() > 100 {
-        return Err("a client id has 1 to 100 characters".into());
-    }
-    if !id
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
-    {
-        return Err("a client id has only letters, digits, '-', '_' and '.'".into());
-    }
-    Ok(())
+fn is_client_id(id: &str) -> bool {
+    (1..=100).contains(&id.len())
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 /// Operator-chosen secrets must be long enough to be as hard to guess as generated ones.
-pub fn validate_chosen_secret(secret: &str) -> Result<(), String> {
+pub fn validate_chosen_secret(secret: &str) -> Result<(), SalesUnitError> {
     if secret.len() < 32 {
-        return Err(
-            "a client secret must have at least 32 characters; leave it out to have one generated"
-                .into(),
-        );
+        return Err(SalesUnitError::SecretTooShort);
     }
     if secret.len() > 512 || secret.chars().any(|c| c.is_control()) {
-        return Err("a client secret has at most 512 printable characters".into());
+        return Err(SalesUnitError::SecretInvalid);
     }
     Ok(())
 }
@@ -191,19 +267,187 @@ pub fn validate_chosen_secret(secret: &str) -> Result<(), String> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn redirect_uris_must_be_absolute_without_fragment() {
-        assert!(validate_redirect_uri("https://shop.example/cb").is_ok());
-        assert!(validate_redirect_uri("myapp://callback").is_ok());
-        assert!(validate_redirect_uri("/cb").is_err());
-        assert!(validate_redirect_uri("https://shop.example/cb#x").is_err());
+    fn shop() -> SalesUnit {
+        SalesUnit {
+            client_id: "shop-1".into(),
+            secret_hash: vec![0; 32],
+            name: "Coffee Shop".into(),
+            redirect_uris: vec!["https://shop.example/cb".into(), "myapp://callback".into()],
+            auth_method: AuthMethod::ClientSecretBasic,
+            msn: Some("123456".into()),
+            allow_nin: false,
+            ciba_mode: CibaMode::Poll,
+            ciba_notification_endpoint: None,
+            webhook_url: None,
+            consent_texts: None,
+            created_at: 0,
+        }
+    }
+
+    /// The shop with one change, validated.
+    fn with(change: impl FnOnce(&mut SalesUnit)) -> Result<(), SalesUnitError> {
+        let mut unit = shop();
+        change(&mut unit);
+        unit.validate()
+    }
+
+    fn texts(ids: &[&str]) -> ConsentTexts {
+        ConsentTexts {
+            language: "en".into(),
+            heading: "Consents".into(),
+            text: "Please answer".into(),
+            terms_description: "Terms".into(),
+            confirm_consent_button_text: "OK".into(),
+            links: ConsentLinks {
+                terms_link_text: "Terms".into(),
+                terms_link_url: "https://shop.example/terms".into(),
+                privacy_statement_link_text: "Privacy".into(),
+                privacy_statement_link_url: "https://shop.example/privacy".into(),
+            },
+            consents: ids
+                .iter()
+                .map(|id| ConsentQuestion {
+                    id: (*id).into(),
+                    required: false,
+                    text_displayed_to_user: "Newsletter?".into(),
+                })
+                .collect(),
+        }
     }
 
     #[test]
-    fn chosen_secrets_must_be_long() {
-        assert!(validate_chosen_secret("short").is_err());
-        assert!(validate_chosen_secret(&"x".repeat(32)).is_ok());
-        assert!(validate_client_id("shop-1").is_ok());
-        assert!(validate_client_id("shop 1").is_err());
+    fn a_complete_sales_unit_is_valid() {
+        assert_eq!(shop().validate(), Ok(()));
+    }
+
+    #[test]
+    fn client_ids_are_short_and_plain() {
+        assert_eq!(with(|u| u.client_id = "a.b_c-1".into()), Ok(()));
+        for bad in ["", "shop 1", "shop/1", "søk"] {
+            assert_eq!(
+                with(|u| u.client_id = bad.into()),
+                Err(SalesUnitError::ClientId),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            with(|u| u.client_id = "x".repeat(101)),
+            Err(SalesUnitError::ClientId)
+        );
+    }
+
+    #[test]
+    fn names_have_1_to_100_characters() {
+        assert_eq!(with(|u| u.name = " ".into()), Err(SalesUnitError::Name));
+        assert_eq!(with(|u| u.name = "Ø".repeat(100)), Ok(()));
+        assert_eq!(
+            with(|u| u.name = "Ø".repeat(101)),
+            Err(SalesUnitError::Name)
+        );
+    }
+
+    #[test]
+    fn redirect_uris_must_be_absolute_without_fragment() {
+        assert_eq!(
+            with(|u| u.redirect_uris.clear()),
+            Err(SalesUnitError::NoRedirectUri)
+        );
+        for (uri, problem) in [
+            ("/cb", UriProblem::NotAbsolute),
+            ("https://shop.example/cb#x", UriProblem::Fragment),
+        ] {
+            assert_eq!(
+                with(|u| u.redirect_uris.push(uri.into())),
+                Err(SalesUnitError::RedirectUri {
+                    uri: uri.into(),
+                    problem
+                })
+            );
+        }
+        let long = format!("https://shop.example/{}", "x".repeat(2000));
+        assert!(matches!(
+            with(|u| u.redirect_uris = vec![long]),
+            Err(SalesUnitError::RedirectUri {
+                problem: UriProblem::TooLong,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn ping_mode_needs_a_valid_endpoint() {
+        assert_eq!(
+            with(|u| u.ciba_mode = CibaMode::Ping),
+            Err(SalesUnitError::PingWithoutEndpoint)
+        );
+        assert_eq!(
+            with(|u| {
+                u.ciba_mode = CibaMode::Ping;
+                u.ciba_notification_endpoint = Some("https://shop.example/ping".into());
+            }),
+            Ok(())
+        );
+        assert!(matches!(
+            with(|u| u.ciba_notification_endpoint = Some("ping".into())),
+            Err(SalesUnitError::NotificationEndpoint { .. })
+        ));
+    }
+
+    #[test]
+    fn webhook_url_is_absolute() {
+        assert_eq!(
+            with(|u| u.webhook_url = Some("https://shop.example/hook".into())),
+            Ok(())
+        );
+        assert!(matches!(
+            with(|u| u.webhook_url = Some("hook".into())),
+            Err(SalesUnitError::WebhookUrl { .. })
+        ));
+    }
+
+    #[test]
+    fn msn_is_1_to_20_digits() {
+        assert_eq!(with(|u| u.msn = None), Ok(()));
+        for bad in ["", "12ab", "123456789012345678901"] {
+            assert_eq!(
+                with(|u| u.msn = Some(bad.into())),
+                Err(SalesUnitError::Msn),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn consent_texts_have_distinct_ids() {
+        assert_eq!(with(|u| u.consent_texts = Some(texts(&["a", "b"]))), Ok(()));
+        assert_eq!(
+            with(|u| u.consent_texts = Some(texts(&[]))),
+            Err(SalesUnitError::ConsentCount)
+        );
+        assert_eq!(
+            with(|u| u.consent_texts = Some(texts(&["a", "a"]))),
+            Err(SalesUnitError::ConsentIds)
+        );
+        assert_eq!(
+            with(|u| u.consent_texts = Some(texts(&[""]))),
+            Err(SalesUnitError::ConsentIds)
+        );
+    }
+
+    #[test]
+    fn chosen_secrets_must_be_long_and_printable() {
+        assert_eq!(
+            validate_chosen_secret("short"),
+            Err(SalesUnitError::SecretTooShort)
+        );
+        assert_eq!(validate_chosen_secret(&"x".repeat(32)), Ok(()));
+        assert_eq!(
+            validate_chosen_secret(&format!("{}\n", "x".repeat(32))),
+            Err(SalesUnitError::SecretInvalid)
+        );
+        assert_eq!(
+            validate_chosen_secret(&"x".repeat(513)),
+            Err(SalesUnitError::SecretInvalid)
+        );
     }
 }

@@ -3,7 +3,37 @@
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::Timestamp;
+use crate::{Timestamp, msisdn, nin};
+
+/// Most addresses a user keeps.
+pub const MAX_ADDRESSES: usize = 3;
+
+/// Most characters in a given or family name.
+pub const MAX_NAME_CHARS: usize = 100;
+
+/// Why a [`NewUser`] cannot be stored. Each message names the field. None repeats the
+/// value, so a message can be shown or logged without personal data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum UserError {
+    #[error("phone_number is not a valid mobile number with country code")]
+    PhoneNumber,
+    #[error("given_name must have 1 to {MAX_NAME_CHARS} characters")]
+    GivenName,
+    #[error("family_name must have 1 to {MAX_NAME_CHARS} characters")]
+    FamilyName,
+    #[error("email is not an email address")]
+    Email,
+    #[error("birthdate must be a real date written YYYY-MM-DD")]
+    Birthdate,
+    #[error("nin needs an address: the first address's country says which kind of number it is")]
+    NinWithoutCountry,
+    #[error("nin is not a valid national identity number for country {country} and the birthdate")]
+    Nin { country: String },
+    #[error("addresses: a user has at most {MAX_ADDRESSES} addresses")]
+    TooManyAddresses,
+    #[error("addresses[{index}].country must be two upper-case letters (ISO 3166-1 alpha-2)")]
+    Country { index: usize },
+}
 
 /// Kind of an address, as userinfo names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -54,6 +84,85 @@ pub struct NewUser {
     pub addresses: Vec<Address>,
 }
 
+impl NewUser {
+    /// Writes the phone number as an MSISDN when it is one typed with `+`, spaces or a
+    /// leading `00` (see [`msisdn::normalize`]); anything else is left for [`Self::validate`]
+    /// to reject.
+    pub fn normalize(&mut self) {
+        if let Some(phone) = msisdn::normalize(&self.phone_number) {
+            self.phone_number = phone;
+        }
+    }
+
+    /// Checks every rule a user must pass before it is stored; the first broken rule is
+    /// the error.
+    pub fn validate(&self) -> Result<(), UserError> {
+        if !msisdn::is_valid(&self.phone_number) {
+            return Err(UserError::PhoneNumber);
+        }
+        if !is_name(&self.given_name) {
+            return Err(UserError::GivenName);
+        }
+        if !is_name(&self.family_name) {
+            return Err(UserError::FamilyName);
+        }
+        if !is_email(&self.email) {
+            return Err(UserError::Email);
+        }
+        if nin::parse_iso_date(&self.birthdate).is_none() {
+            return Err(UserError::Birthdate);
+        }
+        if self.addresses.len() > MAX_ADDRESSES {
+            return Err(UserError::TooManyAddresses);
+        }
+        if let Some(index) = self
+            .addresses
+            .iter()
+            .position(|a| !is_country_code(&a.country))
+        {
+            return Err(UserError::Country { index });
+        }
+        if !self.nin.is_empty() {
+            let country = &self
+                .addresses
+                .first()
+                .ok_or(UserError::NinWithoutCountry)?
+                .country;
+            if !nin::is_valid_nin(&self.nin, country, &self.birthdate) {
+                return Err(UserError::Nin {
+                    country: country.clone(),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+fn is_name(name: &str) -> bool {
+    !name.trim().is_empty() && name.chars().count() <= MAX_NAME_CHARS
+}
+
+/// `local@domain.tld`: one `@`, no spaces or control characters, a domain with a dot
+/// that neither starts nor ends it, at most 254 bytes (RFC 5321's path limit).
+fn is_email(email: &str) -> bool {
+    let Some((local, domain)) = email.split_once('@') else {
+        return false;
+    };
+    email.len() <= 254
+        && !local.is_empty()
+        && !domain.contains('@')
+        && domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains("..")
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// An ISO 3166-1 alpha-2 code as Nod stores it: two upper-case ASCII letters.
+fn is_country_code(code: &str) -> bool {
+    code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase())
+}
+
 /// A stored user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {
@@ -88,5 +197,208 @@ impl User {
 
     pub fn name(&self) -> String {
         format!("{} {}", self.given_name, self.family_name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kari() -> NewUser {
+        NewUser {
+            phone_number: "4791234501".into(),
+            given_name: "Kari".into(),
+            family_name: "Nordmann".into(),
+            email: "kari@example.no".into(),
+            birthdate: "1958-03-14".into(),
+            nin: "14035810200".into(),
+            addresses: vec![address("NO")],
+        }
+    }
+
+    fn address(country: &str) -> Address {
+        Address {
+            street_address: "Karl Johans gate 1".into(),
+            postal_code: "0154".into(),
+            region: "Oslo".into(),
+            country: country.into(),
+            address_type: AddressType::Home,
+        }
+    }
+
+    /// Kari with one change, validated.
+    fn with(change: impl FnOnce(&mut NewUser)) -> Result<(), UserError> {
+        let mut user = kari();
+        change(&mut user);
+        user.validate()
+    }
+
+    #[test]
+    fn a_complete_user_is_valid() {
+        assert_eq!(kari().validate(), Ok(()));
+    }
+
+    #[test]
+    fn every_demo_user_is_valid() {
+        for user in crate::demo::demo_users() {
+            assert_eq!(user.validate(), Ok(()), "{}", user.email);
+        }
+    }
+
+    #[test]
+    fn phone_number_is_an_msisdn() {
+        assert_eq!(
+            with(|u| u.phone_number = "12".into()),
+            Err(UserError::PhoneNumber)
+        );
+        assert_eq!(
+            with(|u| u.phone_number = "+4791234501".into()),
+            Err(UserError::PhoneNumber)
+        );
+        assert_eq!(
+            with(|u| u.phone_number = "".into()),
+            Err(UserError::PhoneNumber)
+        );
+    }
+
+    #[test]
+    fn normalize_turns_typed_numbers_into_msisdns() {
+        let mut user = kari();
+        user.phone_number = "+47 912 34 501".into();
+        user.normalize();
+        assert_eq!(user.phone_number, "4791234501");
+        assert_eq!(user.validate(), Ok(()));
+        user.phone_number = "not a number".into();
+        user.normalize();
+        assert_eq!(user.phone_number, "not a number");
+    }
+
+    #[test]
+    fn names_have_1_to_100_characters() {
+        assert_eq!(
+            with(|u| u.given_name = "".into()),
+            Err(UserError::GivenName)
+        );
+        assert_eq!(
+            with(|u| u.given_name = "  ".into()),
+            Err(UserError::GivenName)
+        );
+        assert_eq!(
+            with(|u| u.family_name = "".into()),
+            Err(UserError::FamilyName)
+        );
+        assert_eq!(
+            with(|u| u.family_name = "x".repeat(101)),
+            Err(UserError::FamilyName)
+        );
+        // Characters, not bytes: 100 Nordic letters are 200 bytes.
+        assert_eq!(with(|u| u.given_name = "Ø".repeat(100)), Ok(()));
+        assert_eq!(
+            with(|u| u.given_name = "Ø".repeat(101)),
+            Err(UserError::GivenName)
+        );
+    }
+
+    #[test]
+    fn email_looks_like_an_address() {
+        for bad in [
+            "",
+            "kari",
+            "kari@",
+            "@example.no",
+            "kari@example",
+            "kari@.example.no",
+            "kari@example.no.",
+            "kari@example..no",
+            "kari@@example.no",
+            "kari nordmann@example.no",
+        ] {
+            assert_eq!(
+                with(|u| u.email = bad.into()),
+                Err(UserError::Email),
+                "{bad}"
+            );
+        }
+        let long = format!("{}@example.no", "k".repeat(250));
+        assert_eq!(with(|u| u.email = long), Err(UserError::Email));
+        assert_eq!(
+            with(|u| u.email = "kari.n+login@mail.example.no".into()),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn birthdate_is_a_real_iso_date() {
+        for bad in ["17.05.1990", "1958-3-14", "1958-02-30", "1958-13-01", ""] {
+            assert_eq!(
+                with(|u| u.birthdate = bad.into()),
+                Err(UserError::Birthdate),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn nin_matches_the_first_address_country_and_the_birthdate() {
+        assert_eq!(
+            with(|u| u.birthdate = "1958-03-15".into()),
+            Err(UserError::Nin {
+                country: "NO".into()
+            })
+        );
+        // The first address decides the country, not a later one.
+        assert_eq!(
+            with(|u| u.addresses.insert(0, address("DK"))),
+            Err(UserError::Nin {
+                country: "DK".into()
+            })
+        );
+        assert_eq!(with(|u| u.addresses.push(address("DK"))), Ok(()));
+        assert_eq!(
+            with(|u| u.addresses.clear()),
+            Err(UserError::NinWithoutCountry)
+        );
+        // No NIN: nothing to check, with or without an address.
+        assert_eq!(
+            with(|u| {
+                u.nin.clear();
+                u.addresses.clear();
+            }),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn at_most_three_addresses() {
+        assert_eq!(with(|u| u.addresses = vec![address("NO"); 3]), Ok(()));
+        assert_eq!(
+            with(|u| u.addresses = vec![address("NO"); 4]),
+            Err(UserError::TooManyAddresses)
+        );
+    }
+
+    #[test]
+    fn country_codes_are_two_upper_case_letters() {
+        for bad in ["no", "NOR", "N", "", "N0", "ØS"] {
+            assert_eq!(
+                with(|u| u.addresses.push(address(bad))),
+                Err(UserError::Country { index: 1 }),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn messages_name_the_field() {
+        assert!(
+            UserError::PhoneNumber
+                .to_string()
+                .starts_with("phone_number")
+        );
+        assert!(
+            UserError::Country { index: 2 }
+                .to_string()
+                .starts_with("addresses[2].country")
+        );
     }
 }

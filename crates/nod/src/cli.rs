@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 #[derive(Parser)]
 #[command(
@@ -19,30 +19,38 @@ pub struct Cli {
 }
 
 /// Options every subcommand takes. Each falls back to its `NOD_*` variable, then to the
-/// TOML file given with `--config`, then to its default.
-#[derive(Args)]
+/// TOML file given with `--config`, then to its default. Serialized, the settings among
+/// them are the TOML keys the flags and variables set (see `config`); unset ones are left
+/// out.
+#[derive(Args, Serialize)]
 pub struct GlobalArgs {
     /// TOML configuration file.
     #[arg(long, global = true, env = "NOD_CONFIG")]
+    #[serde(skip)]
     pub config: Option<PathBuf>,
-    /// Database URL: `sqlite://path` (default `sqlite://nod.db`).
+    /// Database URL: `sqlite://path` or `postgres://…` (default `sqlite://nod.db`).
     #[arg(long, global = true, env = "NOD_DATABASE_URL")]
+    #[serde(rename = "database_url", skip_serializing_if = "Option::is_none")]
     pub database: Option<String>,
     /// Address the server listens on (default `127.0.0.1:8080`).
     #[arg(long, global = true, env = "NOD_LISTEN")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub listen: Option<String>,
     /// Public base URL browsers and merchants use (default `http://localhost:8080`).
     #[arg(long, global = true, env = "NOD_PUBLIC_URL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub public_url: Option<String>,
     /// Log format (default `text`).
     #[arg(long, global = true, env = "NOD_LOG_FORMAT")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub log_format: Option<LogFormat>,
     /// Print machine-readable JSON.
     #[arg(long, global = true)]
+    #[serde(skip)]
     pub json: bool,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, ValueEnum, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     Text,
@@ -63,35 +71,45 @@ pub enum Command {
     User(UserCommand),
 }
 
-#[derive(Args)]
+/// `nod serve`'s options; serialized like [`GlobalArgs`].
+#[derive(Args, Serialize)]
 pub struct ServeArgs {
     /// Test mode with demo data: seeds test users and a demo sales unit, and lets devices
     /// register without an activation code.
     #[arg(long, env = "NOD_DEMO")]
+    #[serde(skip)]
     pub demo: bool,
     /// Authorization code lifetime in seconds (default 60).
     #[arg(long, env = "NOD_CODE_LIFETIME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub code_lifetime: Option<i64>,
     /// Access token lifetime in seconds (default 600).
     #[arg(long, env = "NOD_ACCESS_TOKEN_LIFETIME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub access_token_lifetime: Option<i64>,
     /// ID token lifetime in seconds (default 3600).
     #[arg(long, env = "NOD_ID_TOKEN_LIFETIME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub id_token_lifetime: Option<i64>,
     /// How long a login request waits for the app, in seconds (default 300).
     #[arg(long, env = "NOD_LOGIN_REQUEST_LIFETIME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub login_request_lifetime: Option<i64>,
     /// How long a browser stays remembered, in days (default 180).
     #[arg(long, env = "NOD_REMEMBER_DAYS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub remember_days: Option<i64>,
     /// Deep link that opens the app on a phone, with a `{ticket}` placeholder.
     #[arg(long, env = "NOD_DEEP_LINK_TEMPLATE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub deep_link_template: Option<String>,
     /// Most logins waiting for one person or phone number at once (default 3).
     #[arg(long, env = "NOD_MAX_PENDING_PER_USER")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub max_pending_per_user: Option<usize>,
     /// Phone numbers one address may submit on the login page per minute (default 20).
     #[arg(long, env = "NOD_PHONE_FORM_PER_IP_PER_MINUTE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_form_per_ip_per_minute: Option<u32>,
 }
 
@@ -199,8 +217,9 @@ pub enum UserCommand {
         /// YYYY-MM-DD.
         #[arg(long)]
         birthdate: String,
-        /// National identity number.
-        #[arg(long)]
+        /// National identity number, checked against the first address's country and
+        /// the birthdate (default: none).
+        #[arg(long, default_value = "")]
         nin: String,
         /// Address as JSON (`{"street_address","postal_code","region","country","address_type"}`); repeat for more, at most three.
         #[arg(long = "address")]

@@ -1,113 +1,90 @@
-//! Settings: command-line flags, then `NOD_*` environment variables (clap reads both),
-//! then the TOML file given with `--config`, then the defaults documented in
-//! `docs/configuration.md`.
+//! Settings: one [`Settings`] struct holds every setting with its default. The TOML file
+//! given with `--config` is read as a table of keys; clap reads each flag, or without it
+//! its `NOD_*` variable, and the flags and variables it found are laid over the file's
+//! keys; keys still missing take their defaults when the table becomes [`Settings`]. So a
+//! flag beats its variable, which beats the file, which beats the default, with no merge
+//! written per setting. The keys are listed in `docs/configuration.md`.
 
 use std::path::Path;
 
-use anyhow::Context;
+use anyhow::{Context, bail};
 use nod_server::ServerConfig;
 use serde::Deserialize;
 
-use crate::cli::{GlobalArgs, LogFormat, ServeArgs};
+use crate::cli::{Cli, Command, LogFormat};
 
-/// The TOML file. Every key is optional.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileConfig {
-    pub listen: Option<String>,
-    pub public_url: Option<String>,
-    pub database_url: Option<String>,
-    pub log_format: Option<LogFormat>,
-    pub code_lifetime: Option<i64>,
-    pub access_token_lifetime: Option<i64>,
-    pub id_token_lifetime: Option<i64>,
-    pub login_request_lifetime: Option<i64>,
-    pub remember_days: Option<i64>,
-    pub max_pending_per_user: Option<usize>,
-    pub phone_form_per_ip_per_minute: Option<u32>,
-    pub deep_link_template: Option<String>,
-}
-
-/// Settings every subcommand shares, resolved.
+/// Every setting, named by its TOML key.
+#[derive(Debug, Deserialize)]
+#[serde(default)]
 pub struct Settings {
+    /// Address the server listens on. Default `127.0.0.1:8080`.
     pub listen: String,
-    pub public_url: String,
+    /// Database URL. Default `sqlite://nod.db`.
     pub database_url: String,
+    /// Log format. Default `text`.
     pub log_format: LogFormat,
+    /// The server's settings (public URL, lifetimes, limits, deep link) under their own
+    /// keys, with [`ServerConfig`]'s defaults; read from `server_keys`.
+    #[serde(skip)]
+    pub server: ServerConfig,
+    /// Print machine-readable JSON (`--json`; not a setting of the file).
+    #[serde(skip)]
     pub json: bool,
-    pub file: FileConfig,
+    /// The keys not named above, for [`ServerConfig`], which rejects unknown ones.
+    #[serde(flatten)]
+    server_keys: toml::Table,
 }
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            listen: "127.0.0.1:8080".into(),
+            database_url: "sqlite://nod.db".into(),
+            log_format: LogFormat::Text,
+            server: ServerConfig::default(),
+            json: false,
+            server_keys: toml::Table::new(),
+        }
+    }
+}
+
+/// Keys of [`ServerConfig`] that the file may not set.
+const NOT_IN_FILE: &[&str] = &["test_mode"];
 
 impl Settings {
-    pub fn load(args: &GlobalArgs) -> anyhow::Result<Settings> {
-        let file = match &args.config {
+    /// The settings of one command line: its flags and `NOD_*` variables over the file
+    /// over the defaults.
+    pub fn load(cli: &Cli) -> anyhow::Result<Settings> {
+        let source = cli.global.config.as_deref();
+        let mut keys = match source {
             Some(path) => read_file(path)?,
-            None => FileConfig::default(),
+            None => toml::Table::new(),
         };
-        Ok(Settings {
-            listen: args
-                .listen
-                .clone()
-                .or_else(|| file.listen.clone())
-                .unwrap_or_else(|| "127.0.0.1:8080".into()),
-            public_url: args
-                .public_url
-                .clone()
-                .or_else(|| file.public_url.clone())
-                .unwrap_or_else(|| "http://localhost:8080".into()),
-            database_url: args
-                .database
-                .clone()
-                .or_else(|| file.database_url.clone())
-                .unwrap_or_else(|| "sqlite://nod.db".into()),
-            log_format: args
-                .log_format
-                .or(file.log_format)
-                .unwrap_or(LogFormat::Text),
-            json: args.json,
-            file,
-        })
+        keys.extend(toml::Table::try_from(&cli.global)?);
+        if let Command::Serve(args) = &cli.command {
+            keys.extend(toml::Table::try_from(args)?);
+        }
+        let place = || match source {
+            Some(path) => format!("in {}", path.display()),
+            None => "in the flags".to_owned(),
+        };
+        let mut settings: Settings = keys
+            .try_into()
+            .with_context(|| format!("reading the settings {}", place()))?;
+        settings.server = std::mem::take(&mut settings.server_keys)
+            .try_into()
+            .with_context(|| format!("reading the settings {}", place()))?;
+        settings.json = cli.global.json;
+        Ok(settings)
     }
 
-    /// The server's configuration: flags and variables over the file over defaults.
-    pub fn server_config(&self, args: &ServeArgs) -> anyhow::Result<ServerConfig> {
-        let defaults = ServerConfig::default();
-        let url = url_check(&self.public_url)?;
+    /// The server's configuration, checked: the public URL is http(s) without a trailing
+    /// slash, and every lifetime is positive.
+    pub fn server_config(&self, test_mode: bool) -> anyhow::Result<ServerConfig> {
         let config = ServerConfig {
-            public_url: url,
-            test_mode: args.demo,
-            code_lifetime: args
-                .code_lifetime
-                .or(self.file.code_lifetime)
-                .unwrap_or(defaults.code_lifetime),
-            access_token_lifetime: args
-                .access_token_lifetime
-                .or(self.file.access_token_lifetime)
-                .unwrap_or(defaults.access_token_lifetime),
-            id_token_lifetime: args
-                .id_token_lifetime
-                .or(self.file.id_token_lifetime)
-                .unwrap_or(defaults.id_token_lifetime),
-            login_request_lifetime: args
-                .login_request_lifetime
-                .or(self.file.login_request_lifetime)
-                .unwrap_or(defaults.login_request_lifetime),
-            remember_days: args
-                .remember_days
-                .or(self.file.remember_days)
-                .unwrap_or(defaults.remember_days),
-            max_pending_per_user: args
-                .max_pending_per_user
-                .or(self.file.max_pending_per_user)
-                .unwrap_or(defaults.max_pending_per_user),
-            phone_form_per_ip_per_minute: args
-                .phone_form_per_ip_per_minute
-                .or(self.file.phone_form_per_ip_per_minute)
-                .unwrap_or(defaults.phone_form_per_ip_per_minute),
-            deep_link_template: args
-                .deep_link_template
-                .clone()
-                .or_else(|| self.file.deep_link_template.clone()),
+            public_url: url_check(&self.server.public_url)?,
+            test_mode,
+            ..self.server.clone()
         };
         for (name, value) in [
             ("code lifetime", config.code_lifetime),
@@ -122,10 +99,18 @@ impl Settings {
     }
 }
 
-fn read_file(path: &Path) -> anyhow::Result<FileConfig> {
+fn read_file(path: &Path) -> anyhow::Result<toml::Table> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))
+    let keys: toml::Table =
+        toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+    if let Some(key) = NOT_IN_FILE.iter().find(|k| keys.contains_key(**k)) {
+        bail!(
+            "unknown field `{key}` in {}: test mode is `nod serve --demo` or NOD_DEMO",
+            path.display()
+        );
+    }
+    Ok(keys)
 }
 
 fn url_check(url: &str) -> anyhow::Result<String> {
@@ -146,5 +131,87 @@ pub fn redact(url: &str) -> String {
             parsed.to_string()
         }
         _ => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    /// The settings of `nod --config FILE ARGS…`, FILE holding `toml`.
+    fn load(toml: &str, args: &[&str]) -> anyhow::Result<Settings> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("nod.toml");
+        std::fs::write(&path, toml)?;
+        let path = path.to_string_lossy().into_owned();
+        let mut line = vec!["nod", "--config", &path];
+        line.extend_from_slice(args);
+        Settings::load(&Cli::try_parse_from(line)?)
+    }
+
+    #[test]
+    fn flags_beat_the_file_which_beats_the_defaults() {
+        let settings = load(
+            "code_lifetime = 30\naccess_token_lifetime = 100\nlog_format = \"json\"\n",
+            &["serve", "--code-lifetime", "10"],
+        )
+        .unwrap();
+        assert_eq!(settings.server.code_lifetime, 10, "flag over file");
+        assert_eq!(
+            settings.server.access_token_lifetime, 100,
+            "file over default"
+        );
+        assert_eq!(settings.log_format, LogFormat::Json);
+        let defaults = ServerConfig::default();
+        assert_eq!(
+            settings.server.id_token_lifetime,
+            defaults.id_token_lifetime
+        );
+        assert_eq!(
+            settings.server.deep_link_template,
+            defaults.deep_link_template
+        );
+        assert_eq!(settings.listen, Settings::default().listen);
+    }
+
+    #[test]
+    fn serve_flags_count_only_for_serve() {
+        // `migrate` has no --code-lifetime; the file's value stays.
+        let settings = load("code_lifetime = 30\n", &["migrate"]).unwrap();
+        assert_eq!(settings.server.code_lifetime, 30);
+        assert!(load("", &["migrate", "--code-lifetime", "10"]).is_err());
+    }
+
+    #[test]
+    fn the_file_may_not_name_an_unknown_key_or_test_mode() {
+        let error = load("listen = \"127.0.0.1:1\"\nbogus = 1\n", &["migrate"]).unwrap_err();
+        assert!(
+            format!("{error:#}").contains("unknown field `bogus`"),
+            "{error:#}"
+        );
+        let error = load("test_mode = true\n", &["migrate"]).unwrap_err();
+        assert!(error.to_string().contains("--demo"), "{error}");
+    }
+
+    #[test]
+    fn a_wrongly_typed_key_names_the_file_and_the_key() {
+        let error = load("code_lifetime = \"long\"\n", &["migrate"]).unwrap_err();
+        let message = format!("{error:#}");
+        assert!(message.contains("nod.toml"), "{message}");
+        assert!(message.contains("code_lifetime"), "{message}");
+    }
+
+    #[test]
+    fn server_config_checks_the_url_and_the_lifetimes() {
+        let settings = load("public_url = \"https://login.example/\"\n", &["migrate"]).unwrap();
+        let config = settings.server_config(true).unwrap();
+        assert_eq!(config.public_url, "https://login.example");
+        assert!(config.test_mode);
+        let settings = load("public_url = \"ftp://login.example\"\n", &["migrate"]).unwrap();
+        assert!(settings.server_config(false).is_err());
+        let settings = load("remember_days = 0\n", &["migrate"]).unwrap();
+        assert!(settings.server_config(false).is_err());
     }
 }

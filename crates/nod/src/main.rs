@@ -14,7 +14,7 @@ use cli::{Cli, Command};
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let settings = config::Settings::load(&cli.global)?;
+    let settings = config::Settings::load(&cli)?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;

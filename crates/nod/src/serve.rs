@@ -15,7 +15,7 @@ use crate::config::{Settings, redact};
 
 pub async fn run(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     init_logging(settings.log_format);
-    let config = settings.server_config(&args)?;
+    let config = settings.server_config(args.demo)?;
     let store = nod_store::connect(&settings.database_url)
         .await
         .with_context(|| format!("opening {}", redact(&settings.database_url)))?;
@@ -101,8 +101,6 @@ async fn print_demo(store: &dyn Store, public_url: &str) -> anyhow::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-
     use super::*;
 
     #[tokio::test]

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, bail};
 use nod_core::msisdn;
-use nod_core::user::{Address, NewUser, User};
+use nod_core::user::{Address, NewUser, User, UserError};
 use nod_store::{Store, StoreError};
 use serde_json::json;
 use uuid::Uuid;
@@ -10,36 +10,11 @@ use uuid::Uuid;
 use crate::cli::UserCommand;
 use crate::config::Settings;
 
-/// Checks and normalizes a user before it is stored.
-fn validate(mut u: NewUser) -> anyhow::Result<NewUser> {
-    u.phone_number = msisdn::normalize(&u.phone_number).with_context(|| {
-        format!(
-            "'{}' is not a valid mobile number with country code",
-            u.phone_number
-        )
-    })?;
-    for (field, value) in [
-        ("given_name", &u.given_name),
-        ("family_name", &u.family_name),
-    ] {
-        if value.trim().is_empty() || value.len() > 100 {
-            bail!("{field} must have 1 to 100 characters");
-        }
-    }
-    if !u.email.contains('@') || u.email.len() > 254 {
-        bail!("'{}' is not an email address", u.email);
-    }
-    let date = u.birthdate.as_bytes();
-    if date.len() != 10 || date[4] != b'-' || date[7] != b'-' {
-        bail!("birthdate must be YYYY-MM-DD");
-    }
-    if u.nin.is_empty() || u.nin.len() > 20 {
-        bail!("nin must have 1 to 20 characters");
-    }
-    if u.addresses.len() > 3 {
-        bail!("a user has at most three addresses");
-    }
-    Ok(u)
+/// Normalizes the phone number a person typed and checks every rule of the core.
+fn checked(mut user: NewUser) -> Result<NewUser, UserError> {
+    user.normalize();
+    user.validate()?;
+    Ok(user)
 }
 
 fn view(u: &User) -> serde_json::Value {
@@ -88,7 +63,7 @@ pub async fn run(settings: &Settings, command: UserCommand) -> anyhow::Result<()
                     serde_json::from_str::<Address>(a).with_context(|| format!("bad --address {a}"))
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            let new = validate(NewUser {
+            let new = checked(NewUser {
                 phone_number,
                 given_name,
                 family_name,
@@ -116,9 +91,9 @@ pub async fn run(settings: &Settings, command: UserCommand) -> anyhow::Result<()
                 .into_iter()
                 .enumerate()
                 .map(|(i, u)| {
-                    validate(u)
+                    checked(u)
                         .map(|u| User::new(u, now))
-                        .with_context(|| format!("user #{}", i + 1))
+                        .with_context(|| format!("user at index {i} in {}", file.display()))
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             let created = store.import_users(&users).await?;

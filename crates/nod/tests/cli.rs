@@ -1,7 +1,10 @@
 //! The `nod` binary's administration commands, run as a newcomer would run them, on a
 //! fresh SQLite database.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    reason = "the helpers outside #[test] functions fail the test by unwrapping, as the tests do"
+)]
 
 use std::process::{Command, Output};
 
@@ -244,7 +247,7 @@ fn user_lifecycle() {
         "--birthdate",
         "1990-05-17",
         "--nin",
-        "17059012345",
+        "17059010182",
         "--address",
         address,
     ]);
@@ -264,8 +267,6 @@ fn user_lifecycle() {
             "k@example.no",
             "--birthdate",
             "1990-05-17",
-            "--nin",
-            "1",
         ],
         "exists already",
     );
@@ -283,8 +284,6 @@ fn user_lifecycle() {
             "k@example.no",
             "--birthdate",
             "1990-05-17",
-            "--nin",
-            "1",
         ],
         "not a valid mobile number",
     );
@@ -302,10 +301,30 @@ fn user_lifecycle() {
             "k@example.no",
             "--birthdate",
             "17.05.1990",
-            "--nin",
-            "1",
         ],
         "YYYY-MM-DD",
+    );
+    // The NIN must fit the first address's country and the birthdate.
+    nod.fails(
+        &[
+            "user",
+            "create",
+            "--phone-number",
+            "4748000002",
+            "--given-name",
+            "K",
+            "--family-name",
+            "N",
+            "--email",
+            "k@example.no",
+            "--birthdate",
+            "1990-05-18",
+            "--nin",
+            "17059010182",
+            "--address",
+            address,
+        ],
+        "nin is not a valid national identity number for country NO",
     );
 
     let file = nod.dir.path().join("users.json");
@@ -321,6 +340,15 @@ fn user_lifecycle() {
     assert_eq!(again["skipped"], users.len());
     std::fs::write(&file, "[{\"phone_number\": 1}]").unwrap();
     nod.fails(&["user", "import", file.to_str().unwrap()], "parsing");
+    // A bad record is named by its index and field, and nothing is imported.
+    let mut bad = users.clone();
+    bad[1]["phone_number"] = Value::from("4700000000");
+    std::fs::write(&file, serde_json::to_string(&bad).unwrap()).unwrap();
+    let out = nod.run(&["user", "import", file.to_str().unwrap()]);
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("user at index 1"), "{stderr}");
+    assert!(stderr.contains("phone_number"), "{stderr}");
 
     let listed = nod.json(&["user", "list"]);
     assert_eq!(listed.as_array().unwrap().len(), users.len() + 1);
@@ -358,4 +386,53 @@ fn migrate_and_config_file() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown database URL"));
+}
+
+/// One setting, the database URL, from each layer in turn: a flag beats `NOD_DATABASE_URL`,
+/// which beats the file, which beats the default. `migrate` names the database it used.
+#[test]
+fn flag_beats_variable_beats_file_beats_default() {
+    let nod = Nod::new();
+    let dir = nod.dir.path();
+    let url = |name: &str| format!("sqlite://{}", dir.join(name).display());
+    let config = dir.join("nod.toml");
+    std::fs::write(&config, format!("database_url = \"{}\"\n", url("file.db"))).unwrap();
+    let migrate = |flag: Option<&str>, variable: Option<&str>, file: bool| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_nod"));
+        command
+            .current_dir(dir)
+            .env_remove("NOD_DATABASE_URL")
+            .env_remove("NOD_CONFIG");
+        if let Some(variable) = variable {
+            command.env("NOD_DATABASE_URL", variable);
+        }
+        if file {
+            command.arg("--config").arg(&config);
+        }
+        if let Some(flag) = flag {
+            command.args(["--database", flag]);
+        }
+        let out = command.arg("migrate").output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    };
+    let used = |name: &str| format!("Database is up to date: {name}");
+    assert_eq!(migrate(None, None, false), used("sqlite://nod.db"));
+    assert!(
+        dir.join("nod.db").exists(),
+        "the default is relative to the current directory"
+    );
+    assert_eq!(migrate(None, None, true), used(&url("file.db")));
+    assert_eq!(
+        migrate(None, Some(&url("variable.db")), true),
+        used(&url("variable.db"))
+    );
+    assert_eq!(
+        migrate(Some(&url("flag.db")), Some(&url("variable.db")), true),
+        used(&url("flag.db"))
+    );
 }
