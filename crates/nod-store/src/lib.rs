@@ -159,6 +159,8 @@ pub struct Confirmation<'a> {
 pub struct Completion<'a> {
     /// The authorization code issued.
     pub code: &'a AuthCode,
+    /// A request that expired by then is not completed.
+    pub now: Timestamp,
     /// Consent given on the consent page just now.
     pub consent: Option<(ScopeSet, Timestamp)>,
     /// A browser to remember, and the hash of its cookie token.
@@ -203,7 +205,8 @@ pub trait LoginRequestStore: Send + Sync {
         now: Timestamp,
         audit: &[AuditEvent<'_>],
     ) -> Result<bool>;
-    /// `confirmed` → `done`, storing the code (and the consent and browser) at once.
+    /// `confirmed` → `done` (if not expired), storing the code (and the consent and
+    /// browser) at once.
     async fn complete_login_request(
         &self,
         id: Uuid,
@@ -232,8 +235,13 @@ pub trait LoginRequestStore: Send + Sync {
     /// Notes a poll of a merchant-initiated request.
     async fn record_poll(&self, id: Uuid, now: Timestamp) -> Result<()>;
     /// `confirmed` → `done` for a merchant-initiated request whose tokens are issued now;
-    /// false when it was redeemed already.
-    async fn finish_ciba_request(&self, id: Uuid, audit: &[AuditEvent<'_>]) -> Result<bool>;
+    /// false when it was redeemed already or has expired.
+    async fn finish_ciba_request(
+        &self,
+        id: Uuid,
+        now: Timestamp,
+        audit: &[AuditEvent<'_>],
+    ) -> Result<bool>;
     /// The user's requests the app may act on, oldest first.
     async fn list_pending_login_requests(
         &self,

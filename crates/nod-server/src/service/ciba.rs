@@ -119,7 +119,11 @@ impl Service {
             &unit.client_id,
             "merchant_initiated",
         )];
-        if !self.store.finish_ciba_request(login.id, &audit).await? {
+        if !self
+            .store
+            .finish_ciba_request(login.id, now, &audit)
+            .await?
+        {
             return Err(PollAnswer::AlreadyRedeemed
                 .error()
                 .unwrap_or_else(unknown)

@@ -483,6 +483,7 @@ impl Service {
         }
         let completion = Completion {
             code: &record,
+            now,
             consent: consent_given.then_some((consent, now)),
             browser: remember.as_ref().map(|(_, b, h)| (b, h.as_slice())),
         };

@@ -232,14 +232,16 @@ impl LoginRequestStore for SqliteStore {
     ) -> Result<bool> {
         let c = completion.code;
         let mut tx = self.writer.begin().await.map_err(db_error)?;
-        let done =
-            sqlx::query("UPDATE login_requests SET status = $2 WHERE id = $1 AND status = $3")
-                .bind(id.to_string())
-                .bind(Status::Done.as_str())
-                .bind(Status::Confirmed.as_str())
-                .execute(&mut *tx)
-                .await
-                .map_err(db_error)?;
+        let done = sqlx::query(
+            "UPDATE login_requests SET status = $2 WHERE id = $1 AND status = $3 AND expires_at > $4",
+        )
+        .bind(id.to_string())
+        .bind(Status::Done.as_str())
+        .bind(Status::Confirmed.as_str())
+        .bind(completion.now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
         if done.rows_affected() != 1 {
             return Ok(false);
         }
@@ -363,15 +365,21 @@ impl LoginRequestStore for SqliteStore {
         Ok(())
     }
 
-    async fn finish_ciba_request(&self, id: Uuid, audit: &[AuditEvent<'_>]) -> Result<bool> {
+    async fn finish_ciba_request(
+        &self,
+        id: Uuid,
+        now: Timestamp,
+        audit: &[AuditEvent<'_>],
+    ) -> Result<bool> {
         let mut tx = self.writer.begin().await.map_err(db_error)?;
         let done = sqlx::query(
-            "UPDATE login_requests SET status = $2 WHERE id = $1 AND status = $3 AND kind = $4",
+            "UPDATE login_requests SET status = $2 WHERE id = $1 AND status = $3 AND kind = $4 AND expires_at > $5",
         )
         .bind(id.to_string())
         .bind(Status::Done.as_str())
         .bind(Status::Confirmed.as_str())
         .bind(Kind::MerchantInitiated.as_str())
+        .bind(now)
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;

@@ -33,6 +33,7 @@ async fn issue(f: &Fixture, code: &AuthCode) {
     let confirmed = f.confirmed_request().await;
     let completion = Completion {
         code,
+        now: NOW,
         consent: None,
         browser: None,
     };

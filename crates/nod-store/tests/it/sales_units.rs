@@ -123,6 +123,7 @@ async fn deleting_a_sales_unit_deletes_its_consents_codes_tokens_and_logins() {
                 confirmed.id,
                 &nod_store::Completion {
                     code: &code,
+                    now: NOW,
                     consent: None,
                     browser: None,
                 },

@@ -152,6 +152,7 @@ async fn deleting_a_user_deletes_everything_tied_to_them() {
         let code = auth_code(b"code", CLIENT, user);
         let completion = Completion {
             code: &code,
+            now: NOW,
             consent: None,
             browser: None,
         };

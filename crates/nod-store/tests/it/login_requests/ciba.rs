@@ -93,7 +93,7 @@ async fn finish_moves_a_confirmed_merchant_initiated_request_to_done_once() {
         let request = f.ciba_request().await;
         assert!(
             !store
-                .finish_ciba_request(request.id, &audit("tokens"))
+                .finish_ciba_request(request.id, NOW, &audit("tokens"))
                 .await
                 .unwrap(),
             "not confirmed"
@@ -105,16 +105,24 @@ async fn finish_moves_a_confirmed_merchant_initiated_request_to_done_once() {
                 .await
                 .unwrap()
         );
+        let expires_at = f.get(request.id).await.expires_at;
+        assert!(
+            !store
+                .finish_ciba_request(request.id, expires_at, &audit("tokens"))
+                .await
+                .unwrap(),
+            "expired"
+        );
         assert!(
             store
-                .finish_ciba_request(request.id, &audit("tokens"))
+                .finish_ciba_request(request.id, NOW, &audit("tokens"))
                 .await
                 .unwrap()
         );
         assert_eq!(f.get(request.id).await.status, Status::Done);
         assert!(
             !store
-                .finish_ciba_request(request.id, &audit("tokens"))
+                .finish_ciba_request(request.id, NOW, &audit("tokens"))
                 .await
                 .unwrap(),
             "redeemed already"
@@ -123,7 +131,7 @@ async fn finish_moves_a_confirmed_merchant_initiated_request_to_done_once() {
         let browser_login = f.confirmed_request().await;
         assert!(
             !store
-                .finish_ciba_request(browser_login.id, &audit("tokens"))
+                .finish_ciba_request(browser_login.id, NOW, &audit("tokens"))
                 .await
                 .unwrap(),
             "a browser login is finished by complete_login_request"

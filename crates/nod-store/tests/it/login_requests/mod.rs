@@ -373,6 +373,7 @@ async fn complete_moves_only_a_confirmed_request_and_stores_code_consent_and_bro
         let early_browser = browser(user, NOW + 3600);
         let completion = Completion {
             code: &early,
+            now: NOW,
             consent: Some((scopes("nin"), NOW)),
             browser: Some((&early_browser, b"early-browser")),
         };
@@ -386,10 +387,27 @@ async fn complete_moves_only_a_confirmed_request_and_stores_code_consent_and_bro
         assert_eq!(f.get(waiting.id).await.status, Status::Waiting);
 
         let confirmed = f.confirmed_request().await;
+        let late = auth_code(b"late", CLIENT, user);
+        let late_completion = Completion {
+            code: &late,
+            now: confirmed.expires_at,
+            consent: None,
+            browser: None,
+        };
+        assert!(
+            !store
+                .complete_login_request(confirmed.id, &late_completion, &audit("done"))
+                .await
+                .unwrap(),
+            "expired"
+        );
+        assert_eq!(f.get(confirmed.id).await.status, Status::Confirmed);
+
         let code = auth_code(b"code", CLIENT, user);
         let remembered = browser(user, NOW + 3600);
         let completion = Completion {
             code: &code,
+            now: NOW,
             consent: Some((scopes("address"), NOW)),
             browser: Some((&remembered, b"browser")),
         };
@@ -416,6 +434,7 @@ async fn complete_moves_only_a_confirmed_request_and_stores_code_consent_and_bro
         let another_browser = browser(user, NOW + 3600);
         let completion = Completion {
             code: &again,
+            now: NOW,
             consent: Some((scopes("nin"), NOW)),
             browser: Some((&another_browser, b"another")),
         };
@@ -425,7 +444,7 @@ async fn complete_moves_only_a_confirmed_request_and_stores_code_consent_and_bro
                 .await
                 .unwrap()
         );
-        for unknown in [&b"again"[..], b"early"] {
+        for unknown in [&b"again"[..], b"early", b"late"] {
             assert_eq!(
                 store.redeem_code(unknown, CLIENT, NOW).await.unwrap(),
                 Redemption::Unknown

@@ -133,6 +133,7 @@ async fn two_completions_at_once_issue_one_code() {
                     let code = auth_code(&[trial, i as u8], CLIENT, user);
                     let completion = Completion {
                         code: &code,
+                        now: NOW,
                         consent: None,
                         browser: None,
                     };
@@ -216,7 +217,7 @@ async fn two_token_requests_finishing_one_ciba_request_at_once_finish_it_once() 
             let id = request.id;
             let results = race(2, |_| {
                 let store = store.clone();
-                async move { store.finish_ciba_request(id, &audit("tokens")).await }
+                async move { store.finish_ciba_request(id, NOW, &audit("tokens")).await }
             })
             .await;
             let finished = results.into_iter().filter(|r| *r.as_ref().unwrap()).count();
