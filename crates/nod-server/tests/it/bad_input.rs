@@ -235,6 +235,19 @@ struct ErrorAnswer {
     status: StatusCode,
     error: String,
     challenge: Option<String>,
+    body: Value,
+}
+
+impl ErrorAnswer {
+    /// What a snapshot records of it, under a name for the case.
+    fn snapshot(&self, case: &str) -> Value {
+        json!({
+            "case": case,
+            "status": self.status.as_u16(),
+            "www_authenticate": self.challenge,
+            "body": self.body,
+        })
+    }
 }
 
 async fn error_of(response: Response) -> ErrorAnswer {
@@ -249,6 +262,7 @@ async fn error_of(response: Response) -> ErrorAnswer {
         status,
         error: body["error"].as_str().unwrap().to_owned(),
         challenge,
+        body,
     }
 }
 
@@ -266,12 +280,14 @@ async fn token_client_authentication_errors() {
         ("code", "x"),
         ("redirect_uri", REDIRECT_URI),
     ];
-    let check = |case: &str, answer: ErrorAnswer, status: StatusCode, error: &str| {
+    let mut seen = Vec::new();
+    let mut check = |case: &str, answer: ErrorAnswer, status: StatusCode, error: &str| {
         assert_eq!(
             (answer.status, answer.error.as_str()),
             (status, error),
             "{case}"
         );
+        seen.push(answer.snapshot(case));
         answer.challenge
     };
 
@@ -391,12 +407,14 @@ async fn token_client_authentication_errors() {
         StatusCode::BAD_REQUEST,
         "invalid_request",
     );
+    insta::assert_json_snapshot!("token_client_authentication_errors", seen);
 }
 
 #[tokio::test]
 async fn token_request_errors() {
     let app = TestApp::builder().spawn().await;
     let merchant = app.merchant();
+    let mut seen = Vec::new();
     // Not a form.
     let response = merchant
         .post(paths::TOKEN)
@@ -413,6 +431,7 @@ async fn token_request_errors() {
         ),
         (StatusCode::BAD_REQUEST, "invalid_request", None)
     );
+    seen.push(answer.snapshot("a JSON body"));
     // Missing and unknown grant types, missing code, repeated parameters.
     type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
     let cases: [Case; 5] = [
@@ -453,7 +472,9 @@ async fn token_request_errors() {
             (StatusCode::BAD_REQUEST, error),
             "{case}"
         );
+        seen.push(answer.snapshot(case));
     }
+    insta::assert_json_snapshot!("token_request_errors", seen);
 }
 
 #[tokio::test]
@@ -545,6 +566,10 @@ async fn replayed_code_revokes_its_tokens() {
         (StatusCode::UNAUTHORIZED, "invalid_token")
     );
     assert!(answer.challenge.as_deref().unwrap().starts_with("Bearer"));
+    insta::assert_json_snapshot!(
+        "userinfo_error_revoked_token",
+        answer.snapshot("a token whose code was replayed")
+    );
 }
 
 #[tokio::test]
@@ -552,6 +577,7 @@ async fn userinfo_errors() {
     let app = TestApp::builder().spawn().await;
     let merchant = app.merchant();
     let userinfo = app.url(paths::USERINFO);
+    let mut seen = Vec::new();
     let no_token = app.client().get(&userinfo).send().await.unwrap();
     let bogus = merchant.userinfo("bogus").await;
     let basic = app
@@ -572,6 +598,7 @@ async fn userinfo_errors() {
             (StatusCode::UNAUTHORIZED, "invalid_token"),
             "{case}"
         );
+        seen.push(answer.snapshot(case));
     }
 
     let phone = app.phone(PHONE).await;
@@ -586,6 +613,8 @@ async fn userinfo_errors() {
         (answer.status, answer.error.as_str()),
         (StatusCode::UNAUTHORIZED, "invalid_token")
     );
+    seen.push(answer.snapshot("an expired token"));
+    insta::assert_json_snapshot!("userinfo_errors", seen);
 }
 
 #[tokio::test]

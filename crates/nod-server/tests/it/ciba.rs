@@ -585,6 +585,10 @@ async fn delegated_consents_come_back_in_userinfo() {
     );
     assert_eq!(delegated["consents"][1]["accepted"], false);
     assert_eq!(delegated["timeOfConsent"], "2027-01-15T08:00:00Z");
+    insta::assert_json_snapshot!("userinfo_openid_name_delegated_consents", info, {
+        ".sub" => "[sub]",
+        ".sid" => "[sid]",
+    });
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! The discovery document: what a merchant's library reads first.
+//! The discovery document: what a merchant's library reads first, pinned by a snapshot.
 
 use nod_server::paths;
 use serde_json::json;
@@ -26,4 +26,5 @@ async fn the_discovery_document() {
     let grants = doc["grant_types_supported"].as_array().unwrap();
     assert!(grants.contains(&json!(CIBA_GRANT)));
     assert!(grants.contains(&json!(CIBA_REDIRECT_GRANT)));
+    insta::assert_json_snapshot!("discovery", scrub_base(&doc, &app.base));
 }

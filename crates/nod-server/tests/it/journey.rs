@@ -181,6 +181,10 @@ async fn desktop_login_then_remembered_login() {
             .contains('\n')
     );
     assert!(info["other_addresses"].is_array());
+    insta::assert_json_snapshot!("userinfo_all_scopes", info, {
+        ".sub" => "[sub]",
+        ".sid" => "[sid]",
+    });
 
     // 8. The same browser logs in again: no phone number, no app, no consent page.
     let second_id = browser
@@ -234,6 +238,10 @@ async fn pairwise_subjects_differ_between_sales_units() {
             .await;
         assert!(uuid::Uuid::parse_str(info["sub"].as_str().unwrap()).is_ok());
         assert!(info.get("email").is_none(), "email was not asked for");
+        insta::assert_json_snapshot!("userinfo_openid_name", info, {
+            ".sub" => "[sub]",
+            ".sid" => "[sid]",
+        });
         subs.push(info["sub"].as_str().unwrap().to_owned());
     }
     assert_ne!(subs[0], subs[1]);

@@ -49,6 +49,20 @@ pub fn redirect_error(response: &Response) -> (StatusCode, String) {
     )
 }
 
+/// A JSON value with the server's base URL (random port) replaced by `[base]`, for
+/// snapshots.
+pub fn scrub_base(value: &Value, base: &str) -> Value {
+    match value {
+        Value::String(s) => Value::String(s.replace(base, "[base]")),
+        Value::Array(items) => items.iter().map(|v| scrub_base(v, base)).collect(),
+        Value::Object(map) => map
+            .iter()
+            .map(|(k, v)| (k.clone(), scrub_base(v, base)))
+            .collect(),
+        other => other.clone(),
+    }
+}
+
 /// Reads an event stream until it has said `needle`, for at most 5 s; returns all it read.
 pub async fn read_events_until(events: &mut Response, needle: &str) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
