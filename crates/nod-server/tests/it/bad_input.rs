@@ -1,55 +1,58 @@
 //! Every error row of the authorize and token endpoints, and malformed requests of every
 //! kind: each gets the exact protocol answer, never a 500.
 
-use reqwest::StatusCode;
-use serde_json::Value;
+use nod_core::sales_unit::AuthMethod;
+use nod_server::paths;
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
 
 use crate::support::*;
 
-const AUTH: &str = "/access-management-1.0/access/oauth2/auth";
-
 fn auth_query(app: &TestApp, query: &str) -> String {
-    format!("{}{AUTH}?{query}", app.base)
+    format!("{}?{query}", app.url(paths::AUTHORIZE))
 }
 
-fn base_query() -> String {
-    format!(
-        "response_type=code&client_id={CLIENT_ID}&redirect_uri={}&scope=openid%20name&state=state-12345",
-        urlencode(REDIRECT_URI)
-    )
+/// The query of `shop`'s good authorization URL, to break in one place at a time.
+fn base_query(app: &TestApp) -> String {
+    let url = app.authorize_url("");
+    url.split_once('?').unwrap().1.to_owned()
 }
 
 /// Authorize errors that must be shown on a page, never redirected.
 #[tokio::test]
 async fn authorize_page_errors() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().spawn().await;
     let cases = [
-        base_query().replace(&format!("client_id={CLIENT_ID}"), "client_id=nobody"),
-        base_query().replace(&format!("client_id={CLIENT_ID}&"), ""),
-        base_query().replace(
+        base_query(&app).replace(&format!("client_id={CLIENT_ID}"), "client_id=nobody"),
+        base_query(&app).replace(&format!("client_id={CLIENT_ID}&"), ""),
+        base_query(&app).replace(
             &format!("client_id={CLIENT_ID}"),
             &format!("client_id={CLIENT_ID}&client_id={CLIENT_ID}"),
         ),
         // One character off.
-        base_query().replace("callback", "callbacc"),
-        base_query().replace("callback", "callback%2F"),
-        base_query().replace(&format!("&redirect_uri={}", urlencode(REDIRECT_URI)), ""),
-        format!("{}&redirect_uri={}", base_query(), urlencode(REDIRECT_URI)),
+        base_query(&app).replace("callback", "callbacc"),
+        base_query(&app).replace("callback", "callback%2F"),
+        base_query(&app).replace(&format!("&redirect_uri={}", urlencode(REDIRECT_URI)), ""),
+        format!(
+            "{}&redirect_uri={}",
+            base_query(&app),
+            urlencode(REDIRECT_URI)
+        ),
         // An over-long parameter: the query is not trusted at all.
-        format!("{}&nonce={}", base_query(), "x".repeat(5000)),
+        format!("{}&nonce={}", base_query(&app), "x".repeat(5000)),
         "%%%&&&===".to_owned(),
     ];
-    for query in cases {
+    for case in cases {
         let response = app
             .client()
-            .get(auth_query(&app, &query))
+            .get(auth_query(&app, &case))
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{query}");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{case}");
         assert!(
             response.headers().get("location").is_none(),
-            "never redirected: {query}"
+            "never redirected: {case}"
         );
         assert!(
             response.headers()["content-type"]
@@ -64,8 +67,8 @@ async fn authorize_page_errors() {
 /// Authorize errors that go back to the redirect URI with `error`, `state` and `iss`.
 #[tokio::test]
 async fn authorize_redirect_errors() {
-    let app = TestApp::spawn().await;
-    let base = base_query();
+    let app = TestApp::builder().spawn().await;
+    let base = base_query(&app);
     let long = "a".repeat(1001);
     let cases: Vec<(String, &str, Option<&str>)> = vec![
         (
@@ -184,76 +187,70 @@ async fn authorize_redirect_errors() {
             Some("state-12345"),
         ),
     ];
-    for (query, error, state) in cases {
+    for (case, error, state) in cases {
         let response = app
             .client()
-            .get(auth_query(&app, &query))
+            .get(auth_query(&app, &case))
             .send()
             .await
             .unwrap();
-        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{query}");
+        assert_eq!(response.status(), StatusCode::SEE_OTHER, "{case}");
         let target = location(&response);
-        assert!(target.starts_with(REDIRECT_URI), "{query} → {target}");
-        let params = query_of(&target);
+        assert!(target.starts_with(REDIRECT_URI), "{case} → {target}");
+        let params = query(&target);
         assert_eq!(
             params.get("error").map(String::as_str),
             Some(error),
-            "{query}"
+            "{case}"
         );
         assert!(params.contains_key("error_description"));
-        assert_eq!(params.get("state").map(String::as_str), state, "{query}");
-        assert_eq!(params["iss"], app.app.config.issuer());
+        assert_eq!(params.get("state").map(String::as_str), state, "{case}");
+        assert_eq!(params["iss"], app.issuer());
     }
-}
-
-fn query_of(location: &str) -> std::collections::HashMap<String, String> {
-    query(location)
 }
 
 /// The `nin` scope needs the sales unit's permission.
 #[tokio::test]
 async fn nin_needs_permission() {
-    let app = TestApp::spawn().await;
-    app.add_sales_unit(
-        "no-nin",
-        CLIENT_SECRET,
-        nod_core::sales_unit::AuthMethod::ClientSecretBasic,
-        false,
-    )
-    .await;
-    let query = base_query()
-        .replace(&format!("client_id={CLIENT_ID}"), "client_id=no-nin")
-        .replace("scope=openid%20name", "scope=openid%20nin");
-    let response = app
-        .client()
-        .get(auth_query(&app, &query))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(query_of(&location(&response))["error"], "invalid_scope");
+    let app = TestApp::builder()
+        .with_sales_unit(SalesUnitSpec::other("no-nin"))
+        .spawn()
+        .await;
+    let url = app.authorize_url_for("no-nin", REDIRECT_URI, "openid nin", "");
+    let response = app.client().get(url).send().await.unwrap();
+    assert_eq!(
+        redirect_error(&response),
+        (StatusCode::SEE_OTHER, "invalid_scope".into())
+    );
 }
 
 /// Runs a browser login to the point where the merchant has a code.
-async fn code_for(app: &TestApp, extra: &str) -> String {
-    let browser = app.browser();
-    let (id, csrf) = start_login(app, &browser, extra).await;
-    let number = submit_phone(app, &browser, &id, &csrf, PHONE, false).await;
-    let device = app.device(PHONE).await;
-    assert_eq!(app.approve(&device, &id, number, false).await.status(), 200);
-    let response = browser
-        .get(app.url(&format!("/login/{id}/continue")))
-        .send()
-        .await
-        .unwrap();
-    let response = if location(&response).ends_with("/consent") {
-        accept_consent(app, &browser, &id, &csrf).await
-    } else {
-        response
-    };
-    query(&location(&response))["code"].clone()
+async fn code_for(app: &TestApp, phone: &Phone, extra: &str) -> String {
+    let (_, response) = log_in(&app.browser(), phone, extra, false).await;
+    code_of(&response)
 }
 
-async fn error_of(response: reqwest::Response) -> (StatusCode, String, Option<String>) {
+/// A JSON error answer of the token or userinfo endpoint.
+struct ErrorAnswer {
+    status: StatusCode,
+    error: String,
+    challenge: Option<String>,
+    body: Value,
+}
+
+impl ErrorAnswer {
+    /// What a snapshot records of it, under a name for the case.
+    fn snapshot(&self, case: &str) -> Value {
+        json!({
+            "case": case,
+            "status": self.status.as_u16(),
+            "www_authenticate": self.challenge,
+            "body": self.body,
+        })
+    }
+}
+
+async fn error_of(response: Response) -> ErrorAnswer {
     let status = response.status();
     let challenge = response
         .headers()
@@ -261,168 +258,196 @@ async fn error_of(response: reqwest::Response) -> (StatusCode, String, Option<St
         .map(|v| v.to_str().unwrap().to_owned());
     let body: Value = response.json().await.unwrap();
     assert!(body["error_description"].is_string(), "{body}");
-    (
+    ErrorAnswer {
         status,
-        body["error"].as_str().unwrap().to_owned(),
+        error: body["error"].as_str().unwrap().to_owned(),
         challenge,
-    )
+        body,
+    }
 }
 
 #[tokio::test]
 async fn token_client_authentication_errors() {
-    let app = TestApp::spawn().await;
-    let token_url = app.url(nod_server::paths::TOKEN);
+    let app = TestApp::builder()
+        .with_sales_unit(SalesUnitSpec {
+            auth_method: AuthMethod::ClientSecretPost,
+            ..SalesUnitSpec::other("post-shop")
+        })
+        .spawn()
+        .await;
     let form = [
         ("grant_type", "authorization_code"),
         ("code", "x"),
         ("redirect_uri", REDIRECT_URI),
     ];
+    let mut seen = Vec::new();
+    let mut check = |case: &str, answer: ErrorAnswer, status: StatusCode, error: &str| {
+        assert_eq!(
+            (answer.status, answer.error.as_str()),
+            (status, error),
+            "{case}"
+        );
+        seen.push(answer.snapshot(case));
+        answer.challenge
+    };
 
     // No credentials at all.
     let response = app
-        .client()
-        .post(&token_url)
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    let (status, error, challenge) = error_of(response).await;
-    assert_eq!(
-        (status, error.as_str()),
-        (StatusCode::UNAUTHORIZED, "invalid_client")
+        .merchant()
+        .with_auth(ClientAuth::None)
+        .token(&form)
+        .await;
+    let challenge = check(
+        "no credentials",
+        error_of(response).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
     );
     assert!(challenge.unwrap().starts_with("Basic"));
 
     // Wrong secret, unknown client, malformed header.
-    for (id, secret) in [(CLIENT_ID, "wrong"), ("nobody", CLIENT_SECRET)] {
-        let response = app
-            .client()
-            .post(&token_url)
-            .basic_auth(id, Some(secret))
-            .form(&form)
-            .send()
-            .await
-            .unwrap();
-        let (status, error, challenge) = error_of(response).await;
-        assert_eq!(
-            (status, error.as_str()),
-            (StatusCode::UNAUTHORIZED, "invalid_client")
+    for (case, merchant) in [
+        ("wrong secret", app.merchant().with_secret("wrong")),
+        ("unknown client", app.merchant_as("nobody")),
+    ] {
+        let response = merchant.token(&form).await;
+        let challenge = check(
+            case,
+            error_of(response).await,
+            StatusCode::UNAUTHORIZED,
+            "invalid_client",
         );
         assert!(challenge.is_some());
     }
     let response = app
-        .client()
-        .post(&token_url)
+        .merchant()
+        .with_auth(ClientAuth::None)
+        .post(paths::TOKEN)
         .header("authorization", "Basic %%%notbase64")
         .form(&form)
         .send()
         .await
         .unwrap();
-    assert_eq!(error_of(response).await.1, "invalid_client");
+    check(
+        "malformed Basic header",
+        error_of(response).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    );
 
     // Two methods at once.
     let mut both = form.to_vec();
     both.push(("client_secret", CLIENT_SECRET));
-    let response = app
-        .client()
-        .post(&token_url)
-        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
-        .form(&both)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(error_of(response).await.1, "invalid_request");
+    let response = app.merchant().token(&both).await;
+    check(
+        "Basic and client_secret at once",
+        error_of(response).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
 
     // client_secret_post for a Basic client, and Basic for a post client.
-    let mut post = form.to_vec();
-    post.extend([("client_id", CLIENT_ID), ("client_secret", CLIENT_SECRET)]);
     let response = app
-        .client()
-        .post(&token_url)
-        .form(&post)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(error_of(response).await.1, "invalid_client");
-    app.add_sales_unit(
-        "post-shop",
-        CLIENT_SECRET,
-        nod_core::sales_unit::AuthMethod::ClientSecretPost,
-        false,
-    )
-    .await;
+        .merchant()
+        .with_auth(ClientAuth::Post)
+        .token(&form)
+        .await;
+    check(
+        "post for a Basic client",
+        error_of(response).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    );
+    let response = app.merchant_as("post-shop").token(&form).await;
+    check(
+        "Basic for a post client",
+        error_of(response).await,
+        StatusCode::UNAUTHORIZED,
+        "invalid_client",
+    );
     let response = app
-        .client()
-        .post(&token_url)
-        .basic_auth("post-shop", Some(CLIENT_SECRET))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(error_of(response).await.1, "invalid_client");
-    let mut post = form.to_vec();
-    post.extend([("client_id", "post-shop"), ("client_secret", CLIENT_SECRET)]);
-    let response = app
-        .client()
-        .post(&token_url)
-        .form(&post)
-        .send()
-        .await
-        .unwrap();
-    let (status, error, _) = error_of(response).await;
-    assert_eq!(
-        (status, error.as_str()),
-        (StatusCode::BAD_REQUEST, "invalid_grant"),
-        "authenticated; the code is bad"
+        .merchant_as("post-shop")
+        .with_auth(ClientAuth::Post)
+        .token(&form)
+        .await;
+    check(
+        "post client authenticated, the code is bad",
+        error_of(response).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_grant",
     );
 
     // Merchant-Serial-Number must match the client's.
     let response = app
-        .client()
-        .post(&token_url)
-        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .merchant()
+        .post(paths::TOKEN)
         .header("merchant-serial-number", "999999")
         .form(&form)
         .send()
         .await
         .unwrap();
-    assert_eq!(error_of(response).await.1, "invalid_request");
+    check(
+        "another Merchant-Serial-Number",
+        error_of(response).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
     // Over-long system headers are refused.
     let response = app
-        .client()
-        .post(&token_url)
-        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .merchant()
+        .post(paths::TOKEN)
         .header("vipps-system-name", "x".repeat(31))
         .form(&form)
         .send()
         .await
         .unwrap();
-    assert_eq!(error_of(response).await.1, "invalid_request");
+    check(
+        "over-long Vipps-System-Name",
+        error_of(response).await,
+        StatusCode::BAD_REQUEST,
+        "invalid_request",
+    );
+    insta::assert_json_snapshot!("token_client_authentication_errors", seen);
 }
 
 #[tokio::test]
 async fn token_request_errors() {
-    let app = TestApp::spawn().await;
-    let token_url = app.url(nod_server::paths::TOKEN);
+    let app = TestApp::builder().spawn().await;
+    let merchant = app.merchant();
+    let mut seen = Vec::new();
     // Not a form.
-    let response = app
-        .client()
-        .post(&token_url)
-        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
-        .json(&serde_json::json!({"grant_type": "authorization_code"}))
+    let response = merchant
+        .post(paths::TOKEN)
+        .json(&json!({"grant_type": "authorization_code"}))
         .send()
         .await
         .unwrap();
+    let answer = error_of(response).await;
     assert_eq!(
-        error_of(response).await,
-        (StatusCode::BAD_REQUEST, "invalid_request".into(), None)
-    );
-    // Missing and unknown grant types, missing code, repeated parameters.
-    let cases: [(&[(&str, &str)], &str); 5] = [
-        (&[("code", "x")], "invalid_request"),
-        (&[("grant_type", "password")], "unsupported_grant_type"),
-        (&[("grant_type", "authorization_code")], "invalid_request"),
         (
+            answer.status,
+            answer.error.as_str(),
+            answer.challenge.as_deref()
+        ),
+        (StatusCode::BAD_REQUEST, "invalid_request", None)
+    );
+    seen.push(answer.snapshot("a JSON body"));
+    // Missing and unknown grant types, missing code, repeated parameters.
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case; 5] = [
+        ("no grant_type", &[("code", "x")], "invalid_request"),
+        (
+            "unknown grant_type",
+            &[("grant_type", "password")],
+            "unsupported_grant_type",
+        ),
+        (
+            "no code",
+            &[("grant_type", "authorization_code")],
+            "invalid_request",
+        ),
+        (
+            "two codes",
             &[
                 ("grant_type", "authorization_code"),
                 ("code", "a"),
@@ -431,6 +456,7 @@ async fn token_request_errors() {
             "invalid_request",
         ),
         (
+            "unknown code",
             &[
                 ("grant_type", "authorization_code"),
                 ("code", "unknown"),
@@ -439,20 +465,33 @@ async fn token_request_errors() {
             "invalid_grant",
         ),
     ];
-    for (form, error) in cases {
-        let response = app.token(form).await;
-        assert_eq!(error_of(response).await.1, error, "{form:?}");
+    for (case, form, error) in cases {
+        let answer = error_of(merchant.token(form).await).await;
+        assert_eq!(
+            (answer.status, answer.error.as_str()),
+            (StatusCode::BAD_REQUEST, error),
+            "{case}"
+        );
+        seen.push(answer.snapshot(case));
     }
+    insta::assert_json_snapshot!("token_request_errors", seen);
 }
 
 #[tokio::test]
 async fn code_redemption_errors() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder()
+        .with_sales_unit(SalesUnitSpec::other("thief"))
+        .spawn()
+        .await;
+    let merchant = app.merchant();
+    let phone = app.phone(PHONE).await;
     let pkce = format!("&code_challenge={CHALLENGE}&code_challenge_method=S256");
+    let invalid_grant = (StatusCode::BAD_REQUEST, "invalid_grant".to_owned());
+    let status_and_error = |answer: ErrorAnswer| (answer.status, answer.error);
 
     // redirect_uri missing or one character off.
     for redirect in [None, Some("https://shop.example/callbacc")] {
-        let code = code_for(&app, &pkce).await;
+        let code = code_for(&app, &phone, &pkce).await;
         let mut form = vec![
             ("grant_type", "authorization_code"),
             ("code", code.as_str()),
@@ -461,7 +500,8 @@ async fn code_redemption_errors() {
         if let Some(r) = redirect {
             form.push(("redirect_uri", r));
         }
-        assert_eq!(error_of(app.token(&form).await).await.1, "invalid_grant");
+        let answer = error_of(merchant.token(&form).await).await;
+        assert_eq!(status_and_error(answer), invalid_grant, "{redirect:?}");
     }
     // PKCE: wrong verifier, missing verifier, malformed verifier.
     let wrong = format!("{}A", &VERIFIER[..42]);
@@ -470,142 +510,76 @@ async fn code_redemption_errors() {
         (None, "invalid_grant"),
         (Some("short"), "invalid_request"),
     ] {
-        let code = code_for(&app, &pkce).await;
-        let mut form = vec![
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT_URI),
-        ];
-        if let Some(v) = verifier {
-            form.push(("code_verifier", v));
-        }
+        let code = code_for(&app, &phone, &pkce).await;
+        let answer = error_of(merchant.redeem(&code, verifier).await).await;
         assert_eq!(
-            error_of(app.token(&form).await).await.1,
-            error,
+            status_and_error(answer),
+            (StatusCode::BAD_REQUEST, error.to_owned()),
             "{verifier:?}"
         );
     }
     // A verifier for a code without PKCE.
-    let code = code_for(&app, "").await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT_URI),
-        ("code_verifier", VERIFIER),
-    ];
-    assert_eq!(error_of(app.token(&form).await).await.1, "invalid_grant");
+    let code = code_for(&app, &phone, "").await;
+    let answer = error_of(merchant.redeem(&code, Some(VERIFIER)).await).await;
+    assert_eq!(status_and_error(answer), invalid_grant);
     // The plain method.
     let code = code_for(
         &app,
+        &phone,
         &format!("&code_challenge={VERIFIER}&code_challenge_method=plain"),
     )
     .await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT_URI),
-        ("code_verifier", VERIFIER),
-    ];
-    assert_eq!(app.token(&form).await.status(), 200);
+    assert_eq!(merchant.redeem(&code, Some(VERIFIER)).await.status(), 200);
 
-    // Another client's code.
-    app.add_sales_unit(
-        "thief",
-        CLIENT_SECRET,
-        nod_core::sales_unit::AuthMethod::ClientSecretBasic,
-        false,
-    )
-    .await;
-    let code = code_for(&app, "").await;
-    let response = app
-        .client()
-        .post(app.url(nod_server::paths::TOKEN))
-        .basic_auth("thief", Some(CLIENT_SECRET))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT_URI),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(error_of(response).await.1, "invalid_grant");
+    // Another client's code…
+    let code = code_for(&app, &phone, "").await;
+    let answer = error_of(app.merchant_as("thief").redeem(&code, None).await).await;
+    assert_eq!(status_and_error(answer), invalid_grant);
     // …which the rightful client can still redeem.
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT_URI),
-    ];
-    assert_eq!(app.token(&form).await.status(), 200);
+    assert_eq!(merchant.redeem(&code, None).await.status(), 200);
 
     // An expired code.
-    let code = code_for(&app, "").await;
-    app.clock.advance(61);
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT_URI),
-    ];
-    assert_eq!(error_of(app.token(&form).await).await.1, "invalid_grant");
+    let code = code_for(&app, &phone, "").await;
+    app.advance(61);
+    let answer = error_of(merchant.redeem(&code, None).await).await;
+    assert_eq!(status_and_error(answer), invalid_grant);
 }
 
 #[tokio::test]
 async fn replayed_code_revokes_its_tokens() {
-    let app = TestApp::spawn().await;
-    let code = code_for(&app, "").await;
-    let form = [
-        ("grant_type", "authorization_code"),
-        ("code", code.as_str()),
-        ("redirect_uri", REDIRECT_URI),
-    ];
-    let tokens: Value = app.token(&form).await.json().await.unwrap();
+    let app = TestApp::builder().spawn().await;
+    let merchant = app.merchant();
+    let phone = app.phone(PHONE).await;
+    let code = code_for(&app, &phone, "").await;
+    let tokens = merchant.tokens(&code, None).await;
     let access = tokens["access_token"].as_str().unwrap();
-    let userinfo = app.url(nod_server::paths::USERINFO);
-    assert_eq!(
-        app.client()
-            .get(&userinfo)
-            .bearer_auth(access)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    assert_eq!(merchant.userinfo(access).await.status(), 200);
 
-    let (status, error, _) = error_of(app.token(&form).await).await;
+    let answer = error_of(merchant.redeem(&code, None).await).await;
     assert_eq!(
-        (status, error.as_str()),
+        (answer.status, answer.error.as_str()),
         (StatusCode::BAD_REQUEST, "invalid_grant")
     );
-    let response = app
-        .client()
-        .get(&userinfo)
-        .bearer_auth(access)
-        .send()
-        .await
-        .unwrap();
-    let (status, error, challenge) = error_of(response).await;
+    let answer = error_of(merchant.userinfo(access).await).await;
     assert_eq!(
-        (status, error.as_str()),
+        (answer.status, answer.error.as_str()),
         (StatusCode::UNAUTHORIZED, "invalid_token")
     );
-    assert!(challenge.unwrap().starts_with("Bearer"));
+    assert!(answer.challenge.as_deref().unwrap().starts_with("Bearer"));
+    insta::assert_json_snapshot!(
+        "userinfo_error_revoked_token",
+        answer.snapshot("a token whose code was replayed")
+    );
 }
 
 #[tokio::test]
 async fn userinfo_errors() {
-    let app = TestApp::spawn().await;
-    let userinfo = app.url(nod_server::paths::USERINFO);
+    let app = TestApp::builder().spawn().await;
+    let merchant = app.merchant();
+    let userinfo = app.url(paths::USERINFO);
+    let mut seen = Vec::new();
     let no_token = app.client().get(&userinfo).send().await.unwrap();
-    assert_eq!(error_of(no_token).await.1, "invalid_token");
-    let bogus = app
-        .client()
-        .get(&userinfo)
-        .bearer_auth("bogus")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(error_of(bogus).await.1, "invalid_token");
+    let bogus = merchant.userinfo("bogus").await;
     let basic = app
         .client()
         .get(&userinfo)
@@ -613,64 +587,57 @@ async fn userinfo_errors() {
         .send()
         .await
         .unwrap();
-    assert_eq!(basic.status(), 401);
+    for (case, response) in [
+        ("no token", no_token),
+        ("an unknown token", bogus),
+        ("Basic authentication", basic),
+    ] {
+        let answer = error_of(response).await;
+        assert_eq!(
+            (answer.status, answer.error.as_str()),
+            (StatusCode::UNAUTHORIZED, "invalid_token"),
+            "{case}"
+        );
+        seen.push(answer.snapshot(case));
+    }
 
-    let code = code_for(&app, "").await;
-    let tokens: Value = app
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", code.as_str()),
-            ("redirect_uri", REDIRECT_URI),
-        ])
-        .await
-        .json()
-        .await
-        .unwrap();
-    app.clock.advance(601);
-    let expired = app
-        .client()
-        .get(&userinfo)
-        .bearer_auth(tokens["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(error_of(expired).await.1, "invalid_token");
+    let phone = app.phone(PHONE).await;
+    let code = code_for(&app, &phone, "").await;
+    let tokens = merchant.tokens(&code, None).await;
+    app.advance(601);
+    let expired = merchant
+        .userinfo(tokens["access_token"].as_str().unwrap())
+        .await;
+    let answer = error_of(expired).await;
+    assert_eq!(
+        (answer.status, answer.error.as_str()),
+        (StatusCode::UNAUTHORIZED, "invalid_token")
+    );
+    seen.push(answer.snapshot("an expired token"));
+    insta::assert_json_snapshot!("userinfo_errors", seen);
 }
 
 #[tokio::test]
 async fn login_pages_refuse_forgeries() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().spawn().await;
     let browser = app.browser();
-    let (id, csrf) = start_login(&app, &browser, "").await;
+    let login = browser.start_login("").await;
+    let id = login.id.as_str();
 
     // Missing or wrong CSRF token.
     for token in ["", "forged"] {
-        let response = browser
-            .post(app.url(&format!("/login/{id}/phone")))
-            .form(&[("csrf", token), ("phone_number", PHONE)])
-            .send()
-            .await
-            .unwrap();
+        let response = browser.post_phone(id, token, PHONE).await;
         assert_eq!(response.status(), StatusCode::FORBIDDEN);
     }
     // Another browser (no binding cookie).
     let other = app.browser();
-    let response = other
-        .get(app.url(&format!("/login/{id}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), StatusCode::FORBIDDEN);
-    let response = other
-        .post(app.url(&format!("/login/{id}/phone")))
-        .form(&[("csrf", csrf.as_str()), ("phone_number", PHONE)])
-        .send()
-        .await
-        .unwrap();
+    assert_eq!(other.login_page(id).await.status(), StatusCode::FORBIDDEN);
+    let response = other.post_phone(id, &login.csrf, PHONE).await;
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
     // Not a form body.
     let response = browser
-        .post(app.url(&format!("/login/{id}/phone")))
+        .client()
+        .post(browser.url(&login_path(id, "phone")))
         .body("{}")
         .send()
         .await
@@ -678,112 +645,92 @@ async fn login_pages_refuse_forgeries() {
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
     // Unknown and malformed ids.
     for path in [
-        "/login/00000000-0000-0000-0000-000000000000",
-        "/login/not-a-uuid",
-        "/login/not-a-uuid/continue",
+        login_path("00000000-0000-0000-0000-000000000000", ""),
+        login_path("not-a-uuid", ""),
+        login_path("not-a-uuid", "continue"),
     ] {
-        let response = browser.get(app.url(path)).send().await.unwrap();
+        let response = browser.get(&path).await;
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
     }
     // A malformed phone number shows the form again with an error.
     for typed in ["abc", "12", "+1 555 0100", &"9".repeat(100)] {
-        let response = browser
-            .post(app.url(&format!("/login/{id}/phone")))
-            .form(&[("csrf", csrf.as_str()), ("phone_number", typed)])
-            .send()
-            .await
-            .unwrap();
+        let response = browser.post_phone(id, &login.csrf, typed).await;
         assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{typed}");
         let html = response.text().await.unwrap();
         assert!(html.contains("role=\"alert\""), "{typed}");
     }
     // Still usable afterwards.
-    let number = submit_phone(&app, &browser, &id, &csrf, PHONE, false).await;
+    let number = browser.submit_phone(&login, PHONE, false).await;
     assert!((10..=99).contains(&number));
 }
 
 #[tokio::test]
 async fn unknown_number_waits_like_a_known_one_then_expires() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().spawn().await;
     let browser = app.browser();
-    let (id, csrf) = start_login(&app, &browser, "").await;
-    let number = submit_phone(&app, &browser, &id, &csrf, "+47 40000000", false).await;
+    let login = browser.start_login("").await;
+    let number = browser.submit_phone(&login, "+47 40000000", false).await;
     assert!(
         (10..=99).contains(&number),
         "an unknown number gets a number too"
     );
 
-    app.clock.advance(301);
-    let response = browser
-        .get(app.url(&format!("/login/{id}/wait")))
-        .send()
-        .await
-        .unwrap();
+    app.advance(301);
+    let response = browser.wait_page(&login.id).await;
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
     assert!(html.contains("Time ran out"));
     // Start over: a fresh login with the same parameters.
-    let response = browser
-        .post(app.url(&format!("/login/{id}/restart")))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
+    let response = browser.restart(&login).await;
     assert_eq!(response.status(), 303);
     let fresh = location(&response);
-    assert!(fresh.starts_with("/login/") && !fresh.contains(&id));
-    let page = browser.get(app.url(&fresh)).send().await.unwrap();
+    let fresh = login_id_of(&fresh).expect("a login page");
+    assert_ne!(fresh, login.id);
+    let page = browser.login_page(fresh).await;
     assert_eq!(page.status(), 200);
     assert!(page.text().await.unwrap().contains("phone_number"));
     // Or give up: back to the merchant with access_denied.
-    let response = browser
-        .post(app.url(&format!("/login/{id}/cancel")))
-        .form(&[("csrf", csrf.as_str())])
-        .send()
-        .await
-        .unwrap();
-    let params = query(&location(&response));
-    assert_eq!(params["error"], "access_denied");
-    assert_eq!(params["state"], "state-12345");
+    let response = browser.cancel(&login).await;
+    assert_eq!(
+        redirect_error(&response),
+        (StatusCode::SEE_OTHER, "access_denied".into())
+    );
+    assert_eq!(query(&location(&response))["state"], "state-12345");
 }
 
 #[tokio::test]
 async fn consent_cancel_and_prompt_none() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().spawn().await;
     let browser = app.browser();
-    let (id, csrf) = start_login(&app, &browser, "").await;
-    let number = submit_phone(&app, &browser, &id, &csrf, PHONE, false).await;
-    let device = app.device(PHONE).await;
-    app.approve(&device, &id, number, false).await;
-    let response = browser
-        .post(app.url(&format!("/login/{id}/consent")))
-        .form(&[("csrf", csrf.as_str()), ("decision", "cancel")])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(query(&location(&response))["error"], "access_denied");
+    let login = browser.start_login("").await;
+    let number = browser.submit_phone(&login, PHONE, false).await;
+    let phone = app.phone(PHONE).await;
+    phone.approve(&login.id, number, false).await;
+    let response = browser.cancel_consent(&login).await;
+    assert_eq!(
+        redirect_error(&response),
+        (StatusCode::SEE_OTHER, "access_denied".into())
+    );
 
     // prompt=none in a browser that is not remembered.
     let fresh = app.browser();
-    let response = fresh
-        .get(app.authorize_url("&prompt=none"))
-        .send()
-        .await
-        .unwrap();
-    let page = location(&response);
-    let response = fresh.get(app.url(&page)).send().await.unwrap();
-    assert_eq!(query(&location(&response))["error"], "login_required");
+    let id = fresh.authorize(&app.authorize_url("&prompt=none")).await;
+    let response = fresh.login_page(&id).await;
+    assert_eq!(
+        redirect_error(&response),
+        (StatusCode::SEE_OTHER, "login_required".into())
+    );
 }
 
 #[tokio::test]
 async fn every_page_refuses_frames() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().spawn().await;
     for path in [
-        "/login/not-a-uuid",
-        nod_server::paths::DISCOVERY,
-        "/health/live",
+        login_path("not-a-uuid", ""),
+        paths::DISCOVERY.to_owned(),
+        "/health/live".to_owned(),
     ] {
-        let response = app.client().get(app.url(path)).send().await.unwrap();
+        let response = app.client().get(app.url(&path)).send().await.unwrap();
         assert_eq!(response.headers()["x-frame-options"], "DENY", "{path}");
         assert!(
             response.headers()["content-security-policy"]
@@ -794,69 +741,65 @@ async fn every_page_refuses_frames() {
     }
 }
 
-async fn submit(app: &TestApp, browser: &reqwest::Client, phone: &str) -> reqwest::Response {
-    let (id, csrf) = start_login(app, browser, "").await;
-    browser
-        .post(app.url(&format!("/login/{id}/phone")))
-        .form(&[("csrf", csrf.as_str()), ("phone_number", phone)])
-        .send()
-        .await
-        .unwrap()
+/// Starts a login and posts a phone number on its page.
+async fn submit(browser: &Browser, phone: &str) -> Response {
+    let login = browser.start_login("").await;
+    browser.post_phone(&login.id, &login.csrf, phone).await
 }
 
 /// Push-bombing defence: a few logins waiting per number, known or not, the same answer.
 #[tokio::test]
 async fn too_many_logins_waiting_for_one_number() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().spawn().await;
     let browser = app.browser();
-    for phone in [PHONE, "4740000000"] {
+    for number in [PHONE, "4740000000"] {
         for _ in 0..3 {
             assert_eq!(
-                submit(&app, &browser, phone).await.status(),
+                submit(&browser, number).await.status(),
                 StatusCode::SEE_OTHER,
-                "{phone}"
+                "{number}"
             );
         }
-        let response = submit(&app, &browser, phone).await;
-        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "{phone}");
+        let response = submit(&browser, number).await;
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS, "{number}");
         let html = response.text().await.unwrap();
         assert!(
             html.contains("Too many login attempts for this number"),
-            "{phone}"
+            "{number}"
         );
         assert!(
             html.contains("name=\"phone_number\""),
             "the form is shown again"
         );
     }
-    let device = app.device(PHONE).await;
+    let phone = app.phone(PHONE).await;
     assert_eq!(
-        app.pending(&device).await.len(),
+        phone.pending().await.len(),
         3,
         "the refused one never reached the app"
     );
     // Once they have expired, the number can be used again.
-    app.clock.advance(301);
+    app.advance(301);
     assert_eq!(
-        submit(&app, &browser, PHONE).await.status(),
+        submit(&browser, PHONE).await.status(),
         StatusCode::SEE_OTHER
     );
 }
 
 #[tokio::test]
 async fn too_many_numbers_from_one_address() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().spawn().await;
     let browser = app.browser();
     for i in 0..20 {
-        let response = submit(&app, &browser, &format!("47400000{i:02}")).await;
+        let response = submit(&browser, &format!("47400000{i:02}")).await;
         assert_eq!(response.status(), StatusCode::SEE_OTHER, "submission {i}");
     }
-    let response = submit(&app, &browser, "4740000099").await;
+    let response = submit(&browser, "4740000099").await;
     assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
     // The next minute is a new window.
-    app.clock.advance(60);
+    app.advance(60);
     assert_eq!(
-        submit(&app, &browser, "4740000098").await.status(),
+        submit(&browser, "4740000098").await.status(),
         StatusCode::SEE_OTHER
     );
 }

@@ -26,7 +26,7 @@ async fn run_script(app: &TestApp, name: &str) -> Value {
     let child = tokio::process::Command::new("node")
         .arg(&script)
         .current_dir(&e2e)
-        .env("NOD_ISSUER", app.app.config.issuer())
+        .env("NOD_ISSUER", app.issuer())
         .env("NOD_BASE", &app.base)
         .env("NOD_CLIENT_ID", CLIENT_ID)
         .env("NOD_CLIENT_SECRET", CLIENT_SECRET)
@@ -57,14 +57,14 @@ async fn run_script(app: &TestApp, name: &str) -> Value {
 
 #[tokio::test]
 async fn openid_client_completes_the_desktop_login() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().spawn().await;
     let result = run_script(&app, "desktop.mjs").await;
     let sub = result["sub"].as_str().expect("a sub");
     assert!(!sub.is_empty());
 
     let claims = &result["id_token_claims"];
     assert_eq!(claims["sub"], sub);
-    assert_eq!(claims["iss"], app.app.config.issuer());
+    assert_eq!(claims["iss"], app.issuer());
     let aud = &claims["aud"];
     assert!(
         aud == CLIENT_ID
@@ -87,7 +87,7 @@ async fn openid_client_completes_the_desktop_login() {
 /// the real one here: openid-client waits the interval between polls.
 #[tokio::test]
 async fn openid_client_completes_a_merchant_initiated_login() {
-    let app = TestApp::spawn_with_real_clock().await;
+    let app = TestApp::builder().clock(TestTime::Real).spawn().await;
     let result = run_script(&app, "ciba.mjs").await;
     assert_eq!(result["expires_in"], 600);
     assert_eq!(result["interval"], 5);

@@ -2,63 +2,28 @@
 //! the right number → consent → code → tokens (ID token checked against the JWKS) →
 //! userinfo with every scope; then the remembered second login.
 
-use std::time::Duration;
-
-use jsonwebtoken::jwk::JwkSet;
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::*;
 
-const ALL_SCOPES: &str = "openid%20name%20email%20address%20phoneNumber%20birthDate%20nin";
-
-fn with_scope(app: &TestApp, scope: &str, extra: &str) -> String {
-    app.authorize_url(extra)
-        .replace("scope=openid%20name", &format!("scope={scope}"))
-}
-
-async fn verify_id_token(app: &TestApp, id_token: &str) -> Value {
-    let jwks: JwkSet = app
-        .client()
-        .get(app.url(nod_server::paths::JWKS))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let header = jsonwebtoken::decode_header(id_token).unwrap();
-    assert_eq!(header.alg, Algorithm::RS256);
-    let kid = header.kid.unwrap();
-    assert!(kid.starts_with("public:"), "{kid}");
-    let key = DecodingKey::from_jwk(jwks.find(&kid).expect("kid is in the JWKS")).unwrap();
-    let mut validation = Validation::new(Algorithm::RS256);
-    validation.set_audience(&[CLIENT_ID]);
-    validation.set_issuer(&[app.app.config.issuer()]);
-    jsonwebtoken::decode::<Value>(id_token, &key, &validation)
-        .unwrap()
-        .claims
-}
+const ALL_SCOPES: &str = "openid name email address phoneNumber birthDate nin";
 
 #[tokio::test]
 async fn desktop_login_then_remembered_login() {
-    let app = TestApp::spawn().await;
+    let app = TestApp::builder().spawn().await;
+    let merchant = app.merchant();
     let browser = app.browser();
 
     // 1. The merchant sends the browser to authorize; Nod shows the phone form.
-    let response = browser
-        .get(with_scope(
-            &app,
+    let id = browser
+        .authorize(&app.authorize_url_for(
+            CLIENT_ID,
+            REDIRECT_URI,
             ALL_SCOPES,
             &format!("&nonce=n-0S6_WzA2Mj&code_challenge={CHALLENGE}&code_challenge_method=S256"),
         ))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 303);
-    let login_path = location(&response);
-    let id = login_path.trim_start_matches("/login/").to_owned();
-    let page = browser.get(app.url(&login_path)).send().await.unwrap();
+        .await;
+    let page = browser.login_page(&id).await;
     assert_eq!(page.status(), 200);
     assert_eq!(page.headers()["x-frame-options"], "DENY");
     assert!(
@@ -73,24 +38,23 @@ async fn desktop_login_then_remembered_login() {
         "the merchant's name is shown"
     );
     assert!(html.contains("Remember me in this browser"));
-    let csrf = csrf(&html);
+    let login = Login {
+        id: id.clone(),
+        csrf: csrf(&html),
+    };
 
     // 2. The person types their number; the browser shows a two-digit number.
-    let number = submit_phone(&app, &browser, &id, &csrf, "+47 912 34 501", true).await;
+    let number = browser.submit_phone(&login, "+47 912 34 501", true).await;
     assert!((10..=99).contains(&number));
 
     // The waiting page listens for server-sent events.
-    let events = browser
-        .get(app.url(&format!("/login/{id}/events")))
-        .send()
-        .await
-        .unwrap();
+    let mut events = browser.events(&id).await;
     assert_eq!(events.status(), 200);
     assert_eq!(events.headers()["content-type"], "text/event-stream");
 
     // 3. The app sees the request with three numbers, the right one among them.
-    let device = app.device(PHONE).await;
-    let pending = app.pending(&device).await;
+    let phone = app.phone(PHONE).await;
+    let pending = phone.pending().await;
     assert_eq!(pending.len(), 1);
     assert_eq!(pending[0]["id"], id.as_str());
     assert_eq!(pending[0]["sales_unit_name"], "Shop shop");
@@ -116,44 +80,23 @@ async fn desktop_login_then_remembered_login() {
         ]
     );
 
-    let approved = app.approve(&device, &id, number, true).await;
+    let approved = phone.approve(&id, number, true).await;
     assert_eq!(approved.status(), 200);
     let next: Value = approved.json().await.unwrap();
     assert_eq!(next["next"], "return_to_browser");
-    assert!(app.pending(&device).await.is_empty());
+    assert!(phone.pending().await.is_empty());
 
     // 4. The event stream tells the page to continue at once.
-    let mut events = events;
-    let mut seen = String::new();
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while !seen.contains("event: continue") {
-        let chunk = tokio::time::timeout_at(deadline, events.chunk())
-            .await
-            .expect("event within 5 s")
-            .unwrap()
-            .unwrap();
-        seen.push_str(&String::from_utf8_lossy(&chunk));
-    }
+    let seen = read_events_until(&mut events, "event: continue").await;
     assert!(
-        seen.contains(&format!("data: /login/{id}/continue")),
+        seen.contains(&format!("data: {}", login_path(&id, "continue"))),
         "{seen}"
     );
 
     // 5. Consent, then back to the merchant with a code.
-    let response = browser
-        .get(app.url(&format!("/login/{id}/continue")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(location(&response), format!("/login/{id}/consent"));
-    let html = browser
-        .get(app.url(&format!("/login/{id}/consent")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let response = browser.continue_login(&id).await;
+    assert_eq!(location(&response), login_path(&id, "consent"));
+    let html = browser.consent_page(&id).await;
     for words in [
         "Name",
         "Email address",
@@ -164,7 +107,7 @@ async fn desktop_login_then_remembered_login() {
     ] {
         assert!(html.contains(words), "consent page lists {words}");
     }
-    let response = accept_consent(&app, &browser, &id, &csrf).await;
+    let response = browser.accept_consent(&login).await;
     assert_eq!(response.status(), 303);
     let cookies: Vec<&str> = response
         .headers()
@@ -182,36 +125,25 @@ async fn desktop_login_then_remembered_login() {
     assert!(callback.starts_with(REDIRECT_URI), "{callback}");
     let params = query(&callback);
     assert_eq!(params["state"], "state-12345");
-    assert_eq!(params["iss"], app.app.config.issuer());
-    assert_eq!(
-        params["scope"],
-        "openid name email address phoneNumber birthDate nin"
-    );
+    assert_eq!(params["iss"], app.issuer());
+    assert_eq!(params["scope"], ALL_SCOPES);
     let code = params["code"].clone();
 
     // 6. The merchant redeems the code.
-    let response = app
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT_URI),
-            ("code_verifier", VERIFIER),
-        ])
-        .await;
+    let response = merchant.redeem(&code, Some(VERIFIER)).await;
     assert_eq!(response.status(), 200);
     assert_eq!(response.headers()["cache-control"], "no-store");
     let tokens: Value = response.json().await.unwrap();
     assert_eq!(tokens["token_type"], "Bearer");
     assert_eq!(tokens["expires_in"], 600);
-    assert_eq!(
-        tokens["scope"],
-        "openid name email address phoneNumber birthDate nin"
-    );
+    assert_eq!(tokens["scope"], ALL_SCOPES);
     let access_token = tokens["access_token"].as_str().unwrap();
-    let claims = verify_id_token(&app, tokens["id_token"].as_str().unwrap()).await;
+    let claims = merchant
+        .verify_id_token(tokens["id_token"].as_str().unwrap())
+        .await;
     assert_eq!(claims["nonce"], "n-0S6_WzA2Mj");
-    assert_eq!(claims["aud"], serde_json::json!([CLIENT_ID]));
-    assert_eq!(claims["amr"], serde_json::json!(["app"]));
+    assert_eq!(claims["aud"], json!([CLIENT_ID]));
+    assert_eq!(claims["amr"], json!(["app"]));
     assert_eq!(claims["sid"], id.as_str());
     assert_eq!(claims["msn"], "123456");
     assert_eq!(claims["at_hash"], nod_core::crypto::at_hash(access_token));
@@ -227,13 +159,7 @@ async fn desktop_login_then_remembered_login() {
     let sub = claims["sub"].as_str().unwrap().to_owned();
 
     // 7. Userinfo returns every scope's claims, verified.
-    let response = app
-        .client()
-        .get(app.url(nod_server::paths::USERINFO))
-        .bearer_auth(access_token)
-        .send()
-        .await
-        .unwrap();
+    let response = merchant.userinfo(access_token).await;
     assert_eq!(response.status(), 200);
     let info: Value = response.json().await.unwrap();
     assert_eq!(info["sub"], sub.as_str());
@@ -255,143 +181,96 @@ async fn desktop_login_then_remembered_login() {
             .contains('\n')
     );
     assert!(info["other_addresses"].is_array());
+    insta::assert_json_snapshot!("userinfo_all_scopes", info, {
+        ".sub" => "[sub]",
+        ".sid" => "[sid]",
+    });
 
     // 8. The same browser logs in again: no phone number, no app, no consent page.
-    let response = browser
-        .get(with_scope(&app, "openid%20name%20email", "&nonce=second"))
-        .send()
-        .await
-        .unwrap();
-    let second = location(&response);
-    let second_id = second.trim_start_matches("/login/").to_owned();
-    let response = browser.get(app.url(&second)).send().await.unwrap();
-    assert_eq!(location(&response), format!("/login/{second_id}/continue"));
-    let response = browser
-        .get(app.url(&format!("/login/{second_id}/continue")))
-        .send()
-        .await
-        .unwrap();
+    let second_id = browser
+        .authorize(&app.authorize_url_for(
+            CLIENT_ID,
+            REDIRECT_URI,
+            "openid name email",
+            "&nonce=second",
+        ))
+        .await;
+    let response = browser.login_page(&second_id).await;
+    assert_eq!(location(&response), login_path(&second_id, "continue"));
+    let response = browser.continue_login(&second_id).await;
     let callback = location(&response);
     assert!(
         callback.starts_with(REDIRECT_URI),
         "remembered and consented: straight back, got {callback}"
     );
-    let code = query(&callback)["code"].clone();
-    let tokens: Value = app
-        .token(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", REDIRECT_URI),
-        ])
-        .await
-        .json()
-        .await
-        .unwrap();
-    let claims = verify_id_token(&app, tokens["id_token"].as_str().unwrap()).await;
+    let tokens = merchant.tokens(&query(&callback)["code"], None).await;
+    let claims = merchant
+        .verify_id_token(tokens["id_token"].as_str().unwrap())
+        .await;
     assert_eq!(claims["sub"], sub.as_str(), "the same pairwise sub");
-    assert_eq!(claims["amr"], serde_json::json!(["remembered_browser"]));
+    assert_eq!(claims["amr"], json!(["remembered_browser"]));
     assert!(
-        app.pending(&device).await.is_empty(),
+        phone.pending().await.is_empty(),
         "no app confirmation was asked for"
     );
 }
 
 #[tokio::test]
 async fn pairwise_subjects_differ_between_sales_units() {
-    let app = TestApp::spawn().await;
-    app.add_sales_unit(
-        "other-shop",
-        CLIENT_SECRET,
-        nod_core::sales_unit::AuthMethod::ClientSecretBasic,
-        false,
-    )
-    .await;
-    let device = app.device(PHONE).await;
+    let app = TestApp::builder()
+        .with_sales_unit(SalesUnitSpec::other("other-shop"))
+        .spawn()
+        .await;
+    let phone = app.phone(PHONE).await;
     let mut subs = Vec::new();
     for client in [CLIENT_ID, "other-shop"] {
+        let merchant = app.merchant_as(client);
         let browser = app.browser();
-        let url = app.authorize_url("").replace(
-            &format!("client_id={CLIENT_ID}"),
-            &format!("client_id={client}"),
-        );
-        let response = browser.get(url).send().await.unwrap();
-        let id = location(&response).trim_start_matches("/login/").to_owned();
-        let html = browser
-            .get(app.url(&format!("/login/{id}")))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        let number = submit_phone(&app, &browser, &id, &csrf(&html), PHONE, false).await;
-        assert_eq!(app.approve(&device, &id, number, false).await.status(), 200);
-        let response = browser
-            .post(app.url(&format!("/login/{id}/consent")))
-            .form(&[("csrf", csrf(&html).as_str()), ("decision", "accept")])
-            .send()
-            .await
-            .unwrap();
-        let code = query(&location(&response))["code"].clone();
-        let response = app
-            .client()
-            .post(app.url(nod_server::paths::TOKEN))
-            .basic_auth(client, Some(CLIENT_SECRET))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code.as_str()),
-                ("redirect_uri", REDIRECT_URI),
-            ])
-            .send()
-            .await
-            .unwrap();
-        let tokens: Value = response.json().await.unwrap();
-        let info: Value = userinfo(&app, tokens["access_token"].as_str().unwrap()).await;
+        let login = browser
+            .start_login_at(&app.authorize_url_for(client, REDIRECT_URI, "openid name", ""))
+            .await;
+        let number = browser.submit_phone(&login, PHONE, false).await;
+        assert_eq!(phone.approve(&login.id, number, false).await.status(), 200);
+        let response = browser.accept_consent(&login).await;
+        let tokens = merchant.tokens(&code_of(&response), None).await;
+        let info = merchant
+            .userinfo_json(tokens["access_token"].as_str().unwrap())
+            .await;
         assert!(uuid::Uuid::parse_str(info["sub"].as_str().unwrap()).is_ok());
         assert!(info.get("email").is_none(), "email was not asked for");
+        insta::assert_json_snapshot!("userinfo_openid_name", info, {
+            ".sub" => "[sub]",
+            ".sid" => "[sid]",
+        });
         subs.push(info["sub"].as_str().unwrap().to_owned());
     }
     assert_ne!(subs[0], subs[1]);
 }
 
 /// Logs in once with "remember me", consenting to `openid name`; returns the browser.
-async fn remembered_browser(app: &TestApp, device: &str) -> reqwest::Client {
+async fn remembered_browser(app: &TestApp, phone: &Phone) -> Browser {
     let browser = app.browser();
-    let (id, csrf) = start_login(app, &browser, "").await;
-    let number = submit_phone(app, &browser, &id, &csrf, PHONE, true).await;
-    assert_eq!(app.approve(device, &id, number, true).await.status(), 200);
-    let response = accept_consent(app, &browser, &id, &csrf).await;
+    let (_, response) = log_in(&browser, phone, "", true).await;
     assert!(location(&response).starts_with(REDIRECT_URI));
     browser
 }
 
 #[tokio::test]
 async fn app_auth_and_prompt_login_force_the_app_in_a_remembered_browser() {
-    let app = TestApp::spawn().await;
-    let device = app.device(PHONE).await;
-    let browser = remembered_browser(&app, &device).await;
+    let app = TestApp::builder().spawn().await;
+    let merchant = app.merchant();
+    let phone = app.phone(PHONE).await;
+    let browser = remembered_browser(&app, &phone).await;
     for extra in ["&acr_values=urn%3Avipps%3Aacr%3Aapp_auth", "&prompt=login"] {
-        let (id, csrf) = start_login(&app, &browser, extra).await;
-        let number = submit_phone(&app, &browser, &id, &csrf, PHONE, false).await;
-        assert_eq!(app.approve(&device, &id, number, false).await.status(), 200);
-        let response = browser
-            .get(app.url(&format!("/login/{id}/continue")))
-            .send()
-            .await
-            .unwrap();
-        let code = query(&location(&response))["code"].clone();
-        let tokens: Value = app
-            .token(&[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", REDIRECT_URI),
-            ])
-            .await
-            .json()
-            .await
-            .unwrap();
-        let claims = verify_id_token(&app, tokens["id_token"].as_str().unwrap()).await;
-        assert_eq!(claims["amr"], serde_json::json!(["app"]), "{extra}");
+        let login = browser.start_login(extra).await;
+        let number = browser.submit_phone(&login, PHONE, false).await;
+        assert_eq!(phone.approve(&login.id, number, false).await.status(), 200);
+        let response = browser.continue_login(&login.id).await;
+        let tokens = merchant.tokens(&code_of(&response), None).await;
+        let claims = merchant
+            .verify_id_token(tokens["id_token"].as_str().unwrap())
+            .await;
+        assert_eq!(claims["amr"], json!(["app"]), "{extra}");
         if extra.contains("acr_values") {
             assert_eq!(claims["acr"], "urn:vipps:acr:app_auth");
         } else {
@@ -402,59 +281,30 @@ async fn app_auth_and_prompt_login_force_the_app_in_a_remembered_browser() {
 
 #[tokio::test]
 async fn prompt_none_in_a_remembered_browser() {
-    let app = TestApp::spawn().await;
-    let device = app.device(PHONE).await;
-    let browser = remembered_browser(&app, &device).await;
+    let app = TestApp::builder().spawn().await;
+    let phone = app.phone(PHONE).await;
+    let browser = remembered_browser(&app, &phone).await;
     // Consent given for `name`: straight back with a code.
-    let response = browser
-        .get(app.authorize_url("&prompt=none"))
-        .send()
-        .await
-        .unwrap();
-    let page = location(&response);
-    let response = browser.get(app.url(&page)).send().await.unwrap();
-    let response = browser
-        .get(app.url(&location(&response)))
-        .send()
-        .await
-        .unwrap();
+    let id = browser.authorize(&app.authorize_url("&prompt=none")).await;
+    let response = browser.login_page(&id).await;
+    let response = browser.get(&location(&response)).await;
     assert!(query(&location(&response)).contains_key("code"));
     // A new scope without consent: consent_required, no page.
-    let url = app
-        .authorize_url("&prompt=none")
-        .replace("scope=openid%20name", "scope=openid%20name%20email");
-    let response = browser.get(url).send().await.unwrap();
-    let page = location(&response);
-    let response = browser.get(app.url(&page)).send().await.unwrap();
-    let response = browser
-        .get(app.url(&location(&response)))
-        .send()
-        .await
-        .unwrap();
-    let params = query(&location(&response));
-    assert_eq!(params["error"], "consent_required");
-    assert_eq!(params["state"], "state-12345");
+    let with_email =
+        |extra: &str| app.authorize_url_for(CLIENT_ID, REDIRECT_URI, "openid name email", extra);
+    let id = browser.authorize(&with_email("&prompt=none")).await;
+    let response = browser.login_page(&id).await;
+    let response = browser.get(&location(&response)).await;
+    assert_eq!(
+        redirect_error(&response),
+        (reqwest::StatusCode::SEE_OTHER, "consent_required".into())
+    );
+    assert_eq!(query(&location(&response))["state"], "state-12345");
     // Without prompt=none the consent page asks only for the new scope.
-    let url = app
-        .authorize_url("")
-        .replace("scope=openid%20name", "scope=openid%20name%20email");
-    let response = browser.get(url).send().await.unwrap();
-    let page = location(&response);
-    let id = page.trim_start_matches("/login/").to_owned();
-    browser.get(app.url(&page)).send().await.unwrap();
-    browser
-        .get(app.url(&format!("/login/{id}/continue")))
-        .send()
-        .await
-        .unwrap();
-    let html = browser
-        .get(app.url(&format!("/login/{id}/consent")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let id = browser.authorize(&with_email("")).await;
+    browser.login_page(&id).await;
+    browser.continue_login(&id).await;
+    let html = browser.consent_page(&id).await;
     assert!(html.contains("Email address"));
     assert!(
         !html.contains("<li>Name</li>"),
@@ -464,13 +314,10 @@ async fn prompt_none_in_a_remembered_browser() {
 
 #[tokio::test]
 async fn form_post_response_mode() {
-    let app = TestApp::spawn().await;
-    let device = app.device(PHONE).await;
+    let app = TestApp::builder().spawn().await;
+    let phone = app.phone(PHONE).await;
     let browser = app.browser();
-    let (id, csrf) = start_login(&app, &browser, "&response_mode=form_post").await;
-    let number = submit_phone(&app, &browser, &id, &csrf, PHONE, false).await;
-    app.approve(&device, &id, number, false).await;
-    let response = accept_consent(&app, &browser, &id, &csrf).await;
+    let (_, response) = log_in(&browser, &phone, "&response_mode=form_post", false).await;
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
     assert!(
@@ -482,10 +329,8 @@ async fn form_post_response_mode() {
     assert!(html.contains("data-autosubmit"));
     // Errors are posted too.
     let response = browser
-        .get(app.authorize_url("&response_mode=form_post&prompt=sometimes"))
-        .send()
-        .await
-        .unwrap();
+        .get(&app.authorize_url("&response_mode=form_post&prompt=sometimes"))
+        .await;
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
     assert!(html.contains("name=\"error\" value=\"invalid_request\""));

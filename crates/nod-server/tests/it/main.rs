@@ -8,6 +8,7 @@ mod support;
 mod app_api;
 mod bad_input;
 mod ciba;
+mod discovery;
 mod flows;
 mod interop;
 mod journey;

@@ -1,0 +1,287 @@
+//! `TestApp` and its builder: the real server on `127.0.0.1:0` over a fresh SQLite
+//! database, with the demo users, the sales units the test asks for and a clock the test
+//! moves.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use nod_core::crypto;
+use nod_core::sales_unit::{AuthMethod, CibaMode, ConsentTexts, SalesUnit};
+use nod_core::user::User;
+use nod_server::{App, Clock, ServerConfig, SystemClock, TestClock, paths};
+use nod_store::Store;
+use reqwest::redirect::Policy;
+
+use super::{Browser, CLIENT_ID, CLIENT_SECRET, Merchant, Phone, REDIRECT_URI, urlencode};
+
+/// Where the fake clock starts: 2027-01-15T08:00:00Z.
+pub const START: i64 = 1_800_000_000;
+
+/// The clock the server reads.
+#[derive(Debug, Clone, Copy)]
+pub enum TestTime {
+    /// A fake clock starting here, moved only by [`TestApp::advance`].
+    At(i64),
+    /// The real clock, for clients that check token times against their own clock and
+    /// wait in real time.
+    Real,
+}
+
+/// A sales unit the test needs. The secret is always [`CLIENT_SECRET`], the redirect URIs
+/// are [`REDIRECT_URI`] and `shopapp://callback`, the name is `Shop {client_id}`.
+#[derive(Debug, Clone)]
+pub struct SalesUnitSpec {
+    pub client_id: &'static str,
+    pub auth_method: AuthMethod,
+    pub allow_nin: bool,
+    pub ciba_mode: CibaMode,
+    pub ciba_notification_endpoint: Option<String>,
+    pub webhook_url: Option<String>,
+    pub consent_texts: Option<ConsentTexts>,
+}
+
+impl Default for SalesUnitSpec {
+    /// The sales unit `shop`: Basic authentication, allowed the `nin` scope, CIBA by poll.
+    fn default() -> Self {
+        Self {
+            client_id: CLIENT_ID,
+            auth_method: AuthMethod::ClientSecretBasic,
+            allow_nin: true,
+            ciba_mode: CibaMode::Poll,
+            ciba_notification_endpoint: None,
+            webhook_url: None,
+            consent_texts: None,
+        }
+    }
+}
+
+impl SalesUnitSpec {
+    /// Another sales unit like `shop`, without the permission for the `nin` scope.
+    pub fn other(client_id: &'static str) -> Self {
+        Self {
+            client_id,
+            allow_nin: false,
+            ..Self::default()
+        }
+    }
+
+    fn to_sales_unit(&self) -> SalesUnit {
+        SalesUnit {
+            client_id: self.client_id.into(),
+            secret_hash: crypto::hash_secret(CLIENT_SECRET).to_vec(),
+            name: format!("Shop {}", self.client_id),
+            redirect_uris: vec![REDIRECT_URI.into(), "shopapp://callback".into()],
+            auth_method: self.auth_method,
+            msn: Some("123456".into()),
+            allow_nin: self.allow_nin,
+            ciba_mode: self.ciba_mode,
+            ciba_notification_endpoint: self.ciba_notification_endpoint.clone(),
+            webhook_url: self.webhook_url.clone(),
+            consent_texts: self.consent_texts.clone(),
+            created_at: 0,
+        }
+    }
+}
+
+/// How a [`TestApp`] starts; see [`TestApp::builder`].
+pub struct TestAppBuilder {
+    time: TestTime,
+    test_mode: bool,
+    sales_units: Vec<SalesUnitSpec>,
+}
+
+impl TestAppBuilder {
+    /// The clock; by default a fake one at [`START`].
+    pub fn clock(mut self, time: TestTime) -> Self {
+        self.time = time;
+        self
+    }
+
+    /// Test mode (devices register without an activation code, the demo shop and the test
+    /// app exist); on by default.
+    pub fn test_mode(mut self, on: bool) -> Self {
+        self.test_mode = on;
+        self
+    }
+
+    /// Adds a sales unit, or replaces the one with the same client id (the default `shop`).
+    pub fn with_sales_unit(mut self, spec: SalesUnitSpec) -> Self {
+        self.sales_units.retain(|s| s.client_id != spec.client_id);
+        self.sales_units.push(spec);
+        self
+    }
+
+    pub async fn spawn(self) -> TestApp {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("nod.db").display());
+        let store = nod_store::connect(&url).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let config = ServerConfig {
+            public_url: base.clone(),
+            test_mode: self.test_mode,
+            ..ServerConfig::default()
+        };
+        let users: Vec<User> = nod_core::demo::demo_users()
+            .into_iter()
+            .map(|u| User::new(u, 0))
+            .collect();
+        store.import_users(&users).await.unwrap();
+        for spec in &self.sales_units {
+            store
+                .create_sales_unit(&spec.to_sales_unit())
+                .await
+                .unwrap();
+        }
+        let (clock, app_clock): (_, Arc<dyn Clock>) = match self.time {
+            TestTime::At(start) => {
+                let clock = Arc::new(TestClock::new(start));
+                (Some(clock.clone()), clock)
+            }
+            TestTime::Real => (None, Arc::new(SystemClock)),
+        };
+        let app = App::new(config, store.clone(), app_clock).await.unwrap();
+        tokio::spawn(nod_server::serve(listener, app, std::future::pending()));
+        TestApp {
+            base,
+            store,
+            clock,
+            _dir: dir,
+        }
+    }
+}
+
+/// A running Nod.
+pub struct TestApp {
+    /// `http://127.0.0.1:{port}`, without a trailing slash.
+    pub base: String,
+    /// The database behind the server, for setting up what has no HTTP API.
+    pub store: Arc<dyn Store>,
+    clock: Option<Arc<TestClock>>,
+    _dir: tempfile::TempDir,
+}
+
+impl TestApp {
+    /// By default: test mode, the demo users, the sales unit `shop`, a fake clock at
+    /// [`START`].
+    pub fn builder() -> TestAppBuilder {
+        TestAppBuilder {
+            time: TestTime::At(START),
+            test_mode: true,
+            sales_units: vec![SalesUnitSpec::default()],
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// The issuer identifier, with the trailing slash the compatible API has.
+    pub fn issuer(&self) -> String {
+        self.url(paths::ISSUER_PATH)
+    }
+
+    /// Moves the fake clock on.
+    pub fn advance(&self, seconds: i64) {
+        self.clock
+            .as_ref()
+            .expect("this app runs on the real clock")
+            .advance(seconds);
+    }
+
+    /// A plain HTTP client that does not follow redirects, for requests no actor makes.
+    pub fn client(&self) -> reqwest::Client {
+        client(reqwest::Client::builder())
+    }
+
+    /// A browser that keeps cookies.
+    pub fn browser(&self) -> Browser {
+        self.browser_with(&[])
+    }
+
+    /// A browser that sends these headers with every request (`user-agent`,
+    /// `accept-language`).
+    pub fn browser_with(&self, headers: &[(&str, &str)]) -> Browser {
+        let headers = headers
+            .iter()
+            .map(|(name, value)| (name.parse().unwrap(), value.parse().unwrap()))
+            .collect();
+        let client = client(
+            reqwest::Client::builder()
+                .cookie_store(true)
+                .default_headers(headers),
+        );
+        Browser::new(&self.base, client)
+    }
+
+    /// An app registered for this phone number.
+    pub async fn phone(&self, number: &str) -> Phone {
+        let response = self
+            .unregistered_phone()
+            .register(serde_json::json!({ "phone_number": number }))
+            .await;
+        assert_eq!(response.status(), 201);
+        let body: serde_json::Value = response.json().await.unwrap();
+        let token = body["device_token"].as_str().unwrap();
+        Phone::new(&self.base, self.client(), Some(number), Some(token))
+    }
+
+    /// An app that has not registered: it sends no device token.
+    pub fn unregistered_phone(&self) -> Phone {
+        Phone::new(&self.base, self.client(), None, None)
+    }
+
+    /// An app that sends this device token.
+    pub fn phone_with_token(&self, token: &str) -> Phone {
+        Phone::new(&self.base, self.client(), None, Some(token))
+    }
+
+    /// The merchant behind the sales unit `shop`, with Basic authentication.
+    pub fn merchant(&self) -> Merchant {
+        self.merchant_as(CLIENT_ID)
+    }
+
+    /// The merchant behind another sales unit, with Basic authentication.
+    pub fn merchant_as(&self, client_id: &str) -> Merchant {
+        Merchant::new(&self.base, self.client(), client_id, CLIENT_SECRET)
+    }
+
+    /// The authorization URL of `shop` with `scope=openid name` and a state, then `extra`.
+    pub fn authorize_url(&self, extra: &str) -> String {
+        authorize_url(&self.base, CLIENT_ID, REDIRECT_URI, "openid name", extra)
+    }
+
+    /// The authorization URL for another client, redirect URI or scope.
+    pub fn authorize_url_for(
+        &self,
+        client_id: &str,
+        redirect_uri: &str,
+        scope: &str,
+        extra: &str,
+    ) -> String {
+        authorize_url(&self.base, client_id, redirect_uri, scope, extra)
+    }
+}
+
+pub(super) fn authorize_url(
+    base: &str,
+    client_id: &str,
+    redirect_uri: &str,
+    scope: &str,
+    extra: &str,
+) -> String {
+    format!(
+        "{base}{}?response_type=code&client_id={client_id}&redirect_uri={}&scope={}&state=state-12345{extra}",
+        paths::AUTHORIZE,
+        urlencode(redirect_uri),
+        scope.replace(' ', "%20"),
+    )
+}
+
+fn client(builder: reqwest::ClientBuilder) -> reqwest::Client {
+    builder
+        .redirect(Policy::none())
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap()
+}
