@@ -156,8 +156,6 @@ fn der_element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used)]
-
     use super::*;
     use jsonwebtoken::{DecodingKey, Validation, decode};
 

@@ -3,6 +3,7 @@
 use anyhow::{Context, bail};
 use nod_core::crypto;
 use nod_core::sales_unit::{self, AuthMethod, CibaMode, ConsentTexts, SalesUnit, SalesUnitError};
+use nod_server::Clock;
 use nod_store::StoreError;
 use serde_json::json;
 
@@ -85,9 +86,7 @@ fn print_unit(settings: &Settings, unit: &SalesUnit, secret: Option<&str>) {
 
 pub async fn run(settings: &Settings, command: SalesUnitCommand) -> anyhow::Result<()> {
     let store = nod_store::connect(&settings.database_url).await?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs() as i64;
+    let now = nod_server::SystemClock.now();
     match command {
         SalesUnitCommand::Create {
             name,

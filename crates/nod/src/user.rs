@@ -3,6 +3,7 @@
 use anyhow::{Context, bail};
 use nod_core::msisdn;
 use nod_core::user::{Address, NewUser, User, UserError};
+use nod_server::Clock;
 use nod_store::{Store, StoreError};
 use serde_json::json;
 use uuid::Uuid;
@@ -44,9 +45,7 @@ async fn find(store: &dyn Store, key: &str) -> anyhow::Result<User> {
 
 pub async fn run(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
     let store = nod_store::connect(&settings.database_url).await?;
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs() as i64;
+    let now = nod_server::SystemClock.now();
     match command {
         UserCommand::Create {
             phone_number,

@@ -1,7 +1,12 @@
 //! Nod's server tests: the real router on 127.0.0.1 over a fresh SQLite database, driven
 //! over HTTP like a browser, an app and a merchant would.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test harness: a step that fails is a failed test"
+)]
 
 mod support;
 

@@ -2,7 +2,12 @@
 //! included, stated as tests written against `Arc<dyn Store>` only and run against every
 //! backend (see [`support::backends`]). One test binary, a module per aggregate.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![expect(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    reason = "test harness: a step that fails is a failed test"
+)]
 
 mod consents;
 mod devices;
