@@ -13,7 +13,7 @@ use crate::web::error::ApiError;
 use crate::web::extract::{FormParams, client_credentials};
 use crate::web::render::NO_STORE;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route(paths::CIBA_START, post(start_ciba))
         .route(paths::USER_EXISTS, post(user_exists))

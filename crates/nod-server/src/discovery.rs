@@ -9,7 +9,7 @@ use crate::config::ServerConfig;
 use crate::paths::{self, GRANT_AUTHORIZATION_CODE, GRANT_CIBA, GRANT_CIBA_REDIRECT};
 
 /// The discovery document: only what Nod really does.
-pub fn document(config: &ServerConfig) -> Value {
+pub(crate) fn document(config: &ServerConfig) -> Value {
     let base = config.base();
     let scopes: Vec<&str> = Scope::ALL.iter().map(|s| s.as_str()).collect();
     json!({

@@ -7,7 +7,7 @@ use axum::routing::get;
 
 use crate::state::AppState;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/health/live", get(|| async { "ok" }))
         .route("/health/ready", get(get_ready))

@@ -6,7 +6,7 @@ use nod_core::scope::Scope;
 
 /// A language Nod's pages speak.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Lang {
+pub(crate) enum Lang {
     #[default]
     En,
     Nb,
@@ -17,7 +17,7 @@ pub enum Lang {
 impl Lang {
     /// The best language for an `Accept-Language` header (RFC 9110 §12.5.4): the highest
     /// quality among the ones Nod speaks; English when none fits.
-    pub fn from_headers(headers: &HeaderMap) -> Lang {
+    pub(crate) fn from_headers(headers: &HeaderMap) -> Lang {
         let Some(value) = headers
             .get(header::ACCEPT_LANGUAGE)
             .and_then(|v| v.to_str().ok())
@@ -47,7 +47,7 @@ impl Lang {
         best.0
     }
 
-    pub fn texts(self) -> &'static Texts {
+    pub(crate) fn texts(self) -> &'static Texts {
         match self {
             Lang::En => &EN,
             Lang::Nb => &NB,
@@ -58,7 +58,7 @@ impl Lang {
 }
 
 /// Every text of the pages, in one language.
-pub struct Texts {
+pub(crate) struct Texts {
     pub lang: &'static str,
     pub log_in: &'static str,
     pub log_in_to: &'static str,
@@ -101,19 +101,19 @@ pub struct Texts {
 }
 
 impl Texts {
-    pub fn scope(&self, scope: Scope) -> &'static str {
+    pub(crate) fn scope(&self, scope: Scope) -> &'static str {
         let i = Scope::ALL.iter().position(|s| *s == scope).unwrap_or(0);
         self.scopes[i]
     }
 
-    pub fn problem(&self, problem: Problem) -> (&'static str, &'static str) {
+    pub(crate) fn problem(&self, problem: Problem) -> (&'static str, &'static str) {
         self.problems[problem as usize]
     }
 }
 
 /// What went wrong, for an error page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Problem {
+pub(crate) enum Problem {
     NotFound = 0,
     WrongBrowser = 1,
     FormExpired = 2,
@@ -125,7 +125,7 @@ pub enum Problem {
     BrokenRedirect = 8,
 }
 
-pub static EN: Texts = Texts {
+pub(crate) static EN: Texts = Texts {
     lang: "en",
     log_in: "Log in",
     log_in_to: "Log in to",
@@ -209,7 +209,7 @@ pub static EN: Texts = Texts {
     ],
 };
 
-pub static NB: Texts = Texts {
+pub(crate) static NB: Texts = Texts {
     lang: "nb",
     log_in: "Logg inn",
     log_in_to: "Logg inn hos",
@@ -296,7 +296,7 @@ pub static NB: Texts = Texts {
     ],
 };
 
-pub static DA: Texts = Texts {
+pub(crate) static DA: Texts = Texts {
     lang: "da",
     log_in: "Log ind",
     log_in_to: "Log ind hos",
@@ -383,7 +383,7 @@ pub static DA: Texts = Texts {
     ],
 };
 
-pub static FI: Texts = Texts {
+pub(crate) static FI: Texts = Texts {
     lang: "fi",
     log_in: "Kirjaudu",
     log_in_to: "Kirjaudu palveluun",

@@ -100,7 +100,7 @@ fn build(stored: &[SigningKey], now: Timestamp) -> anyhow::Result<Keys> {
 }
 
 /// A new RSA 2048 key, active at once.
-pub fn generate_key(now: Timestamp) -> anyhow::Result<SigningKey> {
+pub(crate) fn generate_key(now: Timestamp) -> anyhow::Result<SigningKey> {
     let pair = KeyPair::generate(KeySize::Rsa2048)
         .map_err(|_| anyhow::anyhow!("RSA key generation failed"))?;
     let der = pair

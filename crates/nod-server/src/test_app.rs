@@ -8,7 +8,7 @@ use axum::routing::get;
 use crate::state::AppState;
 use crate::web::render::static_file;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route(
             "/test-app",

@@ -18,12 +18,17 @@ const BACKOFF: [Duration; 4] = [
 const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Posts `body` to `url` in the background until it is accepted (2xx) or the retries run out.
-pub fn send(http: reqwest::Client, url: String, body: Value) {
+pub(crate) fn send(http: reqwest::Client, url: String, body: Value) {
     send_with_bearer(http, url, None, body);
 }
 
 /// Like [`send`], with `Authorization: Bearer {token}` (CIBA ping notifications).
-pub fn send_with_bearer(http: reqwest::Client, url: String, token: Option<String>, body: Value) {
+pub(crate) fn send_with_bearer(
+    http: reqwest::Client,
+    url: String,
+    token: Option<String>,
+    body: Value,
+) {
     tokio::spawn(async move {
         for (attempt, pause) in std::iter::once(Duration::ZERO).chain(BACKOFF).enumerate() {
             tokio::time::sleep(pause).await;

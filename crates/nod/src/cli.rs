@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
     version,
     about = "Nod: phone-confirmed login with OpenID Connect"
 )]
-pub struct Cli {
+pub(crate) struct Cli {
     #[command(flatten)]
     pub global: GlobalArgs,
     #[command(subcommand)]
@@ -23,7 +23,7 @@ pub struct Cli {
 /// them are the TOML keys the flags and variables set (see `config`); unset ones are left
 /// out.
 #[derive(Args, Serialize)]
-pub struct GlobalArgs {
+pub(crate) struct GlobalArgs {
     /// TOML configuration file.
     #[arg(long, global = true, env = "NOD_CONFIG")]
     #[serde(skip)]
@@ -52,13 +52,13 @@ pub struct GlobalArgs {
 
 #[derive(Clone, Copy, Debug, ValueEnum, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "lowercase")]
-pub enum LogFormat {
+pub(crate) enum LogFormat {
     Text,
     Json,
 }
 
 #[derive(Subcommand)]
-pub enum Command {
+pub(crate) enum Command {
     /// Run the server.
     Serve(ServeArgs),
     /// Bring the database schema up to date.
@@ -73,7 +73,7 @@ pub enum Command {
 
 /// `nod serve`'s options; serialized like [`GlobalArgs`].
 #[derive(Args, Serialize)]
-pub struct ServeArgs {
+pub(crate) struct ServeArgs {
     /// Test mode with demo data: seeds test users and a demo sales unit, and lets devices
     /// register without an activation code.
     #[arg(long, env = "NOD_DEMO")]
@@ -114,7 +114,7 @@ pub struct ServeArgs {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum AuthMethodArg {
+pub(crate) enum AuthMethodArg {
     #[value(name = "client_secret_basic")]
     ClientSecretBasic,
     #[value(name = "client_secret_post")]
@@ -122,13 +122,13 @@ pub enum AuthMethodArg {
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
-pub enum CibaModeArg {
+pub(crate) enum CibaModeArg {
     Poll,
     Ping,
 }
 
 #[derive(Subcommand)]
-pub enum SalesUnitCommand {
+pub(crate) enum SalesUnitCommand {
     /// Register a sales unit and print its credentials.
     Create {
         /// Name shown to people when they log in.
@@ -202,7 +202,7 @@ pub enum SalesUnitCommand {
 }
 
 #[derive(Subcommand)]
-pub enum UserCommand {
+pub(crate) enum UserCommand {
     /// Create a user.
     Create {
         /// Phone number with country code, e.g. +4791234567.

@@ -16,7 +16,7 @@ use crate::cli::{Cli, Command, LogFormat};
 /// Every setting, named by its TOML key.
 #[derive(Debug, Deserialize)]
 #[serde(default)]
-pub struct Settings {
+pub(crate) struct Settings {
     /// Address the server listens on. Default `127.0.0.1:8080`.
     pub listen: String,
     /// Database URL. Default `sqlite://nod.db`.
@@ -54,7 +54,7 @@ const NOT_IN_FILE: &[&str] = &["test_mode"];
 impl Settings {
     /// The settings of one command line: its flags and `NOD_*` variables over the file
     /// over the defaults.
-    pub fn load(cli: &Cli) -> anyhow::Result<Settings> {
+    pub(crate) fn load(cli: &Cli) -> anyhow::Result<Settings> {
         let source = cli.global.config.as_deref();
         let mut keys = match source {
             Some(path) => read_file(path)?,
@@ -80,7 +80,7 @@ impl Settings {
 
     /// The server's configuration, checked: the public URL is http(s) without a trailing
     /// slash, and every lifetime is positive.
-    pub fn server_config(&self, test_mode: bool) -> anyhow::Result<ServerConfig> {
+    pub(crate) fn server_config(&self, test_mode: bool) -> anyhow::Result<ServerConfig> {
         let config = ServerConfig {
             public_url: url_check(&self.server.public_url)?,
             test_mode,
@@ -124,7 +124,7 @@ fn url_check(url: &str) -> anyhow::Result<String> {
 }
 
 /// A database URL without its password, for messages.
-pub fn redact(url: &str) -> String {
+pub(crate) fn redact(url: &str) -> String {
     match url::Url::parse(url) {
         Ok(mut parsed) if parsed.password().is_some() => {
             let _ = parsed.set_password(Some("***"));

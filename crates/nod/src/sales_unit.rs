@@ -84,7 +84,7 @@ fn print_unit(settings: &Settings, unit: &SalesUnit, secret: Option<&str>) {
     }
 }
 
-pub async fn run(settings: &Settings, command: SalesUnitCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(settings: &Settings, command: SalesUnitCommand) -> anyhow::Result<()> {
     let store = nod_store::connect(&settings.database_url).await?;
     let now = nod_server::SystemClock.now();
     match command {

@@ -13,7 +13,7 @@ use tracing_subscriber::EnvFilter;
 use crate::cli::{LogFormat, ServeArgs};
 use crate::config::{Settings, redact};
 
-pub async fn run(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
+pub(crate) async fn run(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     init_logging(settings.log_format);
     let config = settings.server_config(args.demo)?;
     let store = nod_store::connect(&settings.database_url)

@@ -43,7 +43,7 @@ async fn find(store: &dyn Store, key: &str) -> anyhow::Result<User> {
     found.with_context(|| format!("no user '{key}'"))
 }
 
-pub async fn run(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
+pub(crate) async fn run(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
     let store = nod_store::connect(&settings.database_url).await?;
     let now = nod_server::SystemClock.now();
     match command {

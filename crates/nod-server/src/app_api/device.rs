@@ -13,7 +13,7 @@ use crate::web::extract::bearer_token;
 use crate::web::render::NO_STORE;
 
 /// The device that sent the request, from its Bearer token.
-pub struct DeviceAuth(pub Device);
+pub(super) struct DeviceAuth(pub Device);
 
 impl FromRequestParts<AppState> for DeviceAuth {
     type Rejection = ApiError;

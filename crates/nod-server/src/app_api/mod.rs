@@ -11,7 +11,7 @@ mod account;
 mod device;
 mod login_requests;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route("/app-api/v1/devices", post(account::register_device))
         .route("/app-api/v1/test-users", get(account::list_test_users))

@@ -17,7 +17,7 @@ mod discovery;
 mod token;
 mod userinfo;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route(paths::DISCOVERY, get(discovery::get_discovery))
         .route(paths::ROOT_DISCOVERY, get(discovery::get_discovery))
@@ -31,7 +31,7 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Rejects over-long `Vipps-System-*` headers and logs the rest as structured fields.
-pub async fn check_system_headers(request: Request, next: Next) -> Response {
+pub(crate) async fn check_system_headers(request: Request, next: Next) -> Response {
     const NAMES: [&str; 4] = [
         "vipps-system-name",
         "vipps-system-version",

@@ -21,7 +21,7 @@ mod consent;
 mod login;
 mod steps;
 
-pub fn router() -> Router<AppState> {
+pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route(paths::LOGIN, get(login::get_login))
         .route(paths::LOGIN_PHONE, post(login::post_phone))
@@ -66,6 +66,6 @@ async fn get_home(state: AppState, lang: Lang) -> Response {
 }
 
 /// Any other path: Nod's "not found" page, in the browser's language.
-pub async fn not_found() -> PageError {
+pub(crate) async fn not_found() -> PageError {
     PageError::not_found()
 }

@@ -62,7 +62,7 @@ pub enum ServiceError {
     Internal(#[from] anyhow::Error),
 }
 
-pub type Result<T, E = ServiceError> = std::result::Result<T, E>;
+pub(super) type Result<T, E = ServiceError> = std::result::Result<T, E>;
 
 /// The engine, shared by every handler.
 pub struct Service {

@@ -13,8 +13,8 @@ mod engine;
 mod login;
 mod tokens;
 
-pub use engine::{Service, ServiceError};
+pub(crate) use engine::{Service, ServiceError};
 
-pub use answers::{AppNext, Approval, PendingLogin};
-pub use login::{Entry, Finished, PhoneOutcome, Step};
-pub use tokens::{ClientCredentials, TokenResponse};
+pub(crate) use answers::{AppNext, Approval, PendingLogin};
+pub(crate) use login::{Entry, Finished, PhoneOutcome, Step};
+pub(crate) use tokens::{ClientCredentials, TokenResponse};

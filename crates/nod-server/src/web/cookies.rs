@@ -8,13 +8,13 @@ use nod_core::crypto;
 
 use crate::config::ServerConfig;
 
-pub const BINDING_COOKIE: &str = "nod_bid";
-pub const REMEMBER_COOKIE: &str = "nod_remember";
+pub(crate) const BINDING_COOKIE: &str = "nod_bid";
+pub(crate) const REMEMBER_COOKIE: &str = "nod_remember";
 
 /// How long the binding cookie lives, days.
 const BINDING_DAYS: i64 = 400;
 
-pub fn cookie(
+pub(crate) fn cookie(
     config: &ServerConfig,
     name: &'static str,
     value: String,
@@ -30,7 +30,7 @@ pub fn cookie(
 }
 
 /// The hash of this browser's binding cookie, setting a new cookie if it has none.
-pub fn browser_binding(config: &ServerConfig, jar: CookieJar) -> (CookieJar, Vec<u8>) {
+pub(crate) fn browser_binding(config: &ServerConfig, jar: CookieJar) -> (CookieJar, Vec<u8>) {
     if let Some(existing) = binding(&jar) {
         let hash = crypto::hash_secret(existing).to_vec();
         return (jar, hash);
@@ -44,13 +44,13 @@ pub fn browser_binding(config: &ServerConfig, jar: CookieJar) -> (CookieJar, Vec
 }
 
 /// The binding cookie's value, when it has the shape Nod gives it.
-pub fn binding(jar: &CookieJar) -> Option<&str> {
+pub(crate) fn binding(jar: &CookieJar) -> Option<&str> {
     jar.get(BINDING_COOKIE)
         .map(|c| c.value())
         .filter(|v| v.len() == 43)
 }
 
 /// The remember-me token, when the browser has one.
-pub fn remember_token(jar: &CookieJar) -> Option<&str> {
+pub(crate) fn remember_token(jar: &CookieJar) -> Option<&str> {
     jar.get(REMEMBER_COOKIE).map(|c| c.value())
 }

@@ -16,7 +16,7 @@ use crate::web::render::render_error_page;
 
 /// An error of a JSON endpoint.
 #[derive(Debug)]
-pub struct ApiError {
+pub(crate) struct ApiError {
     pub status: StatusCode,
     pub error: OAuthError,
     pub www_authenticate: Option<&'static str>,
@@ -25,7 +25,7 @@ pub struct ApiError {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, error: OAuthError) -> Self {
+    pub(crate) fn new(status: StatusCode, error: OAuthError) -> Self {
         Self {
             status,
             error,
@@ -34,12 +34,12 @@ impl ApiError {
         }
     }
 
-    pub fn bad_request(error: OAuthError) -> Self {
+    pub(crate) fn bad_request(error: OAuthError) -> Self {
         Self::new(StatusCode::BAD_REQUEST, error)
     }
 
     /// 401 `invalid_client`; with `basic`, a `WWW-Authenticate: Basic` challenge.
-    pub fn invalid_client(description: &'static str, basic: bool) -> Self {
+    pub(crate) fn invalid_client(description: &'static str, basic: bool) -> Self {
         Self {
             status: StatusCode::UNAUTHORIZED,
             error: OAuthError::invalid_client(description),
@@ -49,7 +49,7 @@ impl ApiError {
     }
 
     /// 401 `invalid_token` (RFC 6750 §3.1).
-    pub fn invalid_token(description: &'static str) -> Self {
+    pub(crate) fn invalid_token(description: &'static str) -> Self {
         Self {
             status: StatusCode::UNAUTHORIZED,
             error: OAuthError::new(ErrorCode::InvalidToken, description),
@@ -58,7 +58,7 @@ impl ApiError {
         }
     }
 
-    pub fn internal(context: &str, error: &(dyn std::error::Error + 'static)) -> Self {
+    pub(crate) fn internal(context: &str, error: &(dyn std::error::Error + 'static)) -> Self {
         tracing::error!(error = %ErrorChain(error), context, "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -152,7 +152,7 @@ impl From<ServiceError> for ApiError {
 }
 
 /// Displays an error with every source in its chain (`a: b: c`), for logs.
-pub struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
+pub(crate) struct ErrorChain<'a>(pub &'a (dyn std::error::Error + 'static));
 
 impl std::fmt::Display for ErrorChain<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -191,7 +191,7 @@ impl IntoResponse for ApiError {
 /// An error shown to a person in the browser. It is rendered, in the language the browser
 /// asks for, by [`render_problem_pages`].
 #[derive(Debug)]
-pub struct PageError {
+pub(crate) struct PageError {
     pub status: StatusCode,
     pub problem: Problem,
     /// A detail for developers (in English), shown under the message.
@@ -199,7 +199,7 @@ pub struct PageError {
 }
 
 impl PageError {
-    pub fn new(status: StatusCode, problem: Problem) -> Self {
+    pub(crate) fn new(status: StatusCode, problem: Problem) -> Self {
         Self {
             status,
             problem,
@@ -207,12 +207,12 @@ impl PageError {
         }
     }
 
-    pub fn with_detail(mut self, detail: impl Into<String>) -> Self {
+    pub(crate) fn with_detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
         self
     }
 
-    pub fn not_found() -> Self {
+    pub(crate) fn not_found() -> Self {
         Self::new(StatusCode::NOT_FOUND, Problem::NotFound)
     }
 
@@ -265,7 +265,7 @@ impl IntoResponse for PageError {
 }
 
 /// Renders [`PageError`]s in the language of the request.
-pub async fn render_problem_pages(
+pub(crate) async fn render_problem_pages(
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {

@@ -20,7 +20,7 @@ use crate::service::ClientCredentials;
 use crate::web::error::{ApiError, PageError};
 
 /// Parameters from an `application/x-www-form-urlencoded` body.
-pub struct FormParams(pub Params);
+pub(crate) struct FormParams(pub Params);
 
 impl<S: Send + Sync> FromRequest<S> for FormParams {
     type Rejection = ApiError;
@@ -50,7 +50,7 @@ fn is_form(headers: &HeaderMap) -> bool {
 }
 
 /// A JSON body; a missing content type or malformed JSON is `invalid_request`.
-pub struct JsonBody<T>(pub T);
+pub(crate) struct JsonBody<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
@@ -69,7 +69,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
 }
 
 /// The token of an `Authorization: Bearer` header, if one was sent.
-pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
@@ -81,7 +81,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 /// The client credentials of a token-endpoint style request: HTTP Basic
 /// (`client_secret_basic`) or `client_id` + `client_secret` in the body
 /// (`client_secret_post`), and the `Merchant-Serial-Number` header.
-pub fn client_credentials(
+pub(crate) fn client_credentials(
     headers: &HeaderMap,
     params: &Params,
 ) -> Result<ClientCredentials, ApiError> {
@@ -150,7 +150,7 @@ fn form_decode(s: &str) -> String {
 }
 
 /// The peer address of the connection, when the server knows it.
-pub struct ClientIp(pub Option<IpAddr>);
+pub(crate) struct ClientIp(pub Option<IpAddr>);
 
 impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
     type Rejection = std::convert::Infallible;
@@ -166,7 +166,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
 }
 
 /// The `User-Agent` header ("" when absent or not text).
-pub struct UserAgent(pub String);
+pub(crate) struct UserAgent(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
     type Rejection = std::convert::Infallible;
@@ -185,7 +185,7 @@ impl<S: Send + Sync> FromRequestParts<S> for UserAgent {
 
 /// The query string's parameters; a malformed query is `None` (the caller decides how
 /// to report it).
-pub struct QueryParams(pub Result<Params, OAuthError>);
+pub(crate) struct QueryParams(pub Result<Params, OAuthError>);
 
 impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
     type Rejection = std::convert::Infallible;
@@ -198,7 +198,7 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
 }
 
 /// A page's path parameter; a malformed one (say, invalid UTF-8) is Nod's 404 page.
-pub struct PagePath(pub String);
+pub(crate) struct PagePath(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for PagePath {
     type Rejection = PageError;
@@ -212,7 +212,7 @@ impl<S: Send + Sync> FromRequestParts<S> for PagePath {
 }
 
 /// An API path parameter; a malformed one is a JSON 404.
-pub struct ApiPath(pub String);
+pub(crate) struct ApiPath(pub String);
 
 impl<S: Send + Sync> FromRequestParts<S> for ApiPath {
     type Rejection = ApiError;
@@ -232,7 +232,7 @@ impl<S: Send + Sync> FromRequestParts<S> for ApiPath {
 
 /// The login request of a page's path, loaded and checked to belong to this browser
 /// (its binding cookie). Unknown: the 404 page; another browser's: 403.
-pub struct BoundLogin(pub nod_core::login::LoginRequest);
+pub(crate) struct BoundLogin(pub nod_core::login::LoginRequest);
 
 impl FromRequestParts<crate::state::AppState> for BoundLogin {
     type Rejection = PageError;

@@ -1,8 +1,8 @@
 //! Shared leaves of the web layer: errors and how they render, page rendering, the
 //! authorization response, cookies and extractors. They import nothing above them.
 
-pub mod cookies;
-pub mod error;
-pub mod extract;
-pub mod redirect;
-pub mod render;
+pub(crate) mod cookies;
+pub(crate) mod error;
+pub(crate) mod extract;
+pub(crate) mod redirect;
+pub(crate) mod render;

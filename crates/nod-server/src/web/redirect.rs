@@ -12,7 +12,7 @@ use crate::web::error::PageError;
 use crate::web::render::{NO_STORE, render_form_post};
 
 /// `303 See Other` to a location.
-pub fn see_other(location: &str) -> Response {
+pub(crate) fn see_other(location: &str) -> Response {
     match HeaderValue::from_str(location) {
         Ok(value) => (StatusCode::SEE_OTHER, [(header::LOCATION, value)]).into_response(),
         Err(_) => PageError::new(StatusCode::BAD_REQUEST, Problem::BrokenRedirect).into_response(),
@@ -20,7 +20,7 @@ pub fn see_other(location: &str) -> Response {
 }
 
 /// The authorization response (RFC 6749 §4.1.2, OAuth 2.0 Form Post Response Mode).
-pub fn authorization_response(
+pub(crate) fn authorization_response(
     lang: Lang,
     redirect_uri: &str,
     params: &[(&str, &str)],
@@ -39,7 +39,7 @@ pub fn authorization_response(
 }
 
 /// Sends an error to the merchant's redirect URI, with `state` and `iss` (RFC 9207).
-pub fn error_response(
+pub(crate) fn error_response(
     lang: Lang,
     issuer: &str,
     redirect_uri: &str,

@@ -8,7 +8,7 @@ use axum::response::{Html, IntoResponse, Response};
 use crate::i18n::{Lang, Problem, Texts};
 
 /// `Cache-Control: no-store`, for every response that carries a token or personal data.
-pub const NO_STORE: (HeaderName, HeaderValue) =
+pub(crate) const NO_STORE: (HeaderName, HeaderValue) =
     (header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
 
 #[derive(Template)]
@@ -38,7 +38,7 @@ struct FormPostView<'a> {
 }
 
 /// A rendered template as a page; a template failure is a plain 500.
-pub fn html(status: StatusCode, rendered: Result<String, askama::Error>) -> Response {
+pub(crate) fn html(status: StatusCode, rendered: Result<String, askama::Error>) -> Response {
     match rendered {
         Ok(body) => (status, [NO_STORE], Html(body)).into_response(),
         Err(e) => {
@@ -48,7 +48,7 @@ pub fn html(status: StatusCode, rendered: Result<String, askama::Error>) -> Resp
     }
 }
 
-pub fn render_error_page(
+pub(crate) fn render_error_page(
     status: StatusCode,
     lang: Lang,
     problem: Problem,
@@ -68,7 +68,7 @@ pub fn render_error_page(
     )
 }
 
-pub fn render_form_post(lang: Lang, action: &str, fields: &[(&str, &str)]) -> Response {
+pub(crate) fn render_form_post(lang: Lang, action: &str, fields: &[(&str, &str)]) -> Response {
     html(
         StatusCode::OK,
         FormPostView {
@@ -80,7 +80,7 @@ pub fn render_form_post(lang: Lang, action: &str, fields: &[(&str, &str)]) -> Re
     )
 }
 
-pub fn render_message(
+pub(crate) fn render_message(
     lang: Lang,
     title: &str,
     message: &str,
@@ -99,7 +99,7 @@ pub fn render_message(
 }
 
 /// A static asset compiled into the binary.
-pub async fn static_file(content_type: &'static str, body: &'static str) -> Response {
+pub(crate) async fn static_file(content_type: &'static str, body: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, HeaderValue::from_static(content_type)),

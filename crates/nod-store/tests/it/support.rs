@@ -20,14 +20,14 @@ use nod_store::{AuditEvent, Confirmation, PhoneDispatch, Store, StoreError};
 use uuid::Uuid;
 
 /// The time the tests run at.
-pub const NOW: Timestamp = 1_700_000_000;
+pub(crate) const NOW: Timestamp = 1_700_000_000;
 /// How long a new login request lives.
-pub const LIFETIME: i64 = 600;
+pub(crate) const LIFETIME: i64 = 600;
 /// The sales unit [`Fixture`] stores.
-pub const CLIENT: &str = "shop";
+pub(crate) const CLIENT: &str = "shop";
 
 /// One store to run the contract against, and what keeps it alive.
-pub struct Backend {
+pub(crate) struct Backend {
     pub name: &'static str,
     pub store: Arc<dyn Store>,
     _dir: Option<tempfile::TempDir>,
@@ -82,14 +82,14 @@ async fn postgres() -> Option<Backend> {
 }
 
 /// A fresh store of every backend available.
-pub async fn backends() -> Vec<Backend> {
+pub(crate) async fn backends() -> Vec<Backend> {
     let mut all = vec![sqlite().await];
     all.extend(postgres().await);
     all
 }
 
 /// Runs `test` once per backend, each on a fresh store.
-pub async fn each<F, Fut>(test: F)
+pub(crate) async fn each<F, Fut>(test: F)
 where
     F: Fn(Arc<dyn Store>) -> Fut,
     Fut: Future<Output = ()>,
@@ -102,7 +102,7 @@ where
 
 /// Runs `n` tasks at once on the runtime's worker threads, released together by a
 /// barrier; their results in order.
-pub async fn race<T, F, Fut>(n: usize, task: F) -> Vec<T>
+pub(crate) async fn race<T, F, Fut>(n: usize, task: F) -> Vec<T>
 where
     F: Fn(usize) -> Fut,
     Fut: Future<Output = T> + Send + 'static,
@@ -127,7 +127,7 @@ where
 }
 
 /// Runs two different tasks at once, released together; both results.
-pub async fn race2<A, B>(a: A, b: B) -> (A::Output, B::Output)
+pub(crate) async fn race2<A, B>(a: A, b: B) -> (A::Output, B::Output)
 where
     A: Future + Send + 'static,
     B: Future + Send + 'static,
@@ -147,7 +147,7 @@ where
     (a.await.expect("task a"), b.await.expect("task b"))
 }
 
-pub fn sales_unit(client_id: &str) -> SalesUnit {
+pub(crate) fn sales_unit(client_id: &str) -> SalesUnit {
     SalesUnit {
         client_id: client_id.into(),
         secret_hash: vec![7; 32],
@@ -164,7 +164,7 @@ pub fn sales_unit(client_id: &str) -> SalesUnit {
     }
 }
 
-pub fn new_user(phone_number: &str) -> User {
+pub(crate) fn new_user(phone_number: &str) -> User {
     let u: NewUser = nod_core::demo::demo_users().remove(0);
     User::new(
         NewUser {
@@ -175,12 +175,12 @@ pub fn new_user(phone_number: &str) -> User {
     )
 }
 
-pub fn scopes(s: &str) -> ScopeSet {
+pub(crate) fn scopes(s: &str) -> ScopeSet {
     ScopeSet::parse(s).expect("known scopes")
 }
 
 /// A browser login request of `client_id`, new, living [`LIFETIME`] from [`NOW`].
-pub fn browser_request(client_id: &str) -> LoginRequest {
+pub(crate) fn browser_request(client_id: &str) -> LoginRequest {
     let req = AuthorizeRequest {
         client_id: client_id.into(),
         redirect_uri: "https://shop.example/cb".into(),
@@ -199,7 +199,7 @@ pub fn browser_request(client_id: &str) -> LoginRequest {
 }
 
 /// A merchant-initiated login request, waiting for `user_id`.
-pub fn ciba_request(client_id: &str, user_id: Uuid) -> LoginRequest {
+pub(crate) fn ciba_request(client_id: &str, user_id: Uuid) -> LoginRequest {
     CibaRequest {
         phone_number: "4791234501".into(),
         scopes: scopes("openid name"),
@@ -214,7 +214,7 @@ pub fn ciba_request(client_id: &str, user_id: Uuid) -> LoginRequest {
 }
 
 /// What the phone form sends: for `user_id` (or an unknown number), at [`NOW`].
-pub fn dispatch(phone_hash: &[u8], limit: i64, user_id: Option<Uuid>) -> PhoneDispatch<'_> {
+pub(crate) fn dispatch(phone_hash: &[u8], limit: i64, user_id: Option<Uuid>) -> PhoneDispatch<'_> {
     PhoneDispatch {
         phone_hash,
         limit,
@@ -227,7 +227,7 @@ pub fn dispatch(phone_hash: &[u8], limit: i64, user_id: Option<Uuid>) -> PhoneDi
 }
 
 /// A confirmation by `user_id` at [`NOW`], without consent.
-pub fn confirmation(user_id: Uuid, amr: Amr) -> Confirmation<'static> {
+pub(crate) fn confirmation(user_id: Uuid, amr: Amr) -> Confirmation<'static> {
     Confirmation {
         user_id,
         amr,
@@ -240,7 +240,7 @@ pub fn confirmation(user_id: Uuid, amr: Amr) -> Confirmation<'static> {
 }
 
 /// A code for a login of `user_id` at `client_id`, valid a minute.
-pub fn auth_code(code_hash: &[u8], client_id: &str, user_id: Uuid) -> AuthCode {
+pub(crate) fn auth_code(code_hash: &[u8], client_id: &str, user_id: Uuid) -> AuthCode {
     AuthCode {
         code_hash: code_hash.to_vec(),
         client_id: client_id.into(),
@@ -259,7 +259,7 @@ pub fn auth_code(code_hash: &[u8], client_id: &str, user_id: Uuid) -> AuthCode {
     }
 }
 
-pub fn browser(user_id: Uuid, expires_at: Timestamp) -> RememberedBrowser {
+pub(crate) fn browser(user_id: Uuid, expires_at: Timestamp) -> RememberedBrowser {
     RememberedBrowser {
         id: Uuid::new_v4(),
         user_id,
@@ -271,7 +271,7 @@ pub fn browser(user_id: Uuid, expires_at: Timestamp) -> RememberedBrowser {
 }
 
 /// An audit entry to pass along with a move.
-pub fn audit(event: &'static str) -> [AuditEvent<'static>; 1] {
+pub(crate) fn audit(event: &'static str) -> [AuditEvent<'static>; 1] {
     [AuditEvent {
         at: NOW,
         event,
@@ -282,13 +282,13 @@ pub fn audit(event: &'static str) -> [AuditEvent<'static>; 1] {
 }
 
 /// A store with the sales unit [`CLIENT`] and one user.
-pub struct Fixture {
+pub(crate) struct Fixture {
     pub store: Arc<dyn Store>,
     pub user: User,
 }
 
 impl Fixture {
-    pub async fn new(store: Arc<dyn Store>) -> Fixture {
+    pub(crate) async fn new(store: Arc<dyn Store>) -> Fixture {
         store
             .create_sales_unit(&sales_unit(CLIENT))
             .await
@@ -299,14 +299,14 @@ impl Fixture {
     }
 
     /// Another user.
-    pub async fn user(&self, phone_number: &str) -> User {
+    pub(crate) async fn user(&self, phone_number: &str) -> User {
         let user = new_user(phone_number);
         self.store.create_user(&user).await.expect("create user");
         user
     }
 
     /// A stored browser request, `new`.
-    pub async fn new_request(&self) -> LoginRequest {
+    pub(crate) async fn new_request(&self) -> LoginRequest {
         let request = browser_request(CLIENT);
         self.store
             .create_login_request(&request)
@@ -316,7 +316,7 @@ impl Fixture {
     }
 
     /// A stored browser request sent to the fixture's user, `waiting`.
-    pub async fn waiting_request(&self) -> LoginRequest {
+    pub(crate) async fn waiting_request(&self) -> LoginRequest {
         let request = self.new_request().await;
         let sent = self
             .store
@@ -328,7 +328,7 @@ impl Fixture {
     }
 
     /// A stored browser request confirmed in the fixture's user's app.
-    pub async fn confirmed_request(&self) -> LoginRequest {
+    pub(crate) async fn confirmed_request(&self) -> LoginRequest {
         let request = self.waiting_request().await;
         let confirmed = self
             .store
@@ -344,7 +344,7 @@ impl Fixture {
     }
 
     /// A stored merchant-initiated request, `waiting` for the fixture's user.
-    pub async fn ciba_request(&self) -> LoginRequest {
+    pub(crate) async fn ciba_request(&self) -> LoginRequest {
         let request = ciba_request(CLIENT, self.user.id);
         let created = self
             .store
@@ -355,7 +355,7 @@ impl Fixture {
         request
     }
 
-    pub async fn get(&self, id: Uuid) -> LoginRequest {
+    pub(crate) async fn get(&self, id: Uuid) -> LoginRequest {
         self.store
             .get_login_request(id)
             .await

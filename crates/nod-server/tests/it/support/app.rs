@@ -15,11 +15,11 @@ use reqwest::redirect::Policy;
 use super::{Browser, CLIENT_ID, CLIENT_SECRET, Merchant, Phone, REDIRECT_URI, urlencode};
 
 /// Where the fake clock starts: 2027-01-15T08:00:00Z.
-pub const START: i64 = 1_800_000_000;
+pub(crate) const START: i64 = 1_800_000_000;
 
 /// The clock the server reads.
 #[derive(Debug, Clone, Copy)]
-pub enum TestTime {
+pub(crate) enum TestTime {
     /// A fake clock starting here, moved only by [`TestApp::advance`].
     At(i64),
     /// The real clock, for clients that check token times against their own clock and
@@ -30,7 +30,7 @@ pub enum TestTime {
 /// A sales unit the test needs. The secret is always [`CLIENT_SECRET`], the redirect URIs
 /// are [`REDIRECT_URI`] and `shopapp://callback`, the name is `Shop {client_id}`.
 #[derive(Debug, Clone)]
-pub struct SalesUnitSpec {
+pub(crate) struct SalesUnitSpec {
     pub client_id: &'static str,
     pub auth_method: AuthMethod,
     pub allow_nin: bool,
@@ -57,7 +57,7 @@ impl Default for SalesUnitSpec {
 
 impl SalesUnitSpec {
     /// Another sales unit like `shop`, without the permission for the `nin` scope.
-    pub fn other(client_id: &'static str) -> Self {
+    pub(crate) fn other(client_id: &'static str) -> Self {
         Self {
             client_id,
             allow_nin: false,
@@ -84,7 +84,7 @@ impl SalesUnitSpec {
 }
 
 /// How a [`TestApp`] starts; see [`TestApp::builder`].
-pub struct TestAppBuilder {
+pub(crate) struct TestAppBuilder {
     time: TestTime,
     test_mode: bool,
     sales_units: Vec<SalesUnitSpec>,
@@ -92,26 +92,26 @@ pub struct TestAppBuilder {
 
 impl TestAppBuilder {
     /// The clock; by default a fake one at [`START`].
-    pub fn clock(mut self, time: TestTime) -> Self {
+    pub(crate) fn clock(mut self, time: TestTime) -> Self {
         self.time = time;
         self
     }
 
     /// Test mode (devices register without an activation code, the demo shop and the test
     /// app exist); on by default.
-    pub fn test_mode(mut self, on: bool) -> Self {
+    pub(crate) fn test_mode(mut self, on: bool) -> Self {
         self.test_mode = on;
         self
     }
 
     /// Adds a sales unit, or replaces the one with the same client id (the default `shop`).
-    pub fn with_sales_unit(mut self, spec: SalesUnitSpec) -> Self {
+    pub(crate) fn with_sales_unit(mut self, spec: SalesUnitSpec) -> Self {
         self.sales_units.retain(|s| s.client_id != spec.client_id);
         self.sales_units.push(spec);
         self
     }
 
-    pub async fn spawn(self) -> TestApp {
+    pub(crate) async fn spawn(self) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("nod.db").display());
         let store = nod_store::connect(&url).await.unwrap();
@@ -152,7 +152,7 @@ impl TestAppBuilder {
 }
 
 /// A running Nod.
-pub struct TestApp {
+pub(crate) struct TestApp {
     /// `http://127.0.0.1:{port}`, without a trailing slash.
     pub base: String,
     /// The database behind the server, for setting up what has no HTTP API.
@@ -164,7 +164,7 @@ pub struct TestApp {
 impl TestApp {
     /// By default: test mode, the demo users, the sales unit `shop`, a fake clock at
     /// [`START`].
-    pub fn builder() -> TestAppBuilder {
+    pub(crate) fn builder() -> TestAppBuilder {
         TestAppBuilder {
             time: TestTime::At(START),
             test_mode: true,
@@ -172,17 +172,17 @@ impl TestApp {
         }
     }
 
-    pub fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }
 
     /// The issuer identifier, with the trailing slash the compatible API has.
-    pub fn issuer(&self) -> String {
+    pub(crate) fn issuer(&self) -> String {
         self.url(paths::ISSUER_PATH)
     }
 
     /// Moves the fake clock on.
-    pub fn advance(&self, seconds: i64) {
+    pub(crate) fn advance(&self, seconds: i64) {
         self.clock
             .as_ref()
             .expect("this app runs on the real clock")
@@ -190,18 +190,18 @@ impl TestApp {
     }
 
     /// A plain HTTP client that does not follow redirects, for requests no actor makes.
-    pub fn client(&self) -> reqwest::Client {
+    pub(crate) fn client(&self) -> reqwest::Client {
         client(reqwest::Client::builder())
     }
 
     /// A browser that keeps cookies.
-    pub fn browser(&self) -> Browser {
+    pub(crate) fn browser(&self) -> Browser {
         self.browser_with(&[])
     }
 
     /// A browser that sends these headers with every request (`user-agent`,
     /// `accept-language`).
-    pub fn browser_with(&self, headers: &[(&str, &str)]) -> Browser {
+    pub(crate) fn browser_with(&self, headers: &[(&str, &str)]) -> Browser {
         let headers = headers
             .iter()
             .map(|(name, value)| (name.parse().unwrap(), value.parse().unwrap()))
@@ -215,7 +215,7 @@ impl TestApp {
     }
 
     /// An app registered for this phone number.
-    pub async fn phone(&self, number: &str) -> Phone {
+    pub(crate) async fn phone(&self, number: &str) -> Phone {
         let response = self
             .unregistered_phone()
             .register(serde_json::json!({ "phone_number": number }))
@@ -227,32 +227,32 @@ impl TestApp {
     }
 
     /// An app that has not registered: it sends no device token.
-    pub fn unregistered_phone(&self) -> Phone {
+    pub(crate) fn unregistered_phone(&self) -> Phone {
         Phone::new(&self.base, self.client(), None, None)
     }
 
     /// An app that sends this device token.
-    pub fn phone_with_token(&self, token: &str) -> Phone {
+    pub(crate) fn phone_with_token(&self, token: &str) -> Phone {
         Phone::new(&self.base, self.client(), None, Some(token))
     }
 
     /// The merchant behind the sales unit `shop`, with Basic authentication.
-    pub fn merchant(&self) -> Merchant {
+    pub(crate) fn merchant(&self) -> Merchant {
         self.merchant_as(CLIENT_ID)
     }
 
     /// The merchant behind another sales unit, with Basic authentication.
-    pub fn merchant_as(&self, client_id: &str) -> Merchant {
+    pub(crate) fn merchant_as(&self, client_id: &str) -> Merchant {
         Merchant::new(&self.base, self.client(), client_id, CLIENT_SECRET)
     }
 
     /// The authorization URL of `shop` with `scope=openid name` and a state, then `extra`.
-    pub fn authorize_url(&self, extra: &str) -> String {
+    pub(crate) fn authorize_url(&self, extra: &str) -> String {
         authorize_url(&self.base, CLIENT_ID, REDIRECT_URI, "openid name", extra)
     }
 
     /// The authorization URL for another client, redirect URI or scope.
-    pub fn authorize_url_for(
+    pub(crate) fn authorize_url_for(
         &self,
         client_id: &str,
         redirect_uri: &str,

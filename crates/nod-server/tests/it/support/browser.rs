@@ -6,7 +6,7 @@ use reqwest::Response;
 use super::{CLIENT_ID, REDIRECT_URI, app::authorize_url, challenge, csrf, location};
 
 /// A login page path: `/login/{id}`, or `/login/{id}/{step}`.
-pub fn login_path(id: &str, step: &str) -> String {
+pub(crate) fn login_path(id: &str, step: &str) -> String {
     if step.is_empty() {
         format!("/login/{id}")
     } else {
@@ -15,18 +15,18 @@ pub fn login_path(id: &str, step: &str) -> String {
 }
 
 /// The login id of a login page's path, `/login/{id}`.
-pub fn login_id_of(path: &str) -> Option<&str> {
+pub(crate) fn login_id_of(path: &str) -> Option<&str> {
     path.strip_prefix("/login/").filter(|id| !id.contains('/'))
 }
 
 /// A login started in a browser: its id and the CSRF token of its pages.
 #[derive(Debug, Clone)]
-pub struct Login {
+pub(crate) struct Login {
     pub id: String,
     pub csrf: String,
 }
 
-pub struct Browser {
+pub(crate) struct Browser {
     base: String,
     client: reqwest::Client,
 }
@@ -40,12 +40,12 @@ impl Browser {
     }
 
     /// The underlying client, for requests no method here makes.
-    pub fn client(&self) -> &reqwest::Client {
+    pub(crate) fn client(&self) -> &reqwest::Client {
         &self.client
     }
 
     /// An absolute URL for a path; absolute URLs pass through.
-    pub fn url(&self, path_or_url: &str) -> String {
+    pub(crate) fn url(&self, path_or_url: &str) -> String {
         if path_or_url.starts_with('/') {
             format!("{}{path_or_url}", self.base)
         } else {
@@ -53,7 +53,7 @@ impl Browser {
         }
     }
 
-    pub async fn get(&self, path_or_url: &str) -> Response {
+    pub(crate) async fn get(&self, path_or_url: &str) -> Response {
         self.client.get(self.url(path_or_url)).send().await.unwrap()
     }
 
@@ -68,7 +68,7 @@ impl Browser {
 
     /// Follows the merchant to this authorization URL, which must send the browser to a
     /// login page; returns the login id.
-    pub async fn authorize(&self, authorize_url: &str) -> String {
+    pub(crate) async fn authorize(&self, authorize_url: &str) -> String {
         let response = self.get(authorize_url).await;
         assert_eq!(
             response.status(),
@@ -83,13 +83,13 @@ impl Browser {
 
     /// `shop`'s authorization URL with `scope=openid name` and `extra`, then the login page;
     /// returns the login id and the page.
-    pub async fn open_login(&self, extra: &str) -> (String, String) {
+    pub(crate) async fn open_login(&self, extra: &str) -> (String, String) {
         let url = authorize_url(&self.base, CLIENT_ID, REDIRECT_URI, "openid name", extra);
         self.open_login_at(&url).await
     }
 
     /// An authorization URL, then the login page; returns the login id and the page.
-    pub async fn open_login_at(&self, authorize_url: &str) -> (String, String) {
+    pub(crate) async fn open_login_at(&self, authorize_url: &str) -> (String, String) {
         let id = self.authorize(authorize_url).await;
         let page = self.login_page(&id).await;
         assert_eq!(page.status(), 200);
@@ -98,7 +98,7 @@ impl Browser {
 
     /// Starts a login of `shop` with `scope=openid name` and `extra` on the phone-number
     /// page.
-    pub async fn start_login(&self, extra: &str) -> Login {
+    pub(crate) async fn start_login(&self, extra: &str) -> Login {
         let (id, html) = self.open_login(extra).await;
         Login {
             id,
@@ -107,7 +107,7 @@ impl Browser {
     }
 
     /// Starts a login at this authorization URL on the phone-number page.
-    pub async fn start_login_at(&self, authorize_url: &str) -> Login {
+    pub(crate) async fn start_login_at(&self, authorize_url: &str) -> Login {
         let (id, html) = self.open_login_at(authorize_url).await;
         Login {
             id,
@@ -115,12 +115,12 @@ impl Browser {
         }
     }
 
-    pub async fn login_page(&self, id: &str) -> Response {
+    pub(crate) async fn login_page(&self, id: &str) -> Response {
         self.get(&login_path(id, "")).await
     }
 
     /// Posts the phone-number form as it is, with any CSRF token.
-    pub async fn post_phone(&self, id: &str, csrf: &str, phone: &str) -> Response {
+    pub(crate) async fn post_phone(&self, id: &str, csrf: &str, phone: &str) -> Response {
         self.post(
             &login_path(id, "phone"),
             &[("csrf", csrf), ("phone_number", phone)],
@@ -129,7 +129,7 @@ impl Browser {
     }
 
     /// Submits the phone form, follows it to the waiting page and reads the number shown.
-    pub async fn submit_phone(&self, login: &Login, phone: &str, remember: bool) -> u8 {
+    pub(crate) async fn submit_phone(&self, login: &Login, phone: &str, remember: bool) -> u8 {
         let mut form = vec![("csrf", login.csrf.as_str()), ("phone_number", phone)];
         if remember {
             form.push(("remember", "on"));
@@ -141,22 +141,22 @@ impl Browser {
         challenge(&html)
     }
 
-    pub async fn wait_page(&self, id: &str) -> Response {
+    pub(crate) async fn wait_page(&self, id: &str) -> Response {
         self.get(&login_path(id, "wait")).await
     }
 
     /// The waiting page's event stream.
-    pub async fn events(&self, id: &str) -> Response {
+    pub(crate) async fn events(&self, id: &str) -> Response {
         self.get(&login_path(id, "events")).await
     }
 
     /// Where the waiting page goes once the app has answered.
-    pub async fn continue_login(&self, id: &str) -> Response {
+    pub(crate) async fn continue_login(&self, id: &str) -> Response {
         self.get(&login_path(id, "continue")).await
     }
 
     /// The consent page's HTML.
-    pub async fn consent_page(&self, id: &str) -> String {
+    pub(crate) async fn consent_page(&self, id: &str) -> String {
         self.get(&login_path(id, "consent"))
             .await
             .text()
@@ -165,11 +165,11 @@ impl Browser {
     }
 
     /// Accepts the consent page of a confirmed login; returns the response (the redirect).
-    pub async fn accept_consent(&self, login: &Login) -> Response {
+    pub(crate) async fn accept_consent(&self, login: &Login) -> Response {
         self.decide_consent(login, "accept").await
     }
 
-    pub async fn cancel_consent(&self, login: &Login) -> Response {
+    pub(crate) async fn cancel_consent(&self, login: &Login) -> Response {
         self.decide_consent(login, "cancel").await
     }
 
@@ -182,7 +182,7 @@ impl Browser {
     }
 
     /// "Try again" on an expired login.
-    pub async fn restart(&self, login: &Login) -> Response {
+    pub(crate) async fn restart(&self, login: &Login) -> Response {
         self.post(
             &login_path(&login.id, "restart"),
             &[("csrf", login.csrf.as_str())],
@@ -191,7 +191,7 @@ impl Browser {
     }
 
     /// "Cancel" on the login pages: back to the merchant.
-    pub async fn cancel(&self, login: &Login) -> Response {
+    pub(crate) async fn cancel(&self, login: &Login) -> Response {
         self.post(
             &login_path(&login.id, "cancel"),
             &[("csrf", login.csrf.as_str())],

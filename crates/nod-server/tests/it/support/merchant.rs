@@ -9,12 +9,12 @@ use serde_json::Value;
 
 use super::REDIRECT_URI;
 
-pub const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
-pub const CIBA_REDIRECT_GRANT: &str = "urn:vipps:params:grant-type:ciba-redirect";
+pub(crate) const CIBA_GRANT: &str = "urn:openid:params:grant-type:ciba";
+pub(crate) const CIBA_REDIRECT_GRANT: &str = "urn:vipps:params:grant-type:ciba-redirect";
 
 /// How the merchant authenticates at the token and CIBA endpoints.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ClientAuth {
+pub(crate) enum ClientAuth {
     /// `client_secret_basic`.
     Basic,
     /// `client_secret_post`: `client_id` and `client_secret` in the form.
@@ -23,7 +23,7 @@ pub enum ClientAuth {
     None,
 }
 
-pub struct Merchant {
+pub(crate) struct Merchant {
     base: String,
     client: reqwest::Client,
     client_id: String,
@@ -42,13 +42,13 @@ impl Merchant {
         }
     }
 
-    pub fn with_auth(mut self, auth: ClientAuth) -> Self {
+    pub(crate) fn with_auth(mut self, auth: ClientAuth) -> Self {
         self.auth = auth;
         self
     }
 
     /// The same merchant with a wrong secret.
-    pub fn with_secret(mut self, secret: &str) -> Self {
+    pub(crate) fn with_secret(mut self, secret: &str) -> Self {
         self.secret = secret.to_owned();
         self
     }
@@ -59,7 +59,7 @@ impl Merchant {
 
     /// A POST to a path, with Basic authentication if that is the merchant's method; for
     /// requests with odd headers or bodies.
-    pub fn post(&self, path: &str) -> RequestBuilder {
+    pub(crate) fn post(&self, path: &str) -> RequestBuilder {
         let request = self.client.post(self.url(path));
         match self.auth {
             ClientAuth::Basic => request.basic_auth(&self.client_id, Some(&self.secret)),
@@ -79,12 +79,12 @@ impl Merchant {
     }
 
     /// The token endpoint with this form.
-    pub async fn token(&self, form: &[(&str, &str)]) -> Response {
+    pub(crate) async fn token(&self, form: &[(&str, &str)]) -> Response {
         self.post_form(paths::TOKEN, form).await
     }
 
     /// Redeems an authorization code for [`REDIRECT_URI`].
-    pub async fn redeem(&self, code: &str, verifier: Option<&str>) -> Response {
+    pub(crate) async fn redeem(&self, code: &str, verifier: Option<&str>) -> Response {
         let mut form = vec![
             ("grant_type", "authorization_code"),
             ("code", code),
@@ -97,14 +97,14 @@ impl Merchant {
     }
 
     /// Redeems an authorization code that must be good; returns the tokens.
-    pub async fn tokens(&self, code: &str, verifier: Option<&str>) -> Value {
+    pub(crate) async fn tokens(&self, code: &str, verifier: Option<&str>) -> Value {
         let response = self.redeem(code, verifier).await;
         assert_eq!(response.status(), 200);
         response.json().await.unwrap()
     }
 
     /// Userinfo with this access token.
-    pub async fn userinfo(&self, access_token: &str) -> Response {
+    pub(crate) async fn userinfo(&self, access_token: &str) -> Response {
         self.client
             .get(self.url(paths::USERINFO))
             .bearer_auth(access_token)
@@ -114,26 +114,26 @@ impl Merchant {
     }
 
     /// Userinfo for a good access token, as JSON.
-    pub async fn userinfo_json(&self, access_token: &str) -> Value {
+    pub(crate) async fn userinfo_json(&self, access_token: &str) -> Value {
         let response = self.userinfo(access_token).await;
         assert_eq!(response.status(), 200);
         response.json().await.unwrap()
     }
 
     /// Starts a merchant-initiated login.
-    pub async fn ciba_start(&self, form: &[(&str, &str)]) -> Response {
+    pub(crate) async fn ciba_start(&self, form: &[(&str, &str)]) -> Response {
         self.post_form(paths::CIBA_START, form).await
     }
 
     /// Starts a merchant-initiated login that must be accepted; returns the answer.
-    pub async fn ciba_started(&self, form: &[(&str, &str)]) -> Value {
+    pub(crate) async fn ciba_started(&self, form: &[(&str, &str)]) -> Value {
         let response = self.ciba_start(form).await;
         assert_eq!(response.status(), 200);
         response.json().await.unwrap()
     }
 
     /// Starts a merchant-initiated login that must be accepted; returns its `auth_req_id`.
-    pub async fn ciba_auth_req_id(&self, form: &[(&str, &str)]) -> String {
+    pub(crate) async fn ciba_auth_req_id(&self, form: &[(&str, &str)]) -> String {
         self.ciba_started(form).await["auth_req_id"]
             .as_str()
             .unwrap()
@@ -141,19 +141,19 @@ impl Merchant {
     }
 
     /// Polls the token endpoint with the CIBA grant.
-    pub async fn ciba_poll(&self, auth_req_id: &str) -> (StatusCode, Value) {
+    pub(crate) async fn ciba_poll(&self, auth_req_id: &str) -> (StatusCode, Value) {
         let response = self
             .token(&[("grant_type", CIBA_GRANT), ("auth_req_id", auth_req_id)])
             .await;
         (response.status(), response.json().await.unwrap())
     }
 
-    pub async fn user_exists(&self, login_hint: &str) -> Response {
+    pub(crate) async fn user_exists(&self, login_hint: &str) -> Response {
         self.post_form(paths::USER_EXISTS, &[("login_hint", login_hint)])
             .await
     }
 
-    pub async fn discovery(&self) -> Value {
+    pub(crate) async fn discovery(&self) -> Value {
         let response = self
             .client
             .get(self.url(paths::DISCOVERY))
@@ -166,7 +166,7 @@ impl Merchant {
 
     /// Checks an ID token's signature against the JWKS, its issuer and its audience;
     /// returns its claims.
-    pub async fn verify_id_token(&self, id_token: &str) -> Value {
+    pub(crate) async fn verify_id_token(&self, id_token: &str) -> Value {
         let jwks: JwkSet = self
             .client
             .get(self.url(paths::JWKS))
@@ -191,7 +191,7 @@ impl Merchant {
 }
 
 /// An ID token's claims, unverified.
-pub fn decode_claims(id_token: &str) -> Value {
+pub(crate) fn decode_claims(id_token: &str) -> Value {
     use base64::Engine;
     let payload = id_token.split('.').nth(1).unwrap();
     serde_json::from_slice(

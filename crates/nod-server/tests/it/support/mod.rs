@@ -15,23 +15,23 @@ use std::time::Duration;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
-pub use app::{START, SalesUnitSpec, TestApp, TestTime};
-pub use browser::{Browser, Login, login_id_of, login_path};
-pub use merchant::{CIBA_GRANT, CIBA_REDIRECT_GRANT, ClientAuth, Merchant, decode_claims};
-pub use phone::Phone;
-pub use webhook::WebhookReceiver;
+pub(crate) use app::{START, SalesUnitSpec, TestApp, TestTime};
+pub(crate) use browser::{Browser, Login, login_id_of, login_path};
+pub(crate) use merchant::{CIBA_GRANT, CIBA_REDIRECT_GRANT, ClientAuth, Merchant, decode_claims};
+pub(crate) use phone::Phone;
+pub(crate) use webhook::WebhookReceiver;
 
-pub const CLIENT_ID: &str = "shop";
-pub const CLIENT_SECRET: &str = "shop-secret-0123456789-0123456789-abcdef";
-pub const REDIRECT_URI: &str = "https://shop.example/callback";
-pub const PHONE: &str = "4791234501";
-pub const OTHER_PHONE: &str = "4520123401";
+pub(crate) const CLIENT_ID: &str = "shop";
+pub(crate) const CLIENT_SECRET: &str = "shop-secret-0123456789-0123456789-abcdef";
+pub(crate) const REDIRECT_URI: &str = "https://shop.example/callback";
+pub(crate) const PHONE: &str = "4791234501";
+pub(crate) const OTHER_PHONE: &str = "4520123401";
 /// A PKCE pair from RFC 7636 Appendix B.
-pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
-pub const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+pub(crate) const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+pub(crate) const CHALLENGE: &str = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
 
 /// The status and the `error` of a JSON error response.
-pub async fn status_and_error(response: Response) -> (StatusCode, String) {
+pub(crate) async fn status_and_error(response: Response) -> (StatusCode, String) {
     let status = response.status();
     let body: Value = response.json().await.unwrap();
     (
@@ -41,7 +41,7 @@ pub async fn status_and_error(response: Response) -> (StatusCode, String) {
 }
 
 /// The status of a redirect back to the merchant and the `error` it carries.
-pub fn redirect_error(response: &Response) -> (StatusCode, String) {
+pub(crate) fn redirect_error(response: &Response) -> (StatusCode, String) {
     let params = query(&location(response));
     (
         response.status(),
@@ -51,7 +51,7 @@ pub fn redirect_error(response: &Response) -> (StatusCode, String) {
 
 /// A JSON value with the server's base URL (random port) replaced by `[base]`, for
 /// snapshots.
-pub fn scrub_base(value: &Value, base: &str) -> Value {
+pub(crate) fn scrub_base(value: &Value, base: &str) -> Value {
     match value {
         Value::String(s) => Value::String(s.replace(base, "[base]")),
         Value::Array(items) => items.iter().map(|v| scrub_base(v, base)).collect(),
@@ -64,7 +64,7 @@ pub fn scrub_base(value: &Value, base: &str) -> Value {
 }
 
 /// Reads an event stream until it has said `needle`, for at most 5 s; returns all it read.
-pub async fn read_events_until(events: &mut Response, needle: &str) -> String {
+pub(crate) async fn read_events_until(events: &mut Response, needle: &str) -> String {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     let mut seen = String::new();
     while !seen.contains(needle) {
@@ -78,7 +78,7 @@ pub async fn read_events_until(events: &mut Response, needle: &str) -> String {
     seen
 }
 
-pub fn location(response: &Response) -> String {
+pub(crate) fn location(response: &Response) -> String {
     response
         .headers()
         .get("location")
@@ -86,12 +86,12 @@ pub fn location(response: &Response) -> String {
         .unwrap_or_default()
 }
 
-pub fn csrf(html: &str) -> String {
+pub(crate) fn csrf(html: &str) -> String {
     between(html, "name=\"csrf\" value=\"", "\"").expect("page has a CSRF token")
 }
 
 /// The number the waiting page shows.
-pub fn challenge(html: &str) -> u8 {
+pub(crate) fn challenge(html: &str) -> u8 {
     let start = html
         .find("id=\"challenge\"")
         .expect("page shows the number");
@@ -99,19 +99,19 @@ pub fn challenge(html: &str) -> u8 {
     between(rest, ">", "<").unwrap().trim().parse().unwrap()
 }
 
-pub fn between(s: &str, start: &str, end: &str) -> Option<String> {
+pub(crate) fn between(s: &str, start: &str, end: &str) -> Option<String> {
     let i = s.find(start)? + start.len();
     let j = s[i..].find(end)? + i;
     Some(s[i..j].to_owned())
 }
 
 /// The query parameters of an absolute URL (a redirect location).
-pub fn query(location: &str) -> HashMap<String, String> {
+pub(crate) fn query(location: &str) -> HashMap<String, String> {
     let url = url::Url::parse(location).unwrap();
     url.query_pairs().into_owned().collect()
 }
 
-pub fn urlencode(s: &str) -> String {
+pub(crate) fn urlencode(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
@@ -119,7 +119,7 @@ pub fn urlencode(s: &str) -> String {
 /// the phone number typed in, the right number picked in the app, the consent page
 /// accepted if it is shown. Returns the login and the last response: the redirect back to
 /// the merchant, or the page that posts it.
-pub async fn log_in(
+pub(crate) async fn log_in(
     browser: &Browser,
     phone: &Phone,
     extra: &str,
@@ -139,7 +139,7 @@ pub async fn log_in(
 }
 
 /// The `code` of a redirect back to the merchant.
-pub fn code_of(response: &Response) -> String {
+pub(crate) fn code_of(response: &Response) -> String {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     query(&location(response))["code"].clone()
 }

@@ -4,7 +4,7 @@ use nod_server::paths::APP_API;
 use reqwest::{Method, RequestBuilder, Response};
 use serde_json::{Value, json};
 
-pub struct Phone {
+pub(crate) struct Phone {
     base: String,
     client: reqwest::Client,
     number: Option<String>,
@@ -27,12 +27,12 @@ impl Phone {
     }
 
     /// The phone number this app registered with.
-    pub fn number(&self) -> &str {
+    pub(crate) fn number(&self) -> &str {
         self.number.as_deref().expect("a registered phone")
     }
 
     /// A request to a path under the app API, with the device token if there is one.
-    pub fn request(&self, method: Method, path: &str) -> RequestBuilder {
+    pub(crate) fn request(&self, method: Method, path: &str) -> RequestBuilder {
         let request = self
             .client
             .request(method, format!("{}{APP_API}{path}", self.base));
@@ -57,25 +57,25 @@ impl Phone {
     }
 
     /// Registers a device with this body.
-    pub async fn register(&self, body: Value) -> Response {
+    pub(crate) async fn register(&self, body: Value) -> Response {
         self.post_json("/devices", &body).await
     }
 
     /// The pending login requests, as the app lists them.
-    pub async fn login_requests(&self) -> Response {
+    pub(crate) async fn login_requests(&self) -> Response {
         self.request(Method::GET, "/login-requests")
             .send()
             .await
             .unwrap()
     }
 
-    pub async fn pending(&self) -> Vec<Value> {
+    pub(crate) async fn pending(&self) -> Vec<Value> {
         let body: Value = self.login_requests().await.json().await.unwrap();
         body["login_requests"].as_array().unwrap().clone()
     }
 
     /// The one pending merchant-initiated request.
-    pub async fn merchant_initiated(&self) -> Value {
+    pub(crate) async fn merchant_initiated(&self) -> Value {
         self.pending()
             .await
             .into_iter()
@@ -84,7 +84,7 @@ impl Phone {
     }
 
     /// Approves with the number the person picked.
-    pub async fn approve(&self, id: &str, challenge: u8, remember: bool) -> Response {
+    pub(crate) async fn approve(&self, id: &str, challenge: u8, remember: bool) -> Response {
         self.approve_with(
             id,
             json!({ "challenge": challenge, "remember_browser": remember }),
@@ -93,58 +93,58 @@ impl Phone {
     }
 
     /// Approves with this body.
-    pub async fn approve_with(&self, id: &str, body: Value) -> Response {
+    pub(crate) async fn approve_with(&self, id: &str, body: Value) -> Response {
         self.post_json(&format!("/login-requests/{id}/approve"), &body)
             .await
     }
 
-    pub async fn reject(&self, id: &str) -> Response {
+    pub(crate) async fn reject(&self, id: &str) -> Response {
         self.request(Method::POST, &format!("/login-requests/{id}/reject"))
             .send()
             .await
             .unwrap()
     }
 
-    pub async fn reject_with(&self, id: &str, body: Value) -> Response {
+    pub(crate) async fn reject_with(&self, id: &str, body: Value) -> Response {
         self.post_json(&format!("/login-requests/{id}/reject"), &body)
             .await
     }
 
     /// Opens the ticket of a deep link.
-    pub async fn open_ticket(&self, ticket: &str) -> Response {
+    pub(crate) async fn open_ticket(&self, ticket: &str) -> Response {
         self.open_with(json!({ "ticket": ticket })).await
     }
 
-    pub async fn open_with(&self, body: Value) -> Response {
+    pub(crate) async fn open_with(&self, body: Value) -> Response {
         self.post_json("/login-requests/open", &body).await
     }
 
     /// The live event stream.
-    pub async fn events(&self) -> Response {
+    pub(crate) async fn events(&self) -> Response {
         self.request(Method::GET, "/events").send().await.unwrap()
     }
 
-    pub async fn profile(&self) -> Value {
+    pub(crate) async fn profile(&self) -> Value {
         self.get_json("/profile").await
     }
 
     /// The remembered browsers.
-    pub async fn browsers(&self) -> Value {
+    pub(crate) async fn browsers(&self) -> Value {
         self.get_json("/browsers").await
     }
 
-    pub async fn forget_browser(&self, id: &str) -> Response {
+    pub(crate) async fn forget_browser(&self, id: &str) -> Response {
         self.request(Method::DELETE, &format!("/browsers/{id}"))
             .send()
             .await
             .unwrap()
     }
 
-    pub async fn consents(&self) -> Value {
+    pub(crate) async fn consents(&self) -> Value {
         self.get_json("/consents").await
     }
 
-    pub async fn revoke_consent(&self, client_id: &str) -> Response {
+    pub(crate) async fn revoke_consent(&self, client_id: &str) -> Response {
         self.request(Method::DELETE, &format!("/consents/{client_id}"))
             .send()
             .await

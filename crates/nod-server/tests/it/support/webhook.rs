@@ -11,12 +11,12 @@ use tokio::sync::Mutex;
 
 /// One request the receiver accepted.
 #[derive(Debug, Clone)]
-pub struct Received {
+pub(crate) struct Received {
     pub authorization: Option<String>,
     pub body: Value,
 }
 
-pub struct WebhookReceiver {
+pub(crate) struct WebhookReceiver {
     /// Where Nod should send: `http://127.0.0.1:{port}/hook`.
     pub url: String,
     received: Arc<Mutex<Vec<Received>>>,
@@ -24,17 +24,17 @@ pub struct WebhookReceiver {
 
 impl WebhookReceiver {
     /// Accepts every request with `204 No Content`.
-    pub async fn start() -> Self {
+    pub(crate) async fn start() -> Self {
         Self::answering(0, false).await
     }
 
     /// Answers `503` the first `failures` times, then accepts.
-    pub async fn failing_first(failures: usize) -> Self {
+    pub(crate) async fn failing_first(failures: usize) -> Self {
         Self::answering(failures, false).await
     }
 
     /// Never answers.
-    pub async fn never_answering() -> Self {
+    pub(crate) async fn never_answering() -> Self {
         Self::answering(0, true).await
     }
 
@@ -74,7 +74,7 @@ impl WebhookReceiver {
     }
 
     /// The first request accepted, waiting for it (Nod sends in the background).
-    pub async fn first(&self, within: Duration) -> Received {
+    pub(crate) async fn first(&self, within: Duration) -> Received {
         let deadline = tokio::time::Instant::now() + within;
         loop {
             if let Some(first) = self.received.lock().await.first() {
