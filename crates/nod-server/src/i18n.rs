@@ -94,6 +94,8 @@ pub(crate) struct Texts {
     pub back_to_app_title: &'static str,
     pub back_to_app_text: &'static str,
     pub go_back: &'static str,
+    /// Label of the request id on error pages.
+    pub request_id: &'static str,
     /// Scope descriptions, in the order of [`Scope::ALL`].
     pub scopes: [&'static str; 9],
     /// Error pages: (title, message) by [`Problem`].
@@ -161,6 +163,7 @@ pub(crate) static EN: Texts = Texts {
     back_to_app_title: "Go back to the app",
     back_to_app_text: "The login is confirmed. The app takes you back to the shop.",
     go_back: "Go back",
+    request_id: "Request id",
     scopes: [
         "Your user id at this service",
         "Name",
@@ -245,6 +248,7 @@ pub(crate) static NB: Texts = Texts {
     back_to_app_title: "Gå tilbake til appen",
     back_to_app_text: "Innloggingen er bekreftet. Appen tar deg tilbake til butikken.",
     go_back: "Gå tilbake",
+    request_id: "Forespørsels-ID",
     scopes: [
         "Bruker-ID-en din hos denne tjenesten",
         "Navn",
@@ -332,6 +336,7 @@ pub(crate) static DA: Texts = Texts {
     back_to_app_title: "Gå tilbage til appen",
     back_to_app_text: "Login er bekræftet. Appen sender dig tilbage til butikken.",
     go_back: "Gå tilbage",
+    request_id: "Anmodnings-ID",
     scopes: [
         "Dit bruger-id hos denne tjeneste",
         "Navn",
@@ -419,6 +424,7 @@ pub(crate) static FI: Texts = Texts {
     back_to_app_title: "Palaa sovellukseen",
     back_to_app_text: "Kirjautuminen on vahvistettu. Sovellus vie sinut takaisin kauppaan.",
     go_back: "Palaa",
+    request_id: "Pyynnön tunniste",
     scopes: [
         "Käyttäjätunnuksesi tässä palvelussa",
         "Nimi",

@@ -8,6 +8,7 @@ use std::time::Duration;
 use axum::Router;
 use axum::http::{HeaderValue, header};
 use tokio::net::TcpListener;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -51,9 +52,11 @@ pub fn build_router(app: Arc<App>) -> Router {
     router
         .fallback(pages::not_found)
         .with_state(state)
-        // Layers run bottom-up on the request: tracing sees everything, then the body
-        // limit and the system headers check; on the way out, error pages are rendered in
-        // the request's language and then the security headers go on every response.
+        // Layers run bottom-up on the request: every request gets an id (kept when a
+        // proxy sent one) that goes on its log lines and back on the response; tracing
+        // sees everything, then the body limit and the system headers check; on the way
+        // out, error pages are rendered in the request's language (with the request id)
+        // and then the security headers go on every response.
         .layer(axum::middleware::from_fn(web::error::render_problem_pages))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,
@@ -77,10 +80,17 @@ pub fn build_router(app: Arc<App>) -> Router {
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                let id = req
+                    .headers()
+                    .get(web::error::REQUEST_ID)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or("");
                 // The path only: query strings carry codes and states.
-                tracing::info_span!("request", method = %req.method(), path = %req.uri().path())
+                tracing::info_span!("request", id, method = %req.method(), path = %req.uri().path())
             }),
         )
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }
 
 /// Serves until the shutdown future completes; runs housekeeping in the background.

@@ -14,6 +14,9 @@ use crate::i18n::{Lang, Problem};
 use crate::service::ServiceError;
 use crate::web::render::render_error_page;
 
+/// The header that carries each request's id (set when the client or a proxy did not).
+pub(crate) const REQUEST_ID: &str = "x-request-id";
+
 /// An error of a JSON endpoint.
 #[derive(Debug)]
 pub(crate) struct ApiError {
@@ -270,11 +273,20 @@ pub(crate) async fn render_problem_pages(
     next: axum::middleware::Next,
 ) -> Response {
     let lang = Lang::from_headers(request.headers());
+    let request_id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let mut response = next.run(request).await;
     match response.extensions_mut().remove::<ProblemPage>() {
-        Some(ProblemPage(problem, detail)) => {
-            render_error_page(response.status(), lang, problem, detail.as_deref())
-        }
+        Some(ProblemPage(problem, detail)) => render_error_page(
+            response.status(),
+            lang,
+            problem,
+            detail.as_deref(),
+            request_id.as_deref(),
+        ),
         None => response,
     }
 }

@@ -18,6 +18,7 @@ struct ErrorView<'a> {
     title: &'a str,
     message: &'a str,
     detail: Option<&'a str>,
+    request_id: Option<&'a str>,
 }
 
 #[derive(Template)]
@@ -53,6 +54,7 @@ pub(crate) fn render_error_page(
     lang: Lang,
     problem: Problem,
     detail: Option<&str>,
+    request_id: Option<&str>,
 ) -> Response {
     let t = lang.texts();
     let (title, message) = t.problem(problem);
@@ -63,6 +65,7 @@ pub(crate) fn render_error_page(
             title,
             message,
             detail,
+            request_id,
         }
         .render(),
     )

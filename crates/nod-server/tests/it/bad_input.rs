@@ -803,3 +803,43 @@ async fn too_many_numbers_from_one_address() {
         StatusCode::SEE_OTHER
     );
 }
+
+/// Every response carries a request id (a proxy's is kept), and error pages show it so a
+/// person can quote it.
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_error_pages_show_it() {
+    let app = TestApp::builder().spawn().await;
+    let client = app.client();
+    let id_of = |response: &reqwest::Response| {
+        response.headers()["x-request-id"]
+            .to_str()
+            .unwrap()
+            .to_owned()
+    };
+    let ok = client
+        .get(app.url(nod_server::paths::DISCOVERY))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ok.status(), 200);
+    let first = id_of(&ok);
+    assert_eq!(first.len(), 36, "a UUID: {first}");
+    let api_error = client
+        .get(app.url(nod_server::paths::USERINFO))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(api_error.status(), 401);
+    assert_ne!(id_of(&api_error), first, "one id per request");
+    let page = client.get(app.url("/no/such/page")).send().await.unwrap();
+    assert_eq!(page.status(), 404);
+    let id = id_of(&page);
+    assert!(page.text().await.unwrap().contains(&id));
+    let proxied = client
+        .get(app.url("/no/such/page"))
+        .header("x-request-id", "proxy-7f3a")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(id_of(&proxied), "proxy-7f3a");
+}
