@@ -55,15 +55,8 @@ pub fn hash_secret(secret: &str) -> SecretHash {
 
 /// Compares a presented secret with a stored hash in constant time.
 pub fn verify_secret(secret: &str, hash: &[u8]) -> bool {
-    let presented = hash_secret(secret);
-    if hash.len() != presented.len() {
-        return false;
-    }
-    presented
-        .iter()
-        .zip(hash)
-        .fold(0u8, |acc, (a, b)| acc | (a ^ b))
-        == 0
+    use subtle::ConstantTimeEq;
+    hash_secret(secret).as_slice().ct_eq(hash).into()
 }
 
 /// The pairwise subject of a user at a sales unit: a UUID derived with HMAC-SHA256 from

@@ -119,39 +119,14 @@ pub(crate) fn generate_key(now: Timestamp) -> anyhow::Result<SigningKey> {
     })
 }
 
-/// The RSAPrivateKey (PKCS#1) inside a PKCS#8 PrivateKeyInfo, which is what the signer
-/// takes: `SEQUENCE { INTEGER version, SEQUENCE algorithm, OCTET STRING privateKey, … }`.
-fn pkcs1_from_pkcs8(der: &[u8]) -> Option<&[u8]> {
-    let (tag, body, _) = der_element(der)?;
-    if tag != 0x30 {
-        return None;
-    }
-    let (version_tag, _, rest) = der_element(body)?;
-    let (algorithm_tag, _, rest) = der_element(rest)?;
-    let (key_tag, key, _) = der_element(rest)?;
-    (version_tag == 0x02 && algorithm_tag == 0x30 && key_tag == 0x04).then_some(key)
-}
+/// `rsaEncryption` (RFC 8017 Appendix C).
+const RSA_ENCRYPTION: pkcs8::ObjectIdentifier =
+    pkcs8::ObjectIdentifier::new_unwrap("1.2.840.113549.1.1.1");
 
-/// One DER element: its tag, its contents and what follows it.
-fn der_element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
-    let (&tag, rest) = input.split_first()?;
-    let (&first, rest) = rest.split_first()?;
-    let (len, rest) = if first < 0x80 {
-        (usize::from(first), rest)
-    } else {
-        let n = usize::from(first & 0x7f);
-        if n == 0 || n > 4 || rest.len() < n {
-            return None;
-        }
-        let len = rest[..n]
-            .iter()
-            .fold(0usize, |acc, b| (acc << 8) | usize::from(*b));
-        (len, &rest[n..])
-    };
-    if rest.len() < len {
-        return None;
-    }
-    Some((tag, &rest[..len], &rest[len..]))
+/// The RSAPrivateKey (PKCS#1) inside a PKCS#8 PrivateKeyInfo, which is what the signer takes.
+fn pkcs1_from_pkcs8(der: &[u8]) -> Option<&[u8]> {
+    let info = pkcs8::PrivateKeyInfo::try_from(der).ok()?;
+    (info.algorithm.oid == RSA_ENCRYPTION).then_some(info.private_key)
 }
 
 #[cfg(test)]
@@ -184,5 +159,15 @@ mod tests {
         assert!(pkcs1_from_pkcs8(&[]).is_none());
         assert!(pkcs1_from_pkcs8(&[0x30, 0x82, 0xff]).is_none());
         assert!(pkcs1_from_pkcs8(&[0x04, 0x01, 0x00]).is_none());
+        let rng = aws_lc_rs::rand::SystemRandom::new();
+        let ec = aws_lc_rs::signature::EcdsaKeyPair::generate_pkcs8(
+            &aws_lc_rs::signature::ECDSA_P256_SHA256_FIXED_SIGNING,
+            &rng,
+        )
+        .unwrap();
+        assert!(
+            pkcs1_from_pkcs8(ec.as_ref()).is_none(),
+            "a PKCS#8 key that is not RSA"
+        );
     }
 }
