@@ -2,7 +2,6 @@
 //! authentication endpoint and `user-exists`. The CIBA grant is at the token endpoint.
 
 use axum::Router;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::json;
@@ -10,7 +9,7 @@ use serde_json::json;
 use crate::paths;
 use crate::state::AppState;
 use crate::web::error::ApiError;
-use crate::web::extract::{FormParams, client_credentials};
+use crate::web::extract::ClientForm;
 use crate::web::render::NO_STORE;
 
 pub(crate) fn router() -> Router<AppState> {
@@ -22,14 +21,9 @@ pub(crate) fn router() -> Router<AppState> {
 /// `POST /vipps-login-ciba/api/backchannel/authentication`.
 async fn start_ciba(
     state: AppState,
-    headers: HeaderMap,
-    FormParams(params): FormParams,
+    ClientForm { unit, params }: ClientForm,
 ) -> Result<Response, ApiError> {
-    let service = &state.service;
-    let unit = service
-        .authenticate_client(&client_credentials(&headers, &params)?)
-        .await?;
-    let started = service.start_ciba(&unit, &params).await?;
+    let started = state.service.start_ciba(&unit, &params).await?;
     let body = json!({
         "auth_req_id": started.auth_req_id,
         "expires_in": started.expires_in,
@@ -42,13 +36,11 @@ async fn start_ciba(
 /// reach this person.
 async fn user_exists(
     state: AppState,
-    headers: HeaderMap,
-    FormParams(params): FormParams,
+    ClientForm { params, .. }: ClientForm,
 ) -> Result<Response, ApiError> {
-    let service = &state.service;
-    service
-        .authenticate_client(&client_credentials(&headers, &params)?)
+    let exists = state
+        .service
+        .user_exists(params.require("login_hint")?)
         .await?;
-    let exists = service.user_exists(params.require("login_hint")?).await?;
     Ok(([NO_STORE], axum::Json(json!({ "exists": exists }))).into_response())
 }

@@ -1,6 +1,6 @@
 //! `POST …/oauth2/token`: the authorization code, CIBA and CIBA-redirect grants.
 
-use axum::http::{HeaderMap, HeaderValue, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use nod_core::grant::CodeGrant;
 use nod_core::{ErrorCode, OAuthError};
@@ -9,18 +9,14 @@ use crate::paths::{GRANT_AUTHORIZATION_CODE, GRANT_CIBA, GRANT_CIBA_REDIRECT};
 use crate::service::TokenResponse;
 use crate::state::AppState;
 use crate::web::error::ApiError;
-use crate::web::extract::{FormParams, client_credentials};
+use crate::web::extract::ClientForm;
 use crate::web::render::NO_STORE;
 
 pub(super) async fn post_token(
     state: AppState,
-    headers: HeaderMap,
-    FormParams(params): FormParams,
+    ClientForm { unit, params }: ClientForm,
 ) -> Result<Response, ApiError> {
     let service = &state.service;
-    let unit = service
-        .authenticate_client(&client_credentials(&headers, &params)?)
-        .await?;
     let code_grant = match params.require("grant_type")? {
         GRANT_AUTHORIZATION_CODE => CodeGrant::AuthorizationCode,
         GRANT_CIBA_REDIRECT => CodeGrant::CibaRedirect,

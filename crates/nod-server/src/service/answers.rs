@@ -99,15 +99,9 @@ impl Service {
 
     /// A login request of this person that the app may still answer.
     async fn answerable(&self, user_id: Uuid, id: &str) -> Result<LoginRequest> {
-        let not_found = || ServiceError::NotFound("no such login request");
-        let id = Uuid::parse_str(id).map_err(|_| not_found())?;
-        let login = self
-            .store
-            .get_login_request(id)
-            .await?
-            .ok_or_else(not_found)?;
+        let login = self.login_by_id(id).await?;
         if login.user_id != Some(user_id) {
-            return Err(not_found());
+            return Err(ServiceError::NotFound("no such login request"));
         }
         let now = self.now();
         if login.is_expired(now) {

@@ -94,6 +94,16 @@ impl Service {
             .unwrap_or_else(|| client_id.to_owned()))
     }
 
+    /// A login request by the id in a path; `NotFound` for a malformed or unknown one.
+    pub(super) async fn login_by_id(&self, id: &str) -> Result<LoginRequest> {
+        let not_found = || ServiceError::NotFound("no such login request");
+        let id = Uuid::parse_str(id).map_err(|_| not_found())?;
+        self.store
+            .get_login_request(id)
+            .await?
+            .ok_or_else(not_found)
+    }
+
     /// Records a security event that is not part of a login move; a failure to record is
     /// logged, not shown.
     pub(super) async fn audit(

@@ -113,13 +113,7 @@ impl Service {
         id: &str,
         binding_cookie: Option<&str>,
     ) -> Result<LoginRequest> {
-        let not_found = || ServiceError::NotFound("no such login request");
-        let id = Uuid::parse_str(id).map_err(|_| not_found())?;
-        let login = self
-            .store
-            .get_login_request(id)
-            .await?
-            .ok_or_else(not_found)?;
+        let login = self.login_by_id(id).await?;
         let bound =
             binding_cookie.is_some_and(|c| crypto::verify_secret(c, &login.browser_binding));
         if !bound {

@@ -250,3 +250,25 @@ impl FromRequestParts<crate::state::AppState> for BoundLogin {
         Ok(BoundLogin(login))
     }
 }
+
+/// A form-encoded request from an authenticated client (token endpoint, CIBA): the sales
+/// unit its credentials authenticate, and the form's parameters.
+pub(crate) struct ClientForm {
+    pub unit: nod_core::sales_unit::SalesUnit,
+    pub params: Params,
+}
+
+impl FromRequest<crate::state::AppState> for ClientForm {
+    type Rejection = ApiError;
+
+    async fn from_request(
+        req: Request,
+        state: &crate::state::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let headers = req.headers().clone();
+        let FormParams(params) = FormParams::from_request(req, state).await?;
+        let credentials = client_credentials(&headers, &params)?;
+        let unit = state.service.authenticate_client(&credentials).await?;
+        Ok(ClientForm { unit, params })
+    }
+}
