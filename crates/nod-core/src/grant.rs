@@ -48,8 +48,9 @@ pub struct AccessToken {
 pub enum Redemption {
     /// First use: the code, now spent.
     Redeemed(Box<AuthCode>),
-    /// The code had been redeemed before; the tokens issued from it were revoked.
-    Replayed,
+    /// The code had been redeemed before; the tokens issued from it were revoked
+    /// (`tokens_revoked` says whether there were any).
+    Replayed { tokens_revoked: bool },
     /// No such code, or expired.
     Unknown,
 }

@@ -74,6 +74,17 @@ impl Scope {
     }
 }
 
+/// Scopes the Vipps documentation lists that Nod does not serve: accepted and dropped
+/// from the granted scope, as the Vipps Login API does today, so a login that asks for
+/// them still succeeds.
+pub const DROPPED: [&str; 5] = [
+    "gender",
+    "offline",
+    "customFlow",
+    "paymentSourceReferences",
+    "nnin",
+];
+
 /// A set of scopes, kept as bits: cheap to copy, compare and store.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Hash)]
 pub struct ScopeSet(u16);
@@ -81,12 +92,14 @@ pub struct ScopeSet(u16);
 impl ScopeSet {
     pub const EMPTY: ScopeSet = ScopeSet(0);
 
-    /// Parses a space-separated `scope` parameter. Unknown scopes are `invalid_scope`.
+    /// Parses a space-separated `scope` parameter. The [`DROPPED`] scopes are left out;
+    /// unknown scopes are `invalid_scope`.
     pub fn parse(s: &str) -> Result<ScopeSet, OAuthError> {
         let mut set = ScopeSet::EMPTY;
         for word in s.split(' ').filter(|w| !w.is_empty()) {
             match Scope::parse(word) {
                 Some(scope) => set.insert(scope),
+                None if DROPPED.contains(&word) => {}
                 None => {
                     return Err(OAuthError::invalid_scope(format!(
                         "unknown scope '{}'",
@@ -188,6 +201,14 @@ mod tests {
         assert_eq!(set.to_string(), "openid name email nin");
         assert_eq!(ScopeSet::from_bits(set.bits()), set);
         assert_eq!(set.consentable().to_string(), "name email nin");
+    }
+
+    #[test]
+    fn documented_scopes_nod_does_not_serve_are_dropped() {
+        let set = ScopeSet::parse("openid gender name offline customFlow paymentSourceReferences")
+            .unwrap();
+        assert_eq!(set.to_string(), "openid name");
+        assert!(ScopeSet::parse("openid Gender").is_err(), "names are exact");
     }
 
     #[test]

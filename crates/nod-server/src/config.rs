@@ -15,6 +15,11 @@ pub struct ServerConfig {
     pub code_lifetime: i64,
     /// Lifetime of an access token, seconds. Default 600.
     pub access_token_lifetime: i64,
+    /// Lifetime of an access token from a merchant-initiated login, seconds. Default 300.
+    pub ciba_access_token_lifetime: i64,
+    /// Lifetime of a `ciba-redirect` code (merchant-initiated login to a web page),
+    /// seconds. Default 30; 300 in test mode.
+    pub ciba_redirect_code_lifetime: Option<i64>,
     /// Lifetime of an ID token, seconds. Default 3600.
     pub id_token_lifetime: i64,
     /// How long a login request waits for the app, seconds. Default 300.
@@ -38,6 +43,8 @@ impl Default for ServerConfig {
             test_mode: false,
             code_lifetime: 60,
             access_token_lifetime: 600,
+            ciba_access_token_lifetime: 300,
+            ciba_redirect_code_lifetime: None,
             id_token_lifetime: 3600,
             login_request_lifetime: 300,
             remember_days: 180,
@@ -59,8 +66,36 @@ impl ServerConfig {
         format!("{}{}", self.base(), crate::paths::ISSUER_PATH)
     }
 
+    /// How long a `ciba-redirect` code lives: as set, else 300 s in test mode and 30 s
+    /// otherwise (as the Vipps documentation gives them).
+    pub fn ciba_redirect_code_lifetime(&self) -> i64 {
+        self.ciba_redirect_code_lifetime
+            .unwrap_or(if self.test_mode { 300 } else { 30 })
+    }
+
     /// Whether cookies must be `Secure`.
     pub fn secure_cookies(&self) -> bool {
         self.public_url.starts_with("https://")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ciba_redirect_codes_live_as_documented_unless_set() {
+        let live = ServerConfig::default();
+        assert_eq!(live.ciba_redirect_code_lifetime(), 30);
+        let test = ServerConfig {
+            test_mode: true,
+            ..ServerConfig::default()
+        };
+        assert_eq!(test.ciba_redirect_code_lifetime(), 300);
+        let set = ServerConfig {
+            ciba_redirect_code_lifetime: Some(90),
+            ..test
+        };
+        assert_eq!(set.ciba_redirect_code_lifetime(), 90);
     }
 }

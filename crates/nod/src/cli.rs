@@ -87,6 +87,14 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "NOD_ACCESS_TOKEN_LIFETIME")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub access_token_lifetime: Option<i64>,
+    /// Access token lifetime of a merchant-initiated login in seconds (default 300).
+    #[arg(long, env = "NOD_CIBA_ACCESS_TOKEN_LIFETIME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ciba_access_token_lifetime: Option<i64>,
+    /// Lifetime of a `ciba-redirect` code in seconds (default 30; 300 with --demo).
+    #[arg(long, env = "NOD_CIBA_REDIRECT_CODE_LIFETIME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ciba_redirect_code_lifetime: Option<i64>,
     /// ID token lifetime in seconds (default 3600).
     #[arg(long, env = "NOD_ID_TOKEN_LIFETIME")]
     #[serde(skip_serializing_if = "Option::is_none")]

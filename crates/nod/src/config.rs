@@ -89,6 +89,14 @@ impl Settings {
         for (name, value) in [
             ("code lifetime", config.code_lifetime),
             ("access token lifetime", config.access_token_lifetime),
+            (
+                "merchant-initiated access token lifetime",
+                config.ciba_access_token_lifetime,
+            ),
+            (
+                "ciba-redirect code lifetime",
+                config.ciba_redirect_code_lifetime(),
+            ),
             ("ID token lifetime", config.id_token_lifetime),
             ("login request lifetime", config.login_request_lifetime),
             ("remember days", config.remember_days),

@@ -28,6 +28,10 @@ pub(crate) fn router() -> Router<AppState> {
             paths::USERINFO,
             get(userinfo::get_userinfo).post(userinfo::get_userinfo),
         )
+        .route(
+            paths::USERINFO_SLASH,
+            get(userinfo::get_userinfo).post(userinfo::get_userinfo),
+        )
 }
 
 /// Rejects over-long `Vipps-System-*` headers and logs the rest as structured fields.

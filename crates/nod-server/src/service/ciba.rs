@@ -139,6 +139,7 @@ impl Service {
             acr: None,
             auth_req_id: Some(auth_req_id.to_owned()),
             code_hash: None,
+            lifetime: self.config.ciba_access_token_lifetime,
         };
         self.issue_tokens(unit, grant).await
     }

@@ -50,6 +50,9 @@ pub enum ServiceError {
         description: &'static str,
         basic: bool,
     },
+    /// No bearer token at all.
+    #[error("no bearer token")]
+    NoBearerToken,
     /// A missing, unknown or expired bearer token.
     #[error("invalid token: {0}")]
     InvalidToken(&'static str),

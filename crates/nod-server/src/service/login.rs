@@ -430,7 +430,11 @@ impl Service {
             amr,
             acr: (login.acr_app_auth && amr == Amr::App).then(|| ACR_APP_AUTH.to_owned()),
             auth_req_id: login.ciba.as_ref().map(|c| c.auth_req_id.clone()),
-            expires_at: now + self.config.code_lifetime,
+            expires_at: now
+                + match login.kind {
+                    Kind::Browser => self.config.code_lifetime,
+                    Kind::MerchantInitiated => self.config.ciba_redirect_code_lifetime(),
+                },
         };
         let consent = login.scopes.consentable();
         let consent_text = consent.to_string();

@@ -66,6 +66,8 @@ pub(super) struct Grant {
     pub auth_req_id: Option<String>,
     /// The code it was redeemed with, so a replay revokes the access token.
     pub code_hash: Option<Vec<u8>>,
+    /// How long the access token lives, seconds.
+    pub lifetime: i64,
 }
 
 impl Service {
@@ -89,11 +91,12 @@ impl Service {
                 AuthMethod::ClientSecretPost => "this client authenticates with client_secret_post",
             }));
         }
-        if let Some(msn) = &creds.msn
-            && unit.msn.as_deref().map(str::as_bytes) != Some(msn.as_slice())
+        // A sales unit without an MSN accepts any: the Vipps SDKs send one on every call.
+        if let (Some(sent), Some(expected)) = (&creds.msn, &unit.msn)
+            && sent.as_slice() != expected.as_bytes()
         {
             return Err(OAuthError::invalid_request(
-                "Merchant-Serial-Number does not match this client",
+                "the Merchant-Serial-Number header does not match this sales unit's MSN",
             )
             .into());
         }
@@ -117,11 +120,13 @@ impl Service {
             .await?
         {
             Redemption::Redeemed(code) => code,
-            Redemption::Replayed => {
-                tracing::warn!(client_id = %unit.client_id, "authorization code replayed; its tokens are revoked");
-                return Err(OAuthError::invalid_grant(
-                    "the code was already used; the tokens issued for it are revoked",
-                )
+            Redemption::Replayed { tokens_revoked } => {
+                tracing::warn!(client_id = %unit.client_id, tokens_revoked, "authorization code replayed");
+                return Err(OAuthError::invalid_grant(if tokens_revoked {
+                    "the code was already used; the tokens issued for it are revoked"
+                } else {
+                    "the code was already used"
+                })
                 .into());
             }
             Redemption::Unknown => {
@@ -137,6 +142,11 @@ impl Service {
             auth_time: code.auth_time,
             amr: code.amr,
             acr: code.acr,
+            lifetime: if code.auth_req_id.is_some() {
+                self.config.ciba_access_token_lifetime
+            } else {
+                self.config.access_token_lifetime
+            },
             auth_req_id: code.auth_req_id,
             code_hash: Some(code_hash.to_vec()),
         };
@@ -158,7 +168,7 @@ impl Service {
             scopes: grant.scopes,
             sid: grant.sid,
             code_hash: grant.code_hash,
-            expires_at: now + self.config.access_token_lifetime,
+            expires_at: now + grant.lifetime,
         };
         self.store.insert_access_token(&token).await?;
         let sub = crypto::pairwise_subject(&self.pairwise_key, &unit.client_id, grant.user_id);
@@ -182,7 +192,7 @@ impl Service {
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer",
-            expires_in: self.config.access_token_lifetime,
+            expires_in: grant.lifetime,
             id_token,
             scope: grant.scopes.to_string(),
         })
@@ -190,9 +200,7 @@ impl Service {
 
     /// The claims userinfo returns for an access token.
     pub async fn userinfo(&self, token: Option<&str>) -> Result<Map<String, Value>> {
-        let token = token.ok_or(ServiceError::InvalidToken(
-            "a Bearer access token is required",
-        ))?;
+        let token = token.ok_or(ServiceError::NoBearerToken)?;
         let (token, user) = self
             .store
             .get_access_token_with_user(&crypto::hash_secret(token), self.now())

@@ -21,7 +21,9 @@ pub(crate) const REQUEST_ID: &str = "x-request-id";
 #[derive(Debug)]
 pub(crate) struct ApiError {
     pub status: StatusCode,
-    pub error: OAuthError,
+    /// The error code and description; `None` for a bare 401 challenge (RFC 6750 §3.1:
+    /// a request with no credentials at all gets no error code).
+    pub error: Option<OAuthError>,
     pub www_authenticate: Option<&'static str>,
     /// Seconds to wait before trying again (429, 503).
     pub retry_after: Option<i64>,
@@ -31,8 +33,19 @@ impl ApiError {
     pub(crate) fn new(status: StatusCode, error: OAuthError) -> Self {
         Self {
             status,
-            error,
+            error: Some(error),
             www_authenticate: None,
+            retry_after: None,
+        }
+    }
+
+    /// 401 with `WWW-Authenticate: Bearer` and no error code: the request carried no
+    /// bearer token at all (RFC 6750 §3.1).
+    pub(crate) fn bearer_challenge() -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            error: None,
+            www_authenticate: Some("Bearer"),
             retry_after: None,
         }
     }
@@ -45,7 +58,7 @@ impl ApiError {
     pub(crate) fn invalid_client(description: &'static str, basic: bool) -> Self {
         Self {
             status: StatusCode::UNAUTHORIZED,
-            error: OAuthError::invalid_client(description),
+            error: Some(OAuthError::invalid_client(description)),
             www_authenticate: basic.then_some("Basic realm=\"nod\", charset=\"UTF-8\""),
             retry_after: None,
         }
@@ -55,7 +68,7 @@ impl ApiError {
     pub(crate) fn invalid_token(description: &'static str) -> Self {
         Self {
             status: StatusCode::UNAUTHORIZED,
-            error: OAuthError::new(ErrorCode::InvalidToken, description),
+            error: Some(OAuthError::new(ErrorCode::InvalidToken, description)),
             www_authenticate: Some("Bearer error=\"invalid_token\""),
             retry_after: None,
         }
@@ -72,10 +85,11 @@ impl ApiError {
 
 impl From<OAuthError> for ApiError {
     fn from(error: OAuthError) -> Self {
+        // RFC 6749 §5.2 and CIBA Core §11: every token-endpoint error is 400 but
+        // `invalid_client`, the CIBA `access_denied` included.
         let status = match error.code {
             ErrorCode::InvalidClient | ErrorCode::InvalidToken => StatusCode::UNAUTHORIZED,
             ErrorCode::ServerError => StatusCode::INTERNAL_SERVER_ERROR,
-            ErrorCode::AccessDenied => StatusCode::FORBIDDEN,
             _ => StatusCode::BAD_REQUEST,
         };
         Self::new(status, error)
@@ -144,6 +158,7 @@ impl From<ServiceError> for ApiError {
                 Self::invalid_client(description, basic)
             }
             ServiceError::InvalidToken(description) => Self::invalid_token(description),
+            ServiceError::NoBearerToken => Self::bearer_challenge(),
             ServiceError::Refused(description) => status(
                 StatusCode::FORBIDDEN,
                 OAuthError::new(ErrorCode::AccessDenied, description),
@@ -171,11 +186,16 @@ impl std::fmt::Display for ErrorChain<'_> {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({
-            "error": self.error.code,
-            "error_description": self.error.description,
-        });
-        let mut response = (self.status, axum::Json(body)).into_response();
+        let mut response = match &self.error {
+            Some(error) => {
+                let body = json!({
+                    "error": error.code,
+                    "error_description": error.description,
+                });
+                (self.status, axum::Json(body)).into_response()
+            }
+            None => self.status.into_response(),
+        };
         let headers = response.headers_mut();
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         if let Some(seconds) = self.retry_after {

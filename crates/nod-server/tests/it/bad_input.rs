@@ -578,8 +578,8 @@ async fn userinfo_errors() {
     let merchant = app.merchant();
     let userinfo = app.url(paths::USERINFO);
     let mut seen = Vec::new();
+    // No bearer token at all: a bare challenge, no error code (RFC 6750 §3.1).
     let no_token = app.client().get(&userinfo).send().await.unwrap();
-    let bogus = merchant.userinfo("bogus").await;
     let basic = app
         .client()
         .get(&userinfo)
@@ -587,11 +587,13 @@ async fn userinfo_errors() {
         .send()
         .await
         .unwrap();
-    for (case, response) in [
-        ("no token", no_token),
-        ("an unknown token", bogus),
-        ("Basic authentication", basic),
-    ] {
+    for (case, response) in [("no token", no_token), ("Basic authentication", basic)] {
+        assert_eq!(response.status(), StatusCode::UNAUTHORIZED, "{case}");
+        assert_eq!(response.headers()["www-authenticate"], "Bearer", "{case}");
+        assert_eq!(response.text().await.unwrap(), "", "{case}: no error code");
+    }
+    let bogus = merchant.userinfo("bogus").await;
+    for (case, response) in [("an unknown token", bogus)] {
         let answer = error_of(response).await;
         assert_eq!(
             (answer.status, answer.error.as_str()),

@@ -299,7 +299,7 @@ async fn poll_errors() {
     assert_eq!(phone.reject(&id).await.status(), 200);
     assert_eq!(
         error_of(merchant.ciba_poll(&auth_req_id).await),
-        (StatusCode::FORBIDDEN, "access_denied".into())
+        (StatusCode::BAD_REQUEST, "access_denied".into())
     );
 
     // Expired.

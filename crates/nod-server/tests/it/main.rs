@@ -13,6 +13,7 @@ mod support;
 mod app_api;
 mod bad_input;
 mod ciba;
+mod compat;
 mod discovery;
 mod flows;
 mod interop;

@@ -43,12 +43,15 @@ impl GrantStore for SqliteStore {
                 .map_err(db_error)?
                 .is_some();
                 if replayed {
-                    sqlx::query("DELETE FROM access_tokens WHERE code_hash = $1")
+                    let revoked = sqlx::query("DELETE FROM access_tokens WHERE code_hash = $1")
                         .bind(code_hash)
                         .execute(&mut *tx)
                         .await
-                        .map_err(db_error)?;
-                    Redemption::Replayed
+                        .map_err(db_error)?
+                        .rows_affected();
+                    Redemption::Replayed {
+                        tokens_revoked: revoked > 0,
+                    }
                 } else {
                     Redemption::Unknown
                 }

@@ -38,6 +38,8 @@ pub(crate) struct SalesUnitSpec {
     pub ciba_notification_endpoint: Option<String>,
     pub webhook_url: Option<String>,
     pub consent_texts: Option<ConsentTexts>,
+    /// The merchant serial number; `123456` unless the test says otherwise.
+    pub msn: Option<&'static str>,
 }
 
 impl Default for SalesUnitSpec {
@@ -51,6 +53,7 @@ impl Default for SalesUnitSpec {
             ciba_notification_endpoint: None,
             webhook_url: None,
             consent_texts: None,
+            msn: Some("123456"),
         }
     }
 }
@@ -72,7 +75,7 @@ impl SalesUnitSpec {
             name: format!("Shop {}", self.client_id),
             redirect_uris: vec![REDIRECT_URI.into(), "shopapp://callback".into()],
             auth_method: self.auth_method,
-            msn: Some("123456".into()),
+            msn: self.msn.map(str::to_owned),
             allow_nin: self.allow_nin,
             ciba_mode: self.ciba_mode,
             ciba_notification_endpoint: self.ciba_notification_endpoint.clone(),
