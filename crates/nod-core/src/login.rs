@@ -280,6 +280,32 @@ pub enum AfterApproval {
     Done,
 }
 
+/// What the app does once the person has rejected a login (or it failed in the app).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AfterRejection {
+    /// The waiting browser shows the error and returns to the merchant by itself.
+    ReturnToBrowser,
+    /// App to app: the app opens `{app_callback_uri}?state=…&error=…&error_description=…`.
+    OpenAppCallbackWithError,
+    /// App to app v2 and automatic return: the app opens the redirect URI with the error,
+    /// `state` and `iss`, as it would have opened it with the code.
+    OpenRedirectWithError,
+    /// Merchant-initiated login: the merchant learns it; the app is done.
+    Done,
+}
+
+/// What comes after the person rejects this login in the app.
+pub fn after_rejection(login: &LoginRequest) -> AfterRejection {
+    match (login.kind, login.flow) {
+        (Kind::MerchantInitiated, _) => AfterRejection::Done,
+        (Kind::Browser, Flow::Web) => AfterRejection::ReturnToBrowser,
+        (Kind::Browser, Flow::AppToApp) => AfterRejection::OpenAppCallbackWithError,
+        (Kind::Browser, Flow::AppToAppV2 | Flow::AutomaticReturn) => {
+            AfterRejection::OpenRedirectWithError
+        }
+    }
+}
+
 /// What comes after the person approves this login in the app.
 pub fn after_approval(login: &LoginRequest) -> AfterApproval {
     match (login.kind, login.flow) {
@@ -529,6 +555,27 @@ mod tests {
         assert_eq!(after_approval(&ciba), AfterApproval::Done);
         ciba.redirect_uri = "https://shop.example/cb".into();
         assert_eq!(after_approval(&ciba), AfterApproval::OpenWebpageWithCode);
+    }
+
+    #[test]
+    fn what_comes_after_rejection() {
+        assert_eq!(
+            after_rejection(&browser_login(Flow::Web)),
+            AfterRejection::ReturnToBrowser
+        );
+        assert_eq!(
+            after_rejection(&browser_login(Flow::AppToApp)),
+            AfterRejection::OpenAppCallbackWithError
+        );
+        for flow in [Flow::AppToAppV2, Flow::AutomaticReturn] {
+            assert_eq!(
+                after_rejection(&browser_login(flow)),
+                AfterRejection::OpenRedirectWithError
+            );
+        }
+        let mut ciba = browser_login(Flow::Web);
+        ciba.kind = Kind::MerchantInitiated;
+        assert_eq!(after_rejection(&ciba), AfterRejection::Done);
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub(crate) fn document(config: &ServerConfig) -> Value {
         "authorization_endpoint": format!("{base}{}", paths::AUTHORIZE),
         "token_endpoint": format!("{base}{}", paths::TOKEN),
         "userinfo_endpoint": format!("{base}{}", paths::USERINFO),
+        "revocation_endpoint": format!("{base}{}", paths::REVOKE),
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "jwks_uri": format!("{base}{}", paths::JWKS),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],

@@ -6,6 +6,7 @@ pub const ROOT_DISCOVERY: &str = "/.well-known/openid-configuration";
 pub const JWKS: &str = "/access-management-1.0/access/.well-known/jwks.json";
 pub const AUTHORIZE: &str = "/access-management-1.0/access/oauth2/auth";
 pub const TOKEN: &str = "/access-management-1.0/access/oauth2/token";
+pub const REVOKE: &str = "/access-management-1.0/access/oauth2/revoke";
 pub const USERINFO: &str = "/vipps-userinfo-api/userinfo";
 /// Userinfo as the Vipps userinfo specification and quick start spell it.
 pub const USERINFO_SLASH: &str = "/vipps-userinfo-api/userinfo/";

@@ -261,6 +261,8 @@ pub trait GrantStore: Send + Sync {
         now: Timestamp,
     ) -> Result<Redemption>;
     async fn insert_access_token(&self, token: &AccessToken) -> Result<()>;
+    /// Revokes an access token of this client (RFC 7009); false when there was none.
+    async fn revoke_access_token(&self, token_hash: &[u8], client_id: &str) -> Result<bool>;
     /// A valid access token and its user, in one round trip.
     async fn get_access_token_with_user(
         &self,

@@ -176,12 +176,21 @@ pub(super) async fn approve_login_request(
         consent: body.consent,
         delegated_consents: body.delegated_consents,
     };
-    let next = match state.service.approve(device.user_id, &id, answer).await? {
+    let next = state.service.approve(device.user_id, &id, answer).await?;
+    Ok(json_ok(next_step(None, next)))
+}
+
+/// What the app does next, as the app API says it.
+fn next_step(status: Option<&str>, next: AppNext) -> serde_json::Value {
+    let mut body = match next {
         AppNext::ReturnToBrowser => json!({ "next": "return_to_browser" }),
         AppNext::OpenUrl(url) => json!({ "next": "open_url", "url": url }),
         AppNext::Done => json!({ "next": "done" }),
     };
-    Ok(json_ok(next))
+    if let Some(status) = status {
+        body["status"] = json!(status);
+    }
+    body
 }
 
 #[derive(Deserialize)]
@@ -198,9 +207,9 @@ pub(super) async fn reject_login_request(
     ApiPath(id): ApiPath,
     JsonBody(body): JsonBody<RejectRequest>,
 ) -> Result<Response, ApiError> {
-    state
+    let next = state
         .service
         .reject(device.user_id, &id, body.reason.as_deref())
         .await?;
-    Ok(json_ok(json!({ "status": "rejected" })))
+    Ok(json_ok(next_step(Some("rejected"), next)))
 }

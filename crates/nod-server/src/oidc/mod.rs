@@ -24,6 +24,7 @@ pub(crate) fn router() -> Router<AppState> {
         .route(paths::JWKS, get(discovery::get_jwks))
         .route(paths::AUTHORIZE, get(authorize::authorize))
         .route(paths::TOKEN, post(token::post_token))
+        .route(paths::REVOKE, post(token::post_revoke))
         .route(
             paths::USERINFO,
             get(userinfo::get_userinfo).post(userinfo::get_userinfo),

@@ -1,6 +1,7 @@
-//! `POST …/oauth2/token`: the authorization code, CIBA and CIBA-redirect grants.
+//! `POST …/oauth2/token`: the authorization code, CIBA and CIBA-redirect grants; and
+//! `POST …/oauth2/revoke` (RFC 7009).
 
-use axum::http::{HeaderValue, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use nod_core::grant::CodeGrant;
 use nod_core::{ErrorCode, OAuthError};
@@ -43,6 +44,17 @@ pub(super) async fn post_token(
         )
         .await?;
     Ok(token_response(tokens))
+}
+
+/// `POST …/oauth2/revoke`: revokes an access token; 200 whether or not there was one.
+pub(super) async fn post_revoke(
+    state: AppState,
+    ClientForm { unit, params }: ClientForm,
+) -> Result<Response, ApiError> {
+    // `token_type_hint` is only a hint (RFC 7009 §2.1): access tokens are all Nod has.
+    params.get("token_type_hint")?;
+    state.service.revoke(&unit, params.require("token")?).await?;
+    Ok(([NO_STORE], StatusCode::OK).into_response())
 }
 
 fn token_response(tokens: TokenResponse) -> Response {

@@ -2,7 +2,9 @@
 //! link, approving (number, consent, the sales unit's questions) and rejecting. Of two
 //! answers at the same moment exactly one wins; the other gets [`ServiceError::Conflict`].
 
-use nod_core::login::{self, AfterApproval, Amr, DelegatedAnswer, Kind, LoginRequest, Status};
+use nod_core::login::{
+    self, AfterApproval, AfterRejection, Amr, DelegatedAnswer, LoginRequest, Status,
+};
 use nod_core::scope::{Scope, ScopeSet};
 use nod_core::{ErrorCode, OAuthError, crypto, links};
 use nod_store::Confirmation;
@@ -150,12 +152,9 @@ impl Service {
                     .into());
                 }
                 Some(false) => {
-                    self.fail_from_app(&login, user_id, ErrorCode::AccessDenied, "login_rejected")
-                        .await?;
-                    return Ok(match login.kind {
-                        Kind::MerchantInitiated => AppNext::Done,
-                        Kind::Browser => AppNext::ReturnToBrowser,
-                    });
+                    return self
+                        .fail_from_app(&login, user_id, ErrorCode::AccessDenied, "login_rejected")
+                        .await;
                 }
                 Some(true) => {}
             }
@@ -301,7 +300,12 @@ impl Service {
 
     /// The app rejects. `reason`: `rejected` (the default), `not_me` or `cancelled`;
     /// anything else reaches the merchant as `unknown_reject_reason`.
-    pub async fn reject(&self, user_id: Uuid, id: &str, reason: Option<&str>) -> Result<()> {
+    pub async fn reject(
+        &self,
+        user_id: Uuid,
+        id: &str,
+        reason: Option<&str>,
+    ) -> Result<AppNext> {
         let login = self.answerable(user_id, id).await?;
         let error = match reason {
             None | Some("rejected" | "not_me" | "cancelled") => ErrorCode::AccessDenied,
@@ -311,14 +315,15 @@ impl Service {
             .await
     }
 
-    /// Fails a waiting login from the app; `Conflict` when another answer came first.
+    /// Fails a waiting login from the app (`Conflict` when another answer came first), and
+    /// says what the app does next.
     async fn fail_from_app(
         &self,
         login: &LoginRequest,
         user_id: Uuid,
         error: ErrorCode,
         event: &str,
-    ) -> Result<()> {
+    ) -> Result<AppNext> {
         let now = self.now();
         let audit = [audit_entry(
             now,
@@ -343,6 +348,32 @@ impl Service {
         }
         self.announce_closed(login);
         self.notify_merchant(login).await;
-        Ok(())
+        let description = login::failure_description(error);
+        let url = match login::after_rejection(login) {
+            AfterRejection::Done => return Ok(AppNext::Done),
+            AfterRejection::ReturnToBrowser => return Ok(AppNext::ReturnToBrowser),
+            AfterRejection::OpenAppCallbackWithError => links::with_params(
+                login
+                    .app_callback_uri
+                    .as_deref()
+                    .unwrap_or(&login.redirect_uri),
+                &[
+                    ("state", login.state.as_str()),
+                    ("error", error.as_str()),
+                    ("error_description", description),
+                ],
+            ),
+            AfterRejection::OpenRedirectWithError => links::with_params(
+                &login.redirect_uri,
+                &[
+                    ("error", error.as_str()),
+                    ("error_description", description),
+                    ("state", login.state.as_str()),
+                    ("iss", &self.config.issuer()),
+                ],
+            ),
+        };
+        let url = url.ok_or_else(|| anyhow::anyhow!("a stored redirect URI is not a URL"))?;
+        Ok(AppNext::OpenUrl(url))
     }
 }

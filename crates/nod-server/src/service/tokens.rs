@@ -198,6 +198,20 @@ impl Service {
         })
     }
 
+    /// Revokes an access token of this client (RFC 7009 §2.1). An unknown token, or one
+    /// issued to another client, is not an error: nothing is revoked and nothing is
+    /// revealed about it.
+    pub async fn revoke(&self, unit: &SalesUnit, token: &str) -> Result<()> {
+        let revoked = self
+            .store
+            .revoke_access_token(&crypto::hash_secret(token), &unit.client_id)
+            .await?;
+        if revoked {
+            self.audit("token_revoked", None, &unit.client_id, "").await;
+        }
+        Ok(())
+    }
+
     /// The claims userinfo returns for an access token.
     pub async fn userinfo(&self, token: Option<&str>) -> Result<Map<String, Value>> {
         let token = token.ok_or(ServiceError::NoBearerToken)?;

@@ -839,9 +839,15 @@
     info(kind === 'reject' ? 'Rejecting…' : 'Confirming…');
     try {
       if (kind === 'reject') {
-        await api('POST', path, {});
+        const answer = await api('POST', path, {});
         if (session !== state.session) return;
-        ok(merchant ? 'Rejected. The login was cancelled and the shop has been told.' : 'Rejected. The login was cancelled.');
+        if (answer && answer.next === 'open_url' && answer.url && safeToOpen(answer.url)) {
+          const link = h('a', { href: answer.url, 'data-testid': 'open-url', class: 'open-url', text: answer.url });
+          ok('Rejected. Opening ', link, '…');
+          window.setTimeout(() => window.location.assign(answer.url), OPEN_URL_DELAY_MS);
+        } else {
+          ok(merchant ? 'Rejected. The login was cancelled and the shop has been told.' : 'Rejected. The login was cancelled.');
+        }
       } else {
         const body = { remember_browser: Boolean(card.remember && card.remember.checked) };
         if (challenge != null) body.challenge = challenge;
@@ -851,7 +857,11 @@
         }
         const answer = await api('POST', path, body);
         if (session !== state.session) return;
-        if (view.consent_in_app && !body.consent) {
+        if (view.consent_in_app && !body.consent && answer && answer.next === 'open_url' && answer.url && safeToOpen(answer.url)) {
+          const link = h('a', { href: answer.url, 'data-testid': 'open-url', class: 'open-url', text: answer.url });
+          ok('Nothing was shared: the login was cancelled. Opening ', link, '…');
+          window.setTimeout(() => window.location.assign(answer.url), OPEN_URL_DELAY_MS);
+        } else if (view.consent_in_app && !body.consent) {
           ok(merchant
             ? 'Nothing was shared: the login was cancelled. The shop has been told.'
             : 'Nothing was shared: the login was cancelled. Go back to the browser.');

@@ -206,3 +206,58 @@ async fn a_replay_says_tokens_were_revoked_only_when_there_were_some() {
     let token = tokens["access_token"].as_str().unwrap();
     assert_eq!(merchant.userinfo(token).await.status(), 401);
 }
+
+/// RFC 7009: a client revokes its own access tokens; anything else is 200 and changes
+/// nothing.
+#[tokio::test]
+async fn revocation_revokes_only_the_clients_own_access_tokens() {
+    let app = TestApp::builder()
+        .with_sales_unit(SalesUnitSpec::other("other"))
+        .spawn()
+        .await;
+    let phone = app.phone(PHONE).await;
+    let merchant = app.merchant();
+    let (_, response) = log_in(&app.browser(), &phone, "", false).await;
+    let tokens = merchant.tokens(&code_of(&response), None).await;
+    let token = tokens["access_token"].as_str().unwrap();
+    let revoke = |merchant: Merchant, form: Vec<(&'static str, String)>| async move {
+        merchant
+            .post(paths::REVOKE)
+            .form(&form)
+            .send()
+            .await
+            .unwrap()
+    };
+
+    let anonymous = revoke(
+        app.merchant().with_auth(ClientAuth::None),
+        vec![("token", token.to_owned())],
+    )
+    .await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+    let missing = revoke(app.merchant(), vec![]).await;
+    assert_eq!(missing.status(), StatusCode::BAD_REQUEST);
+    let other = revoke(app.merchant_as("other"), vec![("token", token.to_owned())]).await;
+    assert_eq!(other.status(), 200);
+    assert_eq!(merchant.userinfo(token).await.status(), 200, "not theirs");
+
+    let own = revoke(
+        app.merchant(),
+        vec![
+            ("token", token.to_owned()),
+            ("token_type_hint", "access_token".to_owned()),
+        ],
+    )
+    .await;
+    assert_eq!(own.status(), 200);
+    assert_eq!(merchant.userinfo(token).await.status(), 401);
+    for again in [token, "never-issued"] {
+        let response = revoke(app.merchant(), vec![("token", again.to_owned())]).await;
+        assert_eq!(response.status(), 200, "{again}");
+    }
+    let discovery = merchant.discovery().await;
+    assert_eq!(
+        discovery["revocation_endpoint"],
+        app.url(paths::REVOKE).as_str()
+    );
+}

@@ -406,3 +406,50 @@ async fn the_demo_till_logs_in_by_phone_number() {
     let response = till.get("/demo/ciba/start?phone_number=abc").await;
     assert_eq!(response.status(), 400);
 }
+
+/// A rejection in app to app sends the person back to the merchant's app with the error;
+/// in app to app v2 and automatic return the app opens the redirect URI with it.
+#[tokio::test]
+async fn rejections_in_app_journeys_go_back_to_the_merchant() {
+    let app = TestApp::builder().spawn().await;
+    let phone = app.phone(PHONE).await;
+    let cases = [
+        (
+            "&requested_flow=app_to_app&app_callback_uri=shopapp%3A%2F%2Fcallback".to_owned(),
+            "shopapp://callback?",
+        ),
+        (
+            format!(
+                "&requested_flow=app_to_app_v2&code_challenge={CHALLENGE}&code_challenge_method=S256"
+            ),
+            REDIRECT_URI,
+        ),
+        (AUTOMATIC_RETURN.to_owned(), REDIRECT_URI),
+    ];
+    for (extra, opens) in cases {
+        let browser = app.browser();
+        let (id, ticket) = landing(&app, &browser, &extra).await;
+        assert_eq!(phone.open_ticket(&ticket).await.status(), 200);
+        let rejected = phone.reject(&id).await;
+        assert_eq!(rejected.status(), 200, "{extra}");
+        let next: serde_json::Value = rejected.json().await.unwrap();
+        assert_eq!(next["status"], "rejected");
+        assert_eq!(next["next"], "open_url", "{extra}");
+        let url = next["url"].as_str().unwrap();
+        assert!(url.starts_with(opens), "{extra}: {url}");
+        let params = query(url);
+        assert_eq!(params["state"], "state-12345");
+        assert_eq!(params["error"], "access_denied");
+        assert!(params.contains_key("error_description"));
+        assert!(!params.contains_key("code"));
+        if opens == REDIRECT_URI {
+            assert_eq!(params["iss"], app.issuer());
+        }
+    }
+    // The desktop journey: the waiting browser shows it.
+    let browser = app.browser();
+    let login = browser.start_login("").await;
+    browser.submit_phone(&login, PHONE, false).await;
+    let next: serde_json::Value = phone.reject(&login.id).await.json().await.unwrap();
+    assert_eq!(next["next"], "return_to_browser");
+}

@@ -168,6 +168,42 @@ async fn a_valid_access_token_comes_with_its_user() {
     .await;
 }
 
+#[tokio::test]
+async fn an_access_token_is_revoked_only_by_its_client() {
+    each(|store| async move {
+        let f = Fixture::new(store.clone()).await;
+        store
+            .insert_access_token(&token(b"token", f.user.id, None, NOW + 60))
+            .await
+            .unwrap();
+        assert!(
+            !store.revoke_access_token(b"token", "other").await.unwrap(),
+            "another client's token stays"
+        );
+        assert!(
+            store
+                .get_access_token_with_user(b"token", NOW)
+                .await
+                .unwrap()
+                .is_some()
+        );
+        assert!(store.revoke_access_token(b"token", CLIENT).await.unwrap());
+        assert_eq!(
+            store
+                .get_access_token_with_user(b"token", NOW)
+                .await
+                .unwrap(),
+            None
+        );
+        assert!(
+            !store.revoke_access_token(b"token", CLIENT).await.unwrap(),
+            "gone already"
+        );
+        assert!(!store.revoke_access_token(b"nope", CLIENT).await.unwrap());
+    })
+    .await;
+}
+
 async fn create_request(store: &dyn Store, expires_at: Timestamp) -> LoginRequest {
     let mut request = browser_request(CLIENT);
     request.expires_at = expires_at;
