@@ -8,13 +8,12 @@ use axum_extra::extract::CookieJar;
 use nod_core::login::Status;
 use uuid::Uuid;
 
-use super::steps::{expired_page, fail_to_merchant, sent_csrf, show_step};
+use super::steps::{expired_page, fail_to_merchant, show_step};
 use crate::i18n::{Lang, Texts};
 use crate::paths;
-use crate::service::Service;
 use crate::state::AppState;
 use crate::web::error::PageError;
-use crate::web::extract::{BoundLogin, FormParams, UserAgent};
+use crate::web::extract::{BoundLogin, LoginForm, UserAgent};
 use crate::web::redirect::see_other;
 use crate::web::render::html;
 
@@ -62,10 +61,8 @@ pub(super) async fn post_consent(
     lang: Lang,
     UserAgent(agent): UserAgent,
     jar: CookieJar,
-    BoundLogin(login): BoundLogin,
-    FormParams(params): FormParams,
+    LoginForm { login, params }: LoginForm,
 ) -> Result<Response, PageError> {
-    Service::check_csrf(&login, sent_csrf(&params))?;
     if login.is_expired(state.now()) {
         return expired_page(&state, lang, &login).await;
     }

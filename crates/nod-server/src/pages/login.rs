@@ -14,15 +14,15 @@ use nod_core::links;
 use nod_core::login::{self, LoginRequest, Status};
 use uuid::Uuid;
 
-use super::steps::{expired_page, fail_to_merchant, sent_csrf, show_step};
+use super::steps::{expired_page, fail_to_merchant, show_step};
 use crate::events::LoginEvent;
 use crate::i18n::{Lang, Texts};
 use crate::paths;
-use crate::service::{Entry, PhoneOutcome, Service};
+use crate::service::{Entry, PhoneOutcome};
 use crate::state::AppState;
 use crate::web::cookies;
 use crate::web::error::PageError;
-use crate::web::extract::{BoundLogin, ClientIp, FormParams, QueryParams, UserAgent};
+use crate::web::extract::{BoundLogin, ClientIp, LoginForm, QueryParams, UserAgent};
 use crate::web::redirect::see_other;
 use crate::web::render::html;
 
@@ -107,10 +107,8 @@ pub(super) async fn post_phone(
     state: AppState,
     lang: Lang,
     ClientIp(address): ClientIp,
-    BoundLogin(login): BoundLogin,
-    FormParams(params): FormParams,
+    LoginForm { login, params }: LoginForm,
 ) -> Result<Response, PageError> {
-    Service::check_csrf(&login, sent_csrf(&params))?;
     if login.is_expired(state.now()) {
         return expired_page(&state, lang, &login).await;
     }
@@ -272,10 +270,8 @@ pub(super) async fn get_resume(
 /// `POST /login/{id}/restart`: a fresh login request with the same parameters.
 pub(super) async fn post_restart(
     state: AppState,
-    BoundLogin(old): BoundLogin,
-    FormParams(params): FormParams,
+    LoginForm { login: old, .. }: LoginForm,
 ) -> Result<Response, PageError> {
-    Service::check_csrf(&old, sent_csrf(&params))?;
     let fresh = state.service.restart(old).await?;
     Ok(see_other(&paths::login_page(fresh.id, "")))
 }
@@ -284,10 +280,8 @@ pub(super) async fn post_restart(
 pub(super) async fn post_cancel(
     state: AppState,
     lang: Lang,
-    BoundLogin(login): BoundLogin,
-    FormParams(params): FormParams,
+    LoginForm { login, .. }: LoginForm,
 ) -> Result<Response, PageError> {
-    Service::check_csrf(&login, sent_csrf(&params))?;
     if login.status == Status::Done {
         return Ok(see_other(&paths::login_page(login.id, "continue")));
     }

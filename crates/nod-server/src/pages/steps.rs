@@ -48,11 +48,6 @@ pub(super) async fn expired_page(
     ))
 }
 
-/// The CSRF token a form sent.
-pub(super) fn sent_csrf(params: &nod_core::params::Params) -> Option<&str> {
-    params.get("csrf").ok().flatten()
-}
-
 /// Sends an error of this login to the merchant.
 pub(super) fn fail_to_merchant(
     state: &AppState,

@@ -300,12 +300,7 @@ impl Service {
 
     /// The app rejects. `reason`: `rejected` (the default), `not_me` or `cancelled`;
     /// anything else reaches the merchant as `unknown_reject_reason`.
-    pub async fn reject(
-        &self,
-        user_id: Uuid,
-        id: &str,
-        reason: Option<&str>,
-    ) -> Result<AppNext> {
+    pub async fn reject(&self, user_id: Uuid, id: &str, reason: Option<&str>) -> Result<AppNext> {
         let login = self.answerable(user_id, id).await?;
         let error = match reason {
             None | Some("rejected" | "not_me" | "cancelled") => ErrorCode::AccessDenied,

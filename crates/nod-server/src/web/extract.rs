@@ -272,3 +272,34 @@ impl FromRequest<crate::state::AppState> for ClientForm {
         Ok(ClientForm { unit, params })
     }
 }
+
+/// A form posted on a login page: the login bound to this browser, and the form's
+/// parameters, whose `csrf` field carries the login's CSRF token (checked here).
+pub(crate) struct LoginForm {
+    pub login: nod_core::login::LoginRequest,
+    pub params: Params,
+}
+
+impl FromRequest<crate::state::AppState> for LoginForm {
+    type Rejection = axum::response::Response;
+
+    async fn from_request(
+        req: Request,
+        state: &crate::state::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        use axum::response::IntoResponse;
+        let (mut parts, body) = req.into_parts();
+        let BoundLogin(login) = BoundLogin::from_request_parts(&mut parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        let FormParams(params) = FormParams::from_request(Request::from_parts(parts, body), state)
+            .await
+            .map_err(|_| {
+                PageError::new(StatusCode::BAD_REQUEST, crate::i18n::Problem::FormExpired)
+                    .into_response()
+            })?;
+        crate::service::Service::check_csrf(&login, params.get("csrf").ok().flatten())
+            .map_err(|e| PageError::from(e).into_response())?;
+        Ok(LoginForm { login, params })
+    }
+}

@@ -80,12 +80,13 @@ impl GrantStore for SqliteStore {
     }
 
     async fn revoke_access_token(&self, token_hash: &[u8], client_id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM access_tokens WHERE token_hash = $1 AND client_id = $2")
-            .bind(token_hash)
-            .bind(client_id)
-            .execute(&self.writer)
-            .await
-            .map_err(db_error)?;
+        let done =
+            sqlx::query("DELETE FROM access_tokens WHERE token_hash = $1 AND client_id = $2")
+                .bind(token_hash)
+                .bind(client_id)
+                .execute(&self.writer)
+                .await
+                .map_err(db_error)?;
         Ok(done.rows_affected() == 1)
     }
 
