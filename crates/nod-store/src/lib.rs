@@ -152,6 +152,11 @@ pub struct Confirmation<'a> {
     pub consent: Option<ScopeSet>,
     /// Answers to the sales unit's consent questions.
     pub delegated_answers: Option<&'a [DelegatedAnswer]>,
+    /// When the app finishes the login itself (app to app v2, automatic return, login to
+    /// a web page): the code issued at once; the request goes straight to `done`.
+    pub code: Option<&'a AuthCode>,
+    /// App to app: the hash of the single-use token of the `resume_uri`.
+    pub resume_hash: Option<&'a [u8]>,
 }
 
 /// What finishing a confirmed login stores, in one transaction with `confirmed` → `done`.
@@ -175,7 +180,8 @@ pub trait LoginRequestStore: Send + Sync {
     /// Stores a new browser login request (`new`).
     async fn create_login_request(&self, request: &LoginRequest) -> Result<()>;
     /// Stores a merchant-initiated request (`waiting`) unless `limit` requests are already
-    /// waiting for the same phone number (checked in the same statement); false then.
+    /// waiting for the same phone number or person (checked in the same statement); false
+    /// then.
     async fn create_ciba_request(
         &self,
         request: &LoginRequest,
@@ -185,9 +191,11 @@ pub trait LoginRequestStore: Send + Sync {
     ) -> Result<bool>;
     async fn get_login_request(&self, id: Uuid) -> Result<Option<LoginRequest>>;
     /// `new` → `waiting`. False when the request is not new or has expired, or when
-    /// `limit` requests for the same number are waiting already.
+    /// `limit` requests for the same number (or, for a known number, the same person) are
+    /// waiting already.
     async fn send_login_request(&self, id: Uuid, dispatch: &PhoneDispatch<'_>) -> Result<bool>;
-    /// → `confirmed` (see [`Confirmation::amr`]), with the consent and answers given.
+    /// → `confirmed` (see [`Confirmation::amr`]), or `done` with [`Confirmation::code`],
+    /// with the consent, answers and resume token given.
     async fn confirm_login_request(
         &self,
         id: Uuid,
@@ -222,8 +230,6 @@ pub trait LoginRequestStore: Send + Sync {
         user_id: Uuid,
         now: Timestamp,
     ) -> Result<Option<LoginRequest>>;
-    /// Stores the hash of an app-to-app resume token on a confirmed request.
-    async fn set_resume_token(&self, id: Uuid, token_hash: &[u8]) -> Result<bool>;
     /// Spends a resume token; false when it is wrong or already used.
     async fn take_resume_token(&self, id: Uuid, token_hash: &[u8]) -> Result<bool>;
     /// A merchant-initiated request of this client, by its `auth_req_id`.

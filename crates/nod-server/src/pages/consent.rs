@@ -73,6 +73,6 @@ pub(super) async fn post_consent(
         let step = state.service.accept_consent(&login, &agent).await?;
         return show_step(&state, lang, jar, &login, step).await;
     }
-    let error = state.service.cancel(&login).await?;
+    let error = state.service.refuse_consent(&login).await?;
     Ok(fail_to_merchant(&state, lang, &login, &error))
 }

@@ -165,21 +165,43 @@ impl Service {
         let now = self.now();
         let remember = answer.remember_browser || login.remember_browser;
         let consent = (!missing.is_empty()).then(|| login.scopes.consentable());
+        let confirmed = LoginRequest {
+            status: Status::Confirmed,
+            user_id: Some(user_id),
+            amr: Some(Amr::App),
+            remember_browser: remember,
+            auth_time: Some(now),
+            expires_at: now + self.config.login_request_lifetime,
+            delegated_answers: answers,
+            ..login
+        };
+        // What the app finishes itself is issued in the same move as the confirmation:
+        // nothing can take the code in between, and the app's answer is the only one.
+        let next = login::after_approval(&confirmed);
+        let code = matches!(
+            next,
+            AfterApproval::OpenRedirectWithCode | AfterApproval::OpenWebpageWithCode
+        )
+        .then(|| self.new_code(&confirmed, user_id, Amr::App, now));
+        let resume = (next == AfterApproval::ResumeInMerchantApp).then(crypto::random_secret);
+        let resume_hash = resume.as_deref().map(crypto::hash_secret);
         let confirmation = Confirmation {
             user_id,
             amr: Amr::App,
             remember_browser: remember,
             now,
-            expires_at: now + self.config.login_request_lifetime,
+            expires_at: confirmed.expires_at,
             consent,
-            delegated_answers: answers.as_deref(),
+            delegated_answers: confirmed.delegated_answers.as_deref(),
+            code: code.as_ref().map(|(_, record)| record),
+            resume_hash: resume_hash.as_ref().map(|h| h.as_slice()),
         };
         let consent_text = consent.map(|c| c.to_string()).unwrap_or_default();
         let mut audit = vec![audit_entry(
             now,
             "login_confirmed",
             Some(user_id),
-            &login.client_id,
+            &confirmed.client_id,
             Amr::App.as_str(),
         )];
         if consent.is_some() {
@@ -187,89 +209,79 @@ impl Service {
                 now,
                 "consent_given",
                 Some(user_id),
-                &login.client_id,
+                &confirmed.client_id,
                 &consent_text,
+            ));
+        }
+        if code.is_some() {
+            audit.push(audit_entry(
+                now,
+                "login_completed",
+                Some(user_id),
+                &confirmed.client_id,
+                Amr::App.as_str(),
             ));
         }
         if !self
             .store
-            .confirm_login_request(login.id, &confirmation, &audit)
+            .confirm_login_request(confirmed.id, &confirmation, &audit)
             .await?
         {
             return Err(ServiceError::Conflict);
         }
-        self.announce_closed(&login);
-        let confirmed = LoginRequest {
-            status: Status::Confirmed,
-            user_id: Some(user_id),
-            amr: Some(Amr::App),
-            remember_browser: remember,
-            auth_time: Some(now),
-            expires_at: confirmation.expires_at,
-            delegated_answers: answers,
-            ..login
-        };
-        self.after_approval(&confirmed).await
-    }
-
-    async fn after_approval(&self, login: &LoginRequest) -> Result<AppNext> {
+        self.announce_closed(&confirmed);
         let bad_url = || anyhow::anyhow!("a stored redirect URI is not a URL");
-        match login::after_approval(login) {
-            AfterApproval::ReturnToBrowser => Ok(AppNext::ReturnToBrowser),
-            AfterApproval::Done => {
-                self.notify_merchant(login).await;
+        match (next, code, resume) {
+            (AfterApproval::ReturnToBrowser, ..) => Ok(AppNext::ReturnToBrowser),
+            (AfterApproval::Done, ..) => {
+                self.notify_merchant(&confirmed).await;
                 Ok(AppNext::Done)
             }
-            AfterApproval::ResumeInMerchantApp => {
-                let token = crypto::random_secret();
-                if !self
-                    .store
-                    .set_resume_token(login.id, &crypto::hash_secret(&token))
-                    .await?
-                {
-                    return Err(ServiceError::Conflict);
-                }
+            (AfterApproval::ResumeInMerchantApp, _, Some(token)) => {
                 let resume = links::with_params(
                     &format!(
                         "{}{}",
                         self.config.base(),
-                        crate::paths::login_page(login.id, "resume")
+                        crate::paths::login_page(confirmed.id, "resume")
                     ),
                     &[("token", &token)],
                 )
                 .ok_or_else(bad_url)?;
-                let callback = login
+                let callback = confirmed
                     .app_callback_uri
                     .as_deref()
-                    .unwrap_or(&login.redirect_uri);
+                    .unwrap_or(&confirmed.redirect_uri);
                 let url = links::with_params(
                     callback,
                     &[
-                        ("state", login.state.as_str()),
+                        ("state", confirmed.state.as_str()),
                         ("resume_uri", resume.as_str()),
                     ],
                 )
                 .ok_or_else(bad_url)?;
                 Ok(AppNext::OpenUrl(url))
             }
-            AfterApproval::OpenRedirectWithCode => {
-                let finished = self
-                    .finish(login, false, None)
-                    .await?
-                    .ok_or(ServiceError::Conflict)?;
-                let url = links::with_params(&login.redirect_uri, &finished.pairs())
+            (AfterApproval::OpenRedirectWithCode, Some((code, _)), _) => {
+                let scope = confirmed.scopes.to_string();
+                let iss = self.config.issuer();
+                let url = links::with_params(
+                    &confirmed.redirect_uri,
+                    &[
+                        ("code", code.as_str()),
+                        ("state", confirmed.state.as_str()),
+                        ("scope", scope.as_str()),
+                        ("iss", iss.as_str()),
+                    ],
+                )
+                .ok_or_else(bad_url)?;
+                Ok(AppNext::OpenUrl(url))
+            }
+            (AfterApproval::OpenWebpageWithCode, Some((code, _)), _) => {
+                let url = links::with_params(&confirmed.redirect_uri, &[("code", code.as_str())])
                     .ok_or_else(bad_url)?;
                 Ok(AppNext::OpenUrl(url))
             }
-            AfterApproval::OpenWebpageWithCode => {
-                let finished = self
-                    .finish(login, false, None)
-                    .await?
-                    .ok_or(ServiceError::Conflict)?;
-                let url = links::with_params(&login.redirect_uri, &[("code", &finished.code)])
-                    .ok_or_else(bad_url)?;
-                Ok(AppNext::OpenUrl(url))
-            }
+            _ => Err(anyhow::anyhow!("the approval's next step lost its code or token").into()),
         }
     }
 

@@ -206,6 +206,8 @@ impl Service {
             expires_at: now + self.config.login_request_lifetime,
             consent: None,
             delegated_answers: None,
+            code: None,
+            resume_hash: None,
         };
         let audit = [audit_entry(
             now,
@@ -344,6 +346,11 @@ impl Service {
         ))
     }
 
+    /// "No" on the consent page: the login fails with `access_denied`.
+    pub async fn refuse_consent(&self, login: &LoginRequest) -> Result<OAuthError> {
+        self.fail_in_browser(login, ErrorCode::AccessDenied).await
+    }
+
     /// Fails a login from the browser side and returns the error for the merchant. An
     /// expired or finished request cannot change any more; the error is reported anyway.
     async fn fail_in_browser(&self, login: &LoginRequest, code: ErrorCode) -> Result<OAuthError> {
@@ -402,18 +409,15 @@ impl Service {
         Ok(())
     }
 
-    /// Issues the code of a confirmed login, with the consent given on the page and the
-    /// browser to remember, in one transaction. `None` when another request finished it.
-    pub(super) async fn finish(
+    /// A new authorization code for a login confirmed by `user_id` (the code, and its
+    /// record to store).
+    pub(super) fn new_code(
         &self,
         login: &LoginRequest,
-        consent_given: bool,
-        user_agent: Option<&str>,
-    ) -> Result<Option<Finished>> {
-        let (Some(user_id), Some(amr)) = (login.user_id, login.amr) else {
-            return Ok(None);
-        };
-        let now = self.now();
+        user_id: Uuid,
+        amr: Amr,
+        now: nod_core::Timestamp,
+    ) -> (String, AuthCode) {
         let code = crypto::random_secret();
         let record = AuthCode {
             code_hash: crypto::hash_secret(&code).to_vec(),
@@ -436,6 +440,22 @@ impl Service {
                     Kind::MerchantInitiated => self.config.ciba_redirect_code_lifetime(),
                 },
         };
+        (code, record)
+    }
+
+    /// Issues the code of a confirmed login, with the consent given on the page and the
+    /// browser to remember, in one transaction. `None` when another request finished it.
+    async fn finish(
+        &self,
+        login: &LoginRequest,
+        consent_given: bool,
+        user_agent: Option<&str>,
+    ) -> Result<Option<Finished>> {
+        let (Some(user_id), Some(amr)) = (login.user_id, login.amr) else {
+            return Ok(None);
+        };
+        let now = self.now();
+        let (code, record) = self.new_code(login, user_id, amr, now);
         let consent = login.scopes.consentable();
         let consent_text = consent.to_string();
         let remember = match user_agent {

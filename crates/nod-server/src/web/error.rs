@@ -112,6 +112,11 @@ impl From<StoreError> for ApiError {
                     )
                 }
             }
+            // A concurrent change (a user or sales unit deleted at the same moment).
+            StoreError::Conflict(_) => Self::new(
+                StatusCode::CONFLICT,
+                OAuthError::invalid_request("a concurrent change got in the way; try again"),
+            ),
             other => Self::internal("store", &other),
         }
     }
@@ -251,6 +256,7 @@ impl From<StoreError> for PageError {
             StoreError::Unavailable(_) => {
                 Self::new(StatusCode::SERVICE_UNAVAILABLE, Problem::Internal)
             }
+            StoreError::Conflict(_) => Self::new(StatusCode::CONFLICT, Problem::Internal),
             _ => Self::internal(),
         }
     }

@@ -713,6 +713,10 @@ async fn consent_cancel_and_prompt_none() {
         redirect_error(&response),
         (StatusCode::SEE_OTHER, "access_denied".into())
     );
+    assert_eq!(
+        query(&location(&response))["error_description"],
+        "the user rejected the login"
+    );
 
     // prompt=none in a browser that is not remembered.
     let fresh = app.browser();

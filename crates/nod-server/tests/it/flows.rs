@@ -453,3 +453,25 @@ async fn rejections_in_app_journeys_go_back_to_the_merchant() {
     let next: serde_json::Value = phone.reject(&login.id).await.json().await.unwrap();
     assert_eq!(next["next"], "return_to_browser");
 }
+
+/// Logins opened from deep links wait for the person like any other: they count toward
+/// the limit a merchant-initiated start meets.
+#[tokio::test]
+async fn logins_opened_from_deep_links_count_toward_the_pending_limit() {
+    let app = TestApp::builder().spawn().await;
+    let phone = app.phone(PHONE).await;
+    for _ in 0..3 {
+        let browser = app.browser_with(&[("user-agent", PHONE_UA)]);
+        let (_, ticket) = landing(&app, &browser, "").await;
+        assert_eq!(phone.open_ticket(&ticket).await.status(), 200);
+    }
+    let response = app
+        .merchant()
+        .ciba_start(&[
+            ("login_hint", "urn:msisdn:4791234501"),
+            ("scope", "openid name"),
+        ])
+        .await;
+    assert_eq!(response.status(), reqwest::StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+}

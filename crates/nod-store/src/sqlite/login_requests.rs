@@ -3,6 +3,7 @@
 //! browser, audit entries), so of two moves at the same moment exactly one wins.
 
 use async_trait::async_trait;
+use nod_core::grant::AuthCode;
 use nod_core::login::{Amr, Kind, LoginRequest, Status};
 use nod_core::{ErrorCode, Timestamp};
 use uuid::Uuid;
@@ -82,6 +83,34 @@ async fn insert_audit(
     Ok(())
 }
 
+async fn insert_code<'e, E>(executor: E, c: &AuthCode) -> Result<()>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
+{
+    sqlx::query(
+        "INSERT INTO auth_codes (code_hash, client_id, user_id, redirect_uri, scopes, nonce, code_challenge, code_challenge_method, sid, auth_time, amr, acr, auth_req_id, expires_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
+    )
+    .bind(&c.code_hash)
+    .bind(&c.client_id)
+    .bind(c.user_id.to_string())
+    .bind(&c.redirect_uri)
+    .bind(c.scopes.bits())
+    .bind(&c.nonce)
+    .bind(&c.code_challenge)
+    .bind(c.code_challenge_method.map(|m| m.as_str()))
+    .bind(c.sid.to_string())
+    .bind(c.auth_time)
+    .bind(c.amr.as_str())
+    .bind(&c.acr)
+    .bind(&c.auth_req_id)
+    .bind(c.expires_at)
+    .execute(executor)
+    .await
+    .map_err(db_error)?;
+    Ok(())
+}
+
 #[async_trait]
 impl LoginRequestStore for SqliteStore {
     async fn create_login_request(&self, r: &LoginRequest) -> Result<()> {
@@ -105,7 +134,7 @@ impl LoginRequestStore for SqliteStore {
         // One statement: the count and the insert cannot be split by another writer.
         let sql = format!(
             "INSERT INTO login_requests ({LOGIN_INSERT_COLUMNS}) SELECT {LOGIN_INSERT_VALUES}
-             WHERE (SELECT COUNT(*) FROM login_requests WHERE phone_hash = $33 AND status = $34 AND expires_at > $35) < $36"
+             WHERE (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = $33 OR user_id = $18) AND status = $34 AND expires_at > $35) < $36"
         );
         let done = bind_login_request(sqlx::query(&sql), r, Some(phone_hash))?
             .bind(Status::Waiting.as_str())
@@ -131,7 +160,7 @@ impl LoginRequestStore for SqliteStore {
         let done = sqlx::query(
             "UPDATE login_requests SET status = $9, phone_hash = $7, user_id = $2, challenge = $3, choices = $4, remember_browser = $5
              WHERE id = $1 AND status = $10 AND expires_at > $6
-               AND (SELECT COUNT(*) FROM login_requests WHERE phone_hash = $7 AND status = $9 AND expires_at > $6) < $8",
+               AND (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = $7 OR user_id = $2) AND status = $9 AND expires_at > $6) < $8",
         )
         .bind(id.to_string())
         .bind(d.user_id.map(|u| u.to_string()))
@@ -160,9 +189,14 @@ impl LoginRequestStore for SqliteStore {
             Amr::RememberedBrowser => (Status::New, ""),
         };
         let answers = c.delegated_answers.map(json).transpose()?;
+        let to = if c.code.is_some() {
+            Status::Done
+        } else {
+            Status::Confirmed
+        };
         let sql = format!(
             "UPDATE login_requests SET status = $7, user_id = $2, amr = $3, remember_browser = $4, auth_time = $5, expires_at = $6,
-                    delegated_answers = COALESCE($9, delegated_answers)
+                    delegated_answers = COALESCE($9, delegated_answers), resume_hash = COALESCE($10, resume_hash)
              WHERE id = $1 AND status = $8 AND expires_at > $5 {user_check}
              RETURNING client_id"
         );
@@ -174,9 +208,10 @@ impl LoginRequestStore for SqliteStore {
             .bind(c.remember_browser)
             .bind(c.now)
             .bind(c.expires_at)
-            .bind(Status::Confirmed.as_str())
+            .bind(to.as_str())
             .bind(from.as_str())
             .bind(answers)
+            .bind(c.resume_hash)
             .fetch_optional(&mut *tx)
             .await
             .map_err(db_error)?;
@@ -185,6 +220,9 @@ impl LoginRequestStore for SqliteStore {
         };
         if let Some(scopes) = c.consent {
             upsert_consent(&mut *tx, c.user_id, &client_id, scopes, c.now).await?;
+        }
+        if let Some(code) = c.code {
+            insert_code(&mut *tx, code).await?;
         }
         insert_audit(&mut tx, audit).await?;
         tx.commit().await.map_err(db_error)?;
@@ -245,27 +283,7 @@ impl LoginRequestStore for SqliteStore {
         if done.rows_affected() != 1 {
             return Ok(false);
         }
-        sqlx::query(
-            "INSERT INTO auth_codes (code_hash, client_id, user_id, redirect_uri, scopes, nonce, code_challenge, code_challenge_method, sid, auth_time, amr, acr, auth_req_id, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)",
-        )
-        .bind(&c.code_hash)
-        .bind(&c.client_id)
-        .bind(c.user_id.to_string())
-        .bind(&c.redirect_uri)
-        .bind(c.scopes.bits())
-        .bind(&c.nonce)
-        .bind(&c.code_challenge)
-        .bind(c.code_challenge_method.map(|m| m.as_str()))
-        .bind(c.sid.to_string())
-        .bind(c.auth_time)
-        .bind(c.amr.as_str())
-        .bind(&c.acr)
-        .bind(&c.auth_req_id)
-        .bind(c.expires_at)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_error)?;
+        insert_code(&mut *tx, c).await?;
         if let Some((scopes, now)) = completion.consent {
             upsert_consent(&mut *tx, c.user_id, &c.client_id, scopes, now).await?;
         }
@@ -312,18 +330,6 @@ impl LoginRequestStore for SqliteStore {
         .map_err(db_error)?
         .map(LoginRequest::try_from)
         .transpose()
-    }
-
-    async fn set_resume_token(&self, id: Uuid, token_hash: &[u8]) -> Result<bool> {
-        let done =
-            sqlx::query("UPDATE login_requests SET resume_hash = $2 WHERE id = $1 AND status = $3")
-                .bind(id.to_string())
-                .bind(token_hash)
-                .bind(Status::Confirmed.as_str())
-                .execute(&self.writer)
-                .await
-                .map_err(db_error)?;
-        Ok(done.rows_affected() == 1)
     }
 
     async fn take_resume_token(&self, id: Uuid, token_hash: &[u8]) -> Result<bool> {

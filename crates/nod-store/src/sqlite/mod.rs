@@ -80,6 +80,10 @@ fn db_error(e: sqlx::Error) -> StoreError {
         sqlx::Error::Database(db) if db.is_unique_violation() => {
             StoreError::Conflict(db.message().to_owned())
         }
+        // The user or sales unit a row belongs to was deleted at the same moment.
+        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
+            StoreError::Conflict(db.message().to_owned())
+        }
         sqlx::Error::ColumnDecode { index, source } => {
             rows::corrupt(index.trim_matches('"'), source)
         }

@@ -236,6 +236,8 @@ pub(crate) fn confirmation(user_id: Uuid, amr: Amr) -> Confirmation<'static> {
         expires_at: NOW + 300,
         consent: None,
         delegated_answers: None,
+        code: None,
+        resume_hash: None,
     }
 }
 

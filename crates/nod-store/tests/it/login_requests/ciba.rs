@@ -3,7 +3,9 @@
 
 use nod_core::login::{Amr, Status};
 
-use crate::support::{CLIENT, Fixture, LIFETIME, NOW, audit, ciba_request, confirmation, each};
+use crate::support::{
+    CLIENT, Fixture, LIFETIME, NOW, audit, ciba_request, confirmation, dispatch, each,
+};
 
 #[tokio::test]
 async fn a_ciba_request_is_stored_waiting_and_found_only_by_its_client() {
@@ -55,8 +57,17 @@ async fn a_ciba_request_over_the_limit_is_not_stored() {
         );
         assert_eq!(store.get_login_request(refused.id).await.unwrap(), None);
         assert!(
-            store
+            !store
                 .create_ciba_request(&refused, b"another number", limit, NOW)
+                .await
+                .unwrap(),
+            "the same person, whatever the number"
+        );
+        let other = f.user("4791234599").await;
+        let for_other = ciba_request(CLIENT, other.id);
+        assert!(
+            store
+                .create_ciba_request(&for_other, b"another number", limit, NOW)
                 .await
                 .unwrap()
         );
@@ -137,6 +148,54 @@ async fn finish_moves_a_confirmed_merchant_initiated_request_to_done_once() {
             "a browser login is finished by complete_login_request"
         );
         assert_eq!(f.get(browser_login.id).await.status, Status::Confirmed);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn requests_opened_from_a_deep_link_count_toward_the_persons_limit() {
+    each(|store| async move {
+        let f = Fixture::new(store.clone()).await;
+        let limit = 2;
+        for i in 0..limit {
+            let request = f.new_request().await;
+            let ticket = [b't', i as u8];
+            assert!(
+                store
+                    .set_login_ticket(request.id, &ticket, NOW)
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                store
+                    .open_login_ticket(&ticket, f.user.id, NOW)
+                    .await
+                    .unwrap()
+                    .is_some()
+            );
+        }
+        let refused = ciba_request(CLIENT, f.user.id);
+        assert!(
+            !store
+                .create_ciba_request(&refused, b"p", limit, NOW)
+                .await
+                .unwrap()
+        );
+        // The phone form counts them too, for a known number.
+        let request = f.new_request().await;
+        assert!(
+            !store
+                .send_login_request(request.id, &dispatch(b"p", limit, Some(f.user.id)))
+                .await
+                .unwrap()
+        );
+        assert!(
+            store
+                .send_login_request(request.id, &dispatch(b"p", limit, None))
+                .await
+                .unwrap(),
+            "an unknown number counts by number only"
+        );
     })
     .await;
 }

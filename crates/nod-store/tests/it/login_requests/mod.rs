@@ -539,7 +539,6 @@ async fn a_resume_token_is_set_on_a_confirmed_request_and_taken_once() {
     each(|store| async move {
         let f = Fixture::new(store.clone()).await;
         let waiting = f.waiting_request().await;
-        assert!(!store.set_resume_token(waiting.id, b"resume").await.unwrap());
         assert!(
             !store
                 .take_resume_token(waiting.id, b"resume")
@@ -547,10 +546,14 @@ async fn a_resume_token_is_set_on_a_confirmed_request_and_taken_once() {
                 .unwrap()
         );
 
-        let confirmed = f.confirmed_request().await;
+        let confirmed = f.waiting_request().await;
+        let c = Confirmation {
+            resume_hash: Some(b"resume"),
+            ..confirmation(f.user.id, Amr::App)
+        };
         assert!(
             store
-                .set_resume_token(confirmed.id, b"resume")
+                .confirm_login_request(confirmed.id, &c, &audit("confirm"))
                 .await
                 .unwrap()
         );
@@ -626,6 +629,75 @@ async fn pending_requests_are_the_users_waiting_unexpired_ones_oldest_first() {
                 .await
                 .unwrap()),
             [theirs.id]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn confirm_can_issue_the_code_and_the_resume_token_in_the_same_move() {
+    each(|store| async move {
+        let f = Fixture::new(store.clone()).await;
+        let user = f.user.id;
+        let waiting = f.waiting_request().await;
+        let code = auth_code(b"in-app", CLIENT, user);
+        let c = Confirmation {
+            code: Some(&code),
+            ..confirmation(user, Amr::App)
+        };
+        assert!(
+            store
+                .confirm_login_request(waiting.id, &c, &audit("confirm"))
+                .await
+                .unwrap()
+        );
+        assert_eq!(f.get(waiting.id).await.status, Status::Done);
+        assert_eq!(
+            store.redeem_code(b"in-app", CLIENT, NOW).await.unwrap(),
+            Redemption::Redeemed(Box::new(code.clone()))
+        );
+
+        let waiting = f.waiting_request().await;
+        let c = Confirmation {
+            resume_hash: Some(b"resume"),
+            ..confirmation(user, Amr::App)
+        };
+        assert!(
+            store
+                .confirm_login_request(waiting.id, &c, &audit("confirm"))
+                .await
+                .unwrap()
+        );
+        assert_eq!(f.get(waiting.id).await.status, Status::Confirmed);
+        assert!(!store.take_resume_token(waiting.id, b"wrong").await.unwrap());
+        assert!(
+            store
+                .take_resume_token(waiting.id, b"resume")
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .take_resume_token(waiting.id, b"resume")
+                .await
+                .unwrap()
+        );
+
+        // A confirmation that loses issues no code.
+        let lost = auth_code(b"lost", CLIENT, user);
+        let c = Confirmation {
+            code: Some(&lost),
+            ..confirmation(user, Amr::App)
+        };
+        assert!(
+            !store
+                .confirm_login_request(waiting.id, &c, &audit("confirm"))
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            store.redeem_code(b"lost", CLIENT, NOW).await.unwrap(),
+            Redemption::Unknown
         );
     })
     .await;

@@ -4,7 +4,7 @@
 use nod_core::ErrorCode;
 use nod_core::grant::Redemption;
 use nod_core::login::{Amr, Status};
-use nod_store::Completion;
+use nod_store::{Completion, Confirmation};
 
 use crate::support::{
     CLIENT, Fixture, NOW, audit, auth_code, ciba_request, confirmation, dispatch, each, race, race2,
@@ -185,9 +185,18 @@ async fn a_resume_token_taken_twice_at_once_is_taken_once() {
     each(|store| async move {
         let f = Fixture::new(store.clone()).await;
         for trial in 0..10u8 {
-            let id = f.confirmed_request().await.id;
+            let id = f.waiting_request().await.id;
             let token = [b'r', trial];
-            assert!(store.set_resume_token(id, &token).await.unwrap());
+            let c = Confirmation {
+                resume_hash: Some(&token),
+                ..confirmation(f.user.id, Amr::App)
+            };
+            assert!(
+                store
+                    .confirm_login_request(id, &c, &audit("confirm"))
+                    .await
+                    .unwrap()
+            );
             let results = race(2, |_| {
                 let store = store.clone();
                 async move { store.take_resume_token(id, &token).await }
