@@ -15,6 +15,9 @@ pub struct ServerConfig {
     pub code_lifetime: i64,
     /// Lifetime of an access token, seconds. Default 600.
     pub access_token_lifetime: i64,
+    /// Lifetime of a merchant API access token from `POST /accesstoken/get` (it authorizes
+    /// the webhooks API), seconds. Default 3600, as the Vipps test environment's tokens.
+    pub merchant_token_lifetime: i64,
     /// Lifetime of an ID token, seconds. Default 3600.
     pub id_token_lifetime: i64,
     /// How long a login request waits for the app, seconds. Default 300.
@@ -38,6 +41,7 @@ impl Default for ServerConfig {
             test_mode: false,
             code_lifetime: 60,
             access_token_lifetime: 600,
+            merchant_token_lifetime: 3600,
             id_token_lifetime: 3600,
             login_request_lifetime: 300,
             remember_days: 180,

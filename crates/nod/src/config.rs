@@ -89,6 +89,7 @@ impl Settings {
         for (name, value) in [
             ("code lifetime", config.code_lifetime),
             ("access token lifetime", config.access_token_lifetime),
+            ("merchant token lifetime", config.merchant_token_lifetime),
             ("ID token lifetime", config.id_token_lifetime),
             ("login request lifetime", config.login_request_lifetime),
             ("remember days", config.remember_days),

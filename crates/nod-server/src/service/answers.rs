@@ -269,6 +269,7 @@ impl Service {
                     .ok_or(ServiceError::Conflict)?;
                 let url = links::with_params(&login.redirect_uri, &[("code", &finished.code)])
                     .ok_or_else(bad_url)?;
+                self.notify_merchant(login).await;
                 Ok(AppNext::OpenUrl(url))
             }
         }

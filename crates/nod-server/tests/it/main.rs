@@ -18,3 +18,4 @@ mod flows;
 mod interop;
 mod journey;
 mod races;
+mod webhooks;
