@@ -43,6 +43,17 @@ pub struct AccessToken {
     pub expires_at: Timestamp,
 }
 
+/// A merchant's API access token from the access token API (`POST /accesstoken/get`), as
+/// stored (the token itself is known only to the merchant). It names a sales unit and
+/// nothing else: it authorizes the merchant's own API calls (the webhooks API), never
+/// userinfo.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MerchantToken {
+    pub token_hash: Vec<u8>,
+    pub client_id: String,
+    pub expires_at: Timestamp,
+}
+
 /// The result of redeeming a code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Redemption {

@@ -20,6 +20,7 @@ pub mod scope;
 mod stored;
 pub mod user;
 pub mod userinfo;
+pub mod webhook;
 
 /// Seconds since the Unix epoch.
 pub type Timestamp = i64;

@@ -73,6 +73,8 @@ pub struct SalesUnit {
     pub allow_nin: bool,
     pub ciba_mode: CibaMode,
     pub ciba_notification_endpoint: Option<String>,
+    /// Where the Login API's own webhook (`CONSENT_REVOKED`) is POSTed: an absolute
+    /// `http` or `https` URL.
     pub webhook_url: Option<String>,
     /// The questions a merchant-initiated login asks in the app (the `delegatedConsents`
     /// scope), if the sales unit defines any.
@@ -165,6 +167,8 @@ pub enum UriProblem {
     Fragment,
     #[error("is longer than 2000 characters")]
     TooLong,
+    #[error("must be an http or https URL (Nod POSTs to it)")]
+    NotHttp,
 }
 
 /// Checks a URI a sales unit registers: absolute, without a fragment, at most 2000
@@ -176,6 +180,15 @@ fn check_uri(uri: &str) -> Result<(), UriProblem> {
     let parsed = url::Url::parse(uri).map_err(|_| UriProblem::NotAbsolute)?;
     if parsed.fragment().is_some() {
         return Err(UriProblem::Fragment);
+    }
+    Ok(())
+}
+
+/// Checks a URI Nod sends requests to: as [`check_uri`], and `http` or `https`.
+fn check_http_uri(uri: &str) -> Result<(), UriProblem> {
+    check_uri(uri)?;
+    if !(uri.starts_with("http://") || uri.starts_with("https://")) {
+        return Err(UriProblem::NotHttp);
     }
     Ok(())
 }
@@ -227,7 +240,7 @@ impl SalesUnit {
             (None, CibaMode::Poll) => {}
         }
         if let Some(uri) = &self.webhook_url {
-            check_uri(uri).map_err(|problem| SalesUnitError::WebhookUrl {
+            check_http_uri(uri).map_err(|problem| SalesUnitError::WebhookUrl {
                 uri: uri.clone(),
                 problem,
             })?;
@@ -394,15 +407,28 @@ mod tests {
     }
 
     #[test]
-    fn webhook_url_is_absolute() {
-        assert_eq!(
-            with(|u| u.webhook_url = Some("https://shop.example/hook".into())),
-            Ok(())
-        );
+    fn webhook_url_is_an_absolute_http_url() {
+        for good in [
+            "https://shop.example/hook",
+            "http://127.0.0.1:8080/hook?x=1",
+        ] {
+            assert_eq!(
+                with(|u| u.webhook_url = Some(good.into())),
+                Ok(()),
+                "{good}"
+            );
+        }
         assert!(matches!(
             with(|u| u.webhook_url = Some("hook".into())),
             Err(SalesUnitError::WebhookUrl { .. })
         ));
+        assert_eq!(
+            with(|u| u.webhook_url = Some("ftp://shop.example/hook".into())),
+            Err(SalesUnitError::WebhookUrl {
+                uri: "ftp://shop.example/hook".into(),
+                problem: UriProblem::NotHttp
+            })
+        );
     }
 
     #[test]

@@ -20,6 +20,9 @@ pub struct ServerConfig {
     /// Lifetime of a `ciba-redirect` code (merchant-initiated login to a web page),
     /// seconds. Default 30; 300 in test mode.
     pub ciba_redirect_code_lifetime: Option<i64>,
+    /// Lifetime of a merchant API access token from `POST /accesstoken/get` (it authorizes
+    /// the webhooks API), seconds. Default 3600, as the Vipps test environment's tokens.
+    pub merchant_token_lifetime: i64,
     /// Lifetime of an ID token, seconds. Default 3600.
     pub id_token_lifetime: i64,
     /// How long a login request waits for the app, seconds. Default 300.
@@ -45,6 +48,7 @@ impl Default for ServerConfig {
             access_token_lifetime: 600,
             ciba_access_token_lifetime: 300,
             ciba_redirect_code_lifetime: None,
+            merchant_token_lifetime: 3600,
             id_token_lifetime: 3600,
             login_request_lifetime: 300,
             remember_days: 180,

@@ -22,6 +22,7 @@ mod events;
 mod health;
 mod i18n;
 mod keys;
+mod merchant_api;
 mod oidc;
 mod pages;
 pub mod paths;
@@ -45,6 +46,7 @@ pub fn build_router(app: Arc<App>) -> Router {
         .merge(ciba::router())
         .merge(pages::router())
         .merge(app_api::router())
+        .merge(merchant_api::router())
         .merge(health::router());
     if test_mode {
         router = router.merge(test_app::router()).merge(demo::router());

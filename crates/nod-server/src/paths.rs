@@ -13,6 +13,11 @@ pub const USERINFO_SLASH: &str = "/vipps-userinfo-api/userinfo/";
 pub const CIBA_START: &str = "/vipps-login-ciba/api/backchannel/authentication";
 pub const USER_EXISTS: &str = "/vipps-login-ciba/api/v1/user-exists";
 pub const APP_API: &str = "/app-api/v1";
+/// The access token API (merchant API tokens for the webhooks API).
+pub const ACCESS_TOKEN: &str = "/accesstoken/get";
+/// The webhooks API: register and list, and one registration.
+pub const WEBHOOKS: &str = "/webhooks/v1/webhooks";
+pub const WEBHOOK: &str = "/webhooks/v1/webhooks/{id}";
 
 /// Grant types of the token endpoint.
 pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";

@@ -5,13 +5,14 @@
 use async_trait::async_trait;
 use nod_core::ErrorCode;
 use nod_core::Timestamp;
-use nod_core::grant::{AccessToken, AuthCode, Redemption};
+use nod_core::grant::{AccessToken, AuthCode, MerchantToken, Redemption};
 use nod_core::login::{
     Amr, Consent, DelegatedAnswer, Device, LoginRequest, RememberedBrowser, Status,
 };
 use nod_core::sales_unit::SalesUnit;
 use nod_core::scope::ScopeSet;
 use nod_core::user::User;
+use nod_core::webhook::{Webhook, WebhookEvent};
 use uuid::Uuid;
 
 mod sqlite;
@@ -275,7 +276,15 @@ pub trait GrantStore: Send + Sync {
         token_hash: &[u8],
         now: Timestamp,
     ) -> Result<Option<(AccessToken, User)>>;
-    /// Deletes expired codes, tokens, login requests and browsers; returns rows removed.
+    async fn insert_merchant_token(&self, token: &MerchantToken) -> Result<()>;
+    /// A merchant API token that has not expired.
+    async fn get_merchant_token(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<MerchantToken>>;
+    /// Deletes expired codes, tokens (people's and merchants'), login requests and
+    /// browsers; returns rows removed.
     async fn purge_expired(&self, now: Timestamp) -> Result<u64>;
 }
 
@@ -310,6 +319,25 @@ pub trait DeviceStore: Send + Sync {
     async fn get_device(&self, token_hash: &[u8]) -> Result<Option<Device>>;
 }
 
+/// Webhook registrations of sales units (the Webhooks API). Deleting a sales unit deletes
+/// its registrations.
+#[async_trait]
+pub trait WebhookStore: Send + Sync {
+    /// Stores a registration unless its sales unit already has `limit` registrations for
+    /// one of its events (counted in the same statement); false then.
+    async fn create_webhook(&self, webhook: &Webhook, limit: i64) -> Result<bool>;
+    /// A sales unit's registrations, oldest first.
+    async fn list_webhooks(&self, client_id: &str) -> Result<Vec<Webhook>>;
+    /// A sales unit's registrations for one event, oldest first.
+    async fn list_webhooks_for_event(
+        &self,
+        client_id: &str,
+        event: WebhookEvent,
+    ) -> Result<Vec<Webhook>>;
+    /// Deletes a registration of this sales unit; false when it has none with this id.
+    async fn delete_webhook(&self, client_id: &str, id: Uuid) -> Result<bool>;
+}
+
 #[async_trait]
 pub trait KeyStore: Send + Sync {
     async fn list_signing_keys(&self) -> Result<Vec<SigningKey>>;
@@ -323,7 +351,14 @@ pub trait KeyStore: Send + Sync {
 /// Everything Nod stores.
 #[async_trait]
 pub trait Store:
-    SalesUnitStore + UserStore + LoginRequestStore + GrantStore + ConsentStore + DeviceStore + KeyStore
+    SalesUnitStore
+    + UserStore
+    + LoginRequestStore
+    + GrantStore
+    + ConsentStore
+    + DeviceStore
+    + KeyStore
+    + WebhookStore
 {
     /// Whether the database answers.
     async fn ping(&self) -> Result<()>;

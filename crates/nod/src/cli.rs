@@ -95,6 +95,11 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "NOD_CIBA_REDIRECT_CODE_LIFETIME")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub ciba_redirect_code_lifetime: Option<i64>,
+    /// Lifetime in seconds of a merchant API token from POST /accesstoken/get, which
+    /// authorizes the webhooks API (default: docs/configuration.md).
+    #[arg(long, env = "NOD_MERCHANT_TOKEN_LIFETIME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merchant_token_lifetime: Option<i64>,
     /// ID token lifetime in seconds (default 3600).
     #[arg(long, env = "NOD_ID_TOKEN_LIFETIME")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -166,7 +171,9 @@ pub(crate) enum SalesUnitCommand {
         /// Where ping mode notifications go.
         #[arg(long)]
         ciba_notification_endpoint: Option<String>,
-        /// Where events such as CONSENT_REVOKED are sent.
+        /// Where the Login API's own webhook (CONSENT_REVOKED) is POSTed: an absolute
+        /// http or https URL. Webhooks API events are registered by the merchant instead
+        /// (POST /webhooks/v1/webhooks; see docs/webhooks.md).
         #[arg(long)]
         webhook_url: Option<String>,
         /// JSON file with the consent questions of merchant-initiated logins (the
@@ -196,6 +203,7 @@ pub(crate) enum SalesUnitCommand {
         ciba_mode: Option<CibaModeArg>,
         #[arg(long)]
         ciba_notification_endpoint: Option<String>,
+        /// Where CONSENT_REVOKED is POSTed (an absolute http or https URL; "" removes it).
         #[arg(long)]
         webhook_url: Option<String>,
         /// JSON file with the consent questions of merchant-initiated logins.

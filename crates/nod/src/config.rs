@@ -97,6 +97,7 @@ impl Settings {
                 "ciba-redirect code lifetime",
                 config.ciba_redirect_code_lifetime(),
             ),
+            ("merchant token lifetime", config.merchant_token_lifetime),
             ("ID token lifetime", config.id_token_lifetime),
             ("login request lifetime", config.login_request_lifetime),
             ("remember days", config.remember_days),

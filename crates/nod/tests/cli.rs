@@ -100,6 +100,30 @@ fn sales_unit_lifecycle() {
     assert_eq!(updated["allow_nin"], false);
     assert_ne!(updated["client_secret"].as_str().unwrap(), secret);
 
+    // The Login API's own webhook (CONSENT_REVOKED): set, shown, changed, removed.
+    let hooked = nod.json(&[
+        "sales-unit",
+        "update",
+        &client_id,
+        "--webhook-url",
+        "https://tea.example/hooks/consent",
+    ]);
+    assert_eq!(hooked["webhook_url"], "https://tea.example/hooks/consent");
+    let shown = nod.json(&["sales-unit", "show", &client_id]);
+    assert_eq!(shown["webhook_url"], "https://tea.example/hooks/consent");
+    nod.fails(
+        &[
+            "sales-unit",
+            "update",
+            &client_id,
+            "--webhook-url",
+            "ftp://tea.example/x",
+        ],
+        "http or https",
+    );
+    let unhooked = nod.json(&["sales-unit", "update", &client_id, "--webhook-url", ""]);
+    assert_eq!(unhooked["webhook_url"], Value::Null);
+
     let listed = nod.json(&["sales-unit", "list"]);
     assert_eq!(listed.as_array().unwrap().len(), 1);
     let deleted = nod.json(&["sales-unit", "delete", &client_id]);
@@ -212,6 +236,30 @@ fn sales_unit_bad_input() {
         ],
         "serial number",
     );
+    nod.fails(
+        &[
+            "sales-unit",
+            "create",
+            "--name",
+            "B",
+            "--redirect-uri",
+            "https://b.example/cb",
+            "--webhook-url",
+            "/hooks",
+        ],
+        "webhook_url '/hooks' is not an absolute URI",
+    );
+    let hooked = nod.json(&[
+        "sales-unit",
+        "create",
+        "--name",
+        "D",
+        "--redirect-uri",
+        "https://d.example/cb",
+        "--webhook-url",
+        "http://127.0.0.1:9000/consent",
+    ]);
+    assert_eq!(hooked["webhook_url"], "http://127.0.0.1:9000/consent");
     nod.fails(&["sales-unit", "show", "nobody"], "no sales unit");
     nod.fails(&["sales-unit", "delete", "nobody"], "no sales unit");
     // A chosen secret that is long enough is kept as given.

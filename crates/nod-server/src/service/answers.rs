@@ -279,6 +279,7 @@ impl Service {
             (AfterApproval::OpenWebpageWithCode, Some((code, _)), _) => {
                 let url = links::with_params(&confirmed.redirect_uri, &[("code", code.as_str())])
                     .ok_or_else(bad_url)?;
+                self.notify_merchant(&confirmed).await;
                 Ok(AppNext::OpenUrl(url))
             }
             _ => Err(anyhow::anyhow!("the approval's next step lost its code or token").into()),

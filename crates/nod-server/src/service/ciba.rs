@@ -5,13 +5,14 @@ use nod_core::ciba::{self, PollAnswer};
 use nod_core::login::LoginRequest;
 use nod_core::params::Params;
 use nod_core::sales_unit::{CibaMode, SalesUnit};
+use nod_core::webhook::WebhookEvent;
 use nod_core::{ErrorCode, OAuthError, crypto};
 use serde_json::json;
 
 use super::engine::{Result, Service, ServiceError, audit_entry};
 use super::tokens::{Grant, TokenResponse};
 use crate::events::LoginEvent;
-use crate::webhooks;
+use crate::webhooks::{self, Auth, Delivery};
 
 /// A started merchant-initiated login.
 #[derive(Debug)]
@@ -144,9 +145,17 @@ impl Service {
         self.issue_tokens(unit, grant).await
     }
 
-    /// Tells a ping-mode client that the person answered (in the background, with retries).
+    /// Tells the merchant that the person answered a merchant-initiated login (approved
+    /// or rejected), in the background with retries: every webhook of the sales unit
+    /// registered for `login.merchant-initiated.ping.v1` hears `{"auth_req_id": …}`
+    /// whatever the delivery mode, and a ping-mode client's notification endpoint hears
+    /// it with its `client_notification_token` (not for a login to a web page: that
+    /// merchant gets the code in the browser, not by redeeming `auth_req_id`).
     pub(super) async fn notify_merchant(&self, login: &LoginRequest) {
         let Some(ciba) = &login.ciba else { return };
+        let body = json!({ "auth_req_id": ciba.auth_req_id });
+        self.send_event(&login.client_id, WebhookEvent::MerchantInitiatedPing, &body)
+            .await;
         if login.finishes_in_app() {
             return;
         }
@@ -163,11 +172,9 @@ impl Service {
             unit.ciba_notification_endpoint,
             ciba.notification_token.clone(),
         ) {
-            webhooks::send_with_bearer(
+            webhooks::send(
                 self.http.clone(),
-                endpoint,
-                Some(token),
-                json!({ "auth_req_id": ciba.auth_req_id }),
+                Delivery::json(endpoint, &body, Auth::Bearer(token)),
             );
         }
     }

@@ -4,11 +4,11 @@
 use nod_core::crypto;
 use nod_core::login::{self, Consent, LoginRequest};
 use nod_core::scope::ScopeSet;
-use serde_json::json;
+use nod_core::webhook::{ConsentRevoked, unsecured_jwt};
 use uuid::Uuid;
 
 use super::engine::{Result, Service, ServiceError};
-use crate::webhooks;
+use crate::webhooks::{self, Auth, Delivery};
 
 impl Service {
     /// The consentable scopes of a login the person has not agreed to yet.
@@ -35,8 +35,10 @@ impl Service {
         Ok(out)
     }
 
-    /// Revokes a consent: the next login asks again, and the sales unit's webhook (if
-    /// it has one) hears `CONSENT_REVOKED` in the background.
+    /// Revokes a consent: the next login asks again, and the sales unit's `webhook_url`
+    /// (if it has one) hears `CONSENT_REVOKED` in the background, as the Login API sends
+    /// it: a `text/plain` body holding an unsigned JWT whose claims are `exp`, `iat`,
+    /// `nbf`, `sub` (the person's pairwise subject for the sales unit) and `event`.
     pub async fn revoke_consent(&self, user_id: Uuid, client_id: &str) -> Result<()> {
         if !self.store.revoke_consent(user_id, client_id).await? {
             return Err(ServiceError::NotFound("no consent for this client"));
@@ -47,14 +49,17 @@ impl Service {
             && let Some(url) = unit.webhook_url
         {
             let sub = crypto::pairwise_subject(&self.pairwise_key, client_id, user_id);
-            let body = json!({
-                "event": "CONSENT_REVOKED",
-                "sub": sub,
-                "client_id": client_id,
-                "msn": unit.msn,
-                "timestamp": self.now(),
-            });
-            webhooks::send(self.http.clone(), url, body);
+            let token = unsecured_jwt(&ConsentRevoked::new(sub.to_string(), self.now()))
+                .map_err(anyhow::Error::from)?;
+            webhooks::send(
+                self.http.clone(),
+                Delivery {
+                    url,
+                    content_type: "text/plain",
+                    body: token.into_bytes(),
+                    auth: Auth::None,
+                },
+            );
         }
         Ok(())
     }

@@ -56,6 +56,9 @@ pub enum ServiceError {
     /// A missing, unknown or expired bearer token.
     #[error("invalid token: {0}")]
     InvalidToken(&'static str),
+    /// A request whose fields break the rules: each field and why (webhook registrations).
+    #[error("invalid request: {}", describe(.0))]
+    Invalid(Vec<nod_core::webhook::Invalid>),
     /// Refused, with the same answer whatever the reason (nothing to probe).
     #[error("refused: {0}")]
     Refused(&'static str),
@@ -63,6 +66,15 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// `name: reason; name: reason`.
+pub(crate) fn describe(problems: &[nod_core::webhook::Invalid]) -> String {
+    problems
+        .iter()
+        .map(|p| format!("{}: {}", p.name, p.reason))
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 pub(super) type Result<T, E = ServiceError> = std::result::Result<T, E>;

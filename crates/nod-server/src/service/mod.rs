@@ -11,9 +11,10 @@ mod consent;
 mod devices;
 mod engine;
 mod login;
+mod merchant;
 mod tokens;
 
-pub(crate) use engine::{Service, ServiceError};
+pub(crate) use engine::{Service, ServiceError, describe};
 
 pub(crate) use answers::{AppNext, Approval, PendingLogin};
 pub(crate) use login::{Entry, Finished, PhoneOutcome, Step};

@@ -11,7 +11,7 @@ use nod_store::StoreError;
 use serde_json::json;
 
 use crate::i18n::{Lang, Problem};
-use crate::service::ServiceError;
+use crate::service::{ServiceError, describe};
 use crate::web::render::render_error_page;
 
 /// The header that carries each request's id (set when the client or a proxy did not).
@@ -168,9 +168,107 @@ impl From<ServiceError> for ApiError {
                 StatusCode::FORBIDDEN,
                 OAuthError::new(ErrorCode::AccessDenied, description),
             ),
+            ServiceError::Invalid(problems) => status(
+                StatusCode::BAD_REQUEST,
+                OAuthError::invalid_request(describe(&problems)),
+            ),
             ServiceError::Store(e) => e.into(),
             ServiceError::Internal(e) => Self::internal("server", e.as_ref()),
         }
+    }
+}
+
+/// An error of the merchant API platform endpoints (the access token API and the webhooks
+/// API), in the Vipps MobilePay error format: RFC 7807 `application/problem+json` with
+/// `title`, `status`, `detail` and, for invalid fields, `extraDetails`
+/// (`[{"name","reason"}]`), as the Webhooks API's `ProblemDetails` schema has them.
+#[derive(Debug)]
+pub(crate) struct ProblemJson {
+    pub status: StatusCode,
+    pub detail: String,
+    pub extra_details: Vec<(&'static str, String)>,
+    /// A `WWW-Authenticate` challenge (401).
+    pub www_authenticate: Option<&'static str>,
+}
+
+impl ProblemJson {
+    pub(crate) fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        Self {
+            status,
+            detail: detail.into(),
+            extra_details: Vec::new(),
+            www_authenticate: None,
+        }
+    }
+}
+
+impl From<ApiError> for ProblemJson {
+    fn from(e: ApiError) -> Self {
+        Self {
+            status: e.status,
+            detail: e.error.map_or_else(
+                || "authentication is required".to_owned(),
+                |error| error.description.into_owned(),
+            ),
+            extra_details: Vec::new(),
+            www_authenticate: e.www_authenticate,
+        }
+    }
+}
+
+impl From<ServiceError> for ProblemJson {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Invalid(problems) => Self {
+                extra_details: problems
+                    .iter()
+                    .map(|p| (p.name, p.reason.clone()))
+                    .collect(),
+                ..Self::new(
+                    StatusCode::BAD_REQUEST,
+                    "One or more validation errors occurred.",
+                )
+            },
+            ServiceError::InvalidClient { description, .. } => {
+                Self::new(StatusCode::UNAUTHORIZED, description)
+            }
+            ServiceError::InvalidToken(description) => Self {
+                www_authenticate: Some("Bearer error=\"invalid_token\""),
+                ..Self::new(StatusCode::UNAUTHORIZED, description)
+            },
+            other => ApiError::from(other).into(),
+        }
+    }
+}
+
+impl IntoResponse for ProblemJson {
+    fn into_response(self) -> Response {
+        let mut body = json!({
+            "title": self.status.canonical_reason().unwrap_or("Error"),
+            "status": self.status.as_u16(),
+            "detail": self.detail,
+        });
+        if !self.extra_details.is_empty() {
+            body["extraDetails"] = self
+                .extra_details
+                .iter()
+                .map(|(name, reason)| json!({ "name": name, "reason": reason }))
+                .collect();
+        }
+        let mut response = (self.status, body.to_string()).into_response();
+        let headers = response.headers_mut();
+        headers.insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(challenge) = self.www_authenticate {
+            headers.insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(challenge),
+            );
+        }
+        response
     }
 }
 

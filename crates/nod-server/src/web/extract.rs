@@ -17,7 +17,7 @@ use nod_core::sales_unit::AuthMethod;
 use serde::de::DeserializeOwned;
 
 use crate::service::ClientCredentials;
-use crate::web::error::{ApiError, PageError};
+use crate::web::error::{ApiError, PageError, ProblemJson};
 
 /// Parameters from an `application/x-www-form-urlencoded` body.
 pub(crate) struct FormParams(pub Params);
@@ -301,5 +301,86 @@ impl FromRequest<crate::state::AppState> for LoginForm {
         crate::service::Service::check_csrf(&login, params.get("csrf").ok().flatten())
             .map_err(|e| PageError::from(e).into_response())?;
         Ok(LoginForm { login, params })
+    }
+}
+
+/// The `Merchant-Serial-Number` header, when sent.
+fn msn_header(headers: &HeaderMap) -> Option<Vec<u8>> {
+    headers
+        .get("merchant-serial-number")
+        .map(|v| v.as_bytes().to_vec())
+}
+
+/// The credentials of `POST /accesstoken/get`: the `client_id` and `client_secret`
+/// headers (both required) and `Merchant-Serial-Number`. `Ocp-Apim-Subscription-Key` is
+/// ignored.
+pub(crate) struct HeaderCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+    pub msn: Option<Vec<u8>>,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for HeaderCredentials {
+    type Rejection = ProblemJson;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        let header = |name: &str| {
+            parts
+                .headers
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::trim)
+                .filter(|v| !v.is_empty() && v.len() <= 512)
+                .map(str::to_owned)
+        };
+        match (header("client_id"), header("client_secret")) {
+            (Some(client_id), Some(client_secret)) => Ok(HeaderCredentials {
+                client_id,
+                client_secret,
+                msn: msn_header(&parts.headers),
+            }),
+            _ => Err(ProblemJson::new(
+                StatusCode::UNAUTHORIZED,
+                "the client_id and client_secret headers are required",
+            )),
+        }
+    }
+}
+
+/// A merchant API call (the webhooks API): the sales unit its Bearer token from
+/// `POST /accesstoken/get` belongs to. A missing, unknown or expired token is a 401.
+pub(crate) struct MerchantAuth(pub nod_core::sales_unit::SalesUnit);
+
+impl FromRequestParts<crate::state::AppState> for MerchantAuth {
+    type Rejection = ProblemJson;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &crate::state::AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let unit = state
+            .service
+            .merchant_by_token(
+                bearer_token(&parts.headers),
+                msn_header(&parts.headers).as_deref(),
+            )
+            .await?;
+        Ok(MerchantAuth(unit))
+    }
+}
+
+/// A JSON body of a merchant API call; a malformed one is a 400 problem.
+pub(crate) struct ProblemJsonBody<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ProblemJsonBody<T> {
+    type Rejection = ProblemJson;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let body = Bytes::from_request(req, state)
+            .await
+            .map_err(|_| ProblemJson::new(StatusCode::BAD_REQUEST, "the body could not be read"))?;
+        serde_json::from_slice(&body).map(Self).map_err(|e| {
+            ProblemJson::new(StatusCode::BAD_REQUEST, format!("malformed JSON body: {e}"))
+        })
     }
 }

@@ -4,6 +4,10 @@
 //! ID token and fetches userinfo. The script `e2e/interop/desktop.mjs` plays the browser
 //! over plain HTTP and approves the login through the app API.
 //!
+//! `e2e/interop/webhooks.mjs` checks the webhooks as a merchant following the Vipps
+//! documentation would: it verifies the signature of a Webhooks API event with the
+//! documentation's own JavaScript algorithm (node:crypto) and decodes `CONSENT_REVOKED`.
+//!
 //! Needs Node 20 and `npm ci --prefix e2e`; the test fails, never skips, without them.
 
 use std::path::PathBuf;
@@ -16,6 +20,11 @@ use crate::support::*;
 
 /// Runs one of the e2e/interop scripts against a running Nod; returns its JSON result.
 async fn run_script(app: &TestApp, name: &str) -> Value {
+    run_script_with(app, name, &[]).await
+}
+
+/// [`run_script`] with more environment variables.
+async fn run_script_with(app: &TestApp, name: &str, env: &[(&str, String)]) -> Value {
     let e2e = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../e2e");
     assert!(
         e2e.join("node_modules/openid-client").is_dir(),
@@ -32,6 +41,7 @@ async fn run_script(app: &TestApp, name: &str) -> Value {
         .env("NOD_CLIENT_SECRET", CLIENT_SECRET)
         .env("NOD_REDIRECT_URI", REDIRECT_URI)
         .env("NOD_PHONE", PHONE)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -99,4 +109,61 @@ async fn openid_client_completes_a_merchant_initiated_login() {
     assert_eq!(info["sub"], claims["sub"]);
     assert_eq!(info["name"], "Ingrid Solberg");
     assert_eq!(info["phone_number"], PHONE);
+}
+
+/// A port on 127.0.0.1 that was free a moment ago, for the script's receiver (the sales
+/// unit's `webhook_url` must name it before Nod starts).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// The Node script registers its receiver through the webhooks API, checks the signed
+/// `login.merchant-initiated.ping.v1` event exactly as the Vipps sample does, and
+/// decodes `CONSENT_REVOKED`.
+#[tokio::test]
+async fn a_node_receiver_verifies_the_events_as_the_vipps_sample_does() {
+    let port = free_port();
+    let app = TestApp::builder()
+        .with_sales_unit(SalesUnitSpec {
+            webhook_url: Some(format!("http://127.0.0.1:{port}/consent")),
+            ..SalesUnitSpec::default()
+        })
+        .spawn()
+        .await;
+    let result = run_script_with(
+        &app,
+        "webhooks.mjs",
+        &[("NOD_RECEIVER_PORT", port.to_string())],
+    )
+    .await;
+    assert_eq!(result["registered"]["secret_length"], 88);
+    assert_eq!(
+        result["listed"]["webhooks"][0]["id"],
+        result["registered"]["id"]
+    );
+    let ping = &result["ping"];
+    assert_eq!(ping["verified"], true);
+    assert_eq!(ping["payload"]["auth_req_id"], result["auth_req_id"]);
+    assert_eq!(ping["pathAndQuery"], "/hooks/vipps?shop=nod");
+    assert_eq!(ping["host"], format!("127.0.0.1:{port}"));
+
+    let revoked = &result["consent_revoked"];
+    assert_eq!(revoked["content_type"], "text/plain");
+    assert_eq!(revoked["authorization"], Value::Null);
+    assert_eq!(revoked["parts"], 3);
+    assert_eq!(revoked["signature"], "");
+    assert_eq!(
+        revoked["header"],
+        serde_json::json!({ "alg": "none", "typ": "JWT" })
+    );
+    let claims = &revoked["claims"];
+    assert_eq!(claims["event"], "CONSENT_REVOKED");
+    assert_eq!(claims["sub"], result["userinfo_sub"]);
+    assert_eq!(claims["iat"], START);
+    assert_eq!(claims["nbf"], START);
+    assert_eq!(claims["exp"], START + 300);
 }

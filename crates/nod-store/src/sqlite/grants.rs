@@ -3,10 +3,10 @@
 
 use async_trait::async_trait;
 use nod_core::Timestamp;
-use nod_core::grant::{AccessToken, Redemption};
+use nod_core::grant::{AccessToken, MerchantToken, Redemption};
 use nod_core::user::User;
 
-use super::rows::{AccessTokenUserRow, AuthCodeRow};
+use super::rows::{AccessTokenUserRow, AuthCodeRow, MerchantTokenRow};
 use super::{SqliteStore, convert, db_error};
 use crate::{GrantStore, Result};
 
@@ -110,12 +110,42 @@ impl GrantStore for SqliteStore {
         convert(row)
     }
 
+    async fn insert_merchant_token(&self, t: &MerchantToken) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO merchant_tokens (token_hash, client_id, expires_at) VALUES ($1, $2, $3)",
+        )
+        .bind(&t.token_hash)
+        .bind(&t.client_id)
+        .bind(t.expires_at)
+        .execute(&self.writer)
+        .await
+        .map_err(db_error)?;
+        Ok(())
+    }
+
+    async fn get_merchant_token(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<MerchantToken>> {
+        let row = sqlx::query_as::<_, MerchantTokenRow>(
+            "SELECT * FROM merchant_tokens WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_error)?;
+        convert(row)
+    }
+
     async fn purge_expired(&self, now: Timestamp) -> Result<u64> {
         let mut removed = 0;
         // Codes stay a while after expiry so a late replay still revokes its tokens.
         let statements = [
             ("DELETE FROM auth_codes WHERE expires_at < $1", now - 3600),
             ("DELETE FROM access_tokens WHERE expires_at < $1", now),
+            ("DELETE FROM merchant_tokens WHERE expires_at < $1", now),
             (
                 "DELETE FROM login_requests WHERE expires_at < $1",
                 now - 3600,

@@ -20,6 +20,7 @@ mod login_requests;
 mod rows;
 mod sales_units;
 mod users;
+mod webhooks;
 
 #[cfg(test)]
 mod tests;

@@ -3,11 +3,12 @@
 //! (an unknown enum name, a bad UUID, bad JSON, unknown scope bits, a choices column that
 //! is not three numbers) is a [`StoreError::Corrupt`], never a silent default.
 
-use nod_core::grant::{AccessToken, AuthCode};
+use nod_core::grant::{AccessToken, AuthCode, MerchantToken};
 use nod_core::login::{Ciba, Consent, Device, Kind, LoginRequest, RememberedBrowser};
 use nod_core::sales_unit::SalesUnit;
 use nod_core::scope::ScopeSet;
 use nod_core::user::User;
+use nod_core::webhook::{Webhook, WebhookEvent};
 use nod_core::{StoredEnum, Timestamp};
 use sqlx::FromRow;
 use uuid::Uuid;
@@ -339,6 +340,61 @@ impl TryFrom<AccessTokenRow> for AccessToken {
             client_id: r.client_id,
             code_hash: r.code_hash,
             expires_at: r.expires_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(super) struct MerchantTokenRow {
+    token_hash: Vec<u8>,
+    client_id: String,
+    expires_at: Timestamp,
+}
+
+impl TryFrom<MerchantTokenRow> for MerchantToken {
+    type Error = StoreError;
+
+    fn try_from(r: MerchantTokenRow) -> Result<Self> {
+        Ok(MerchantToken {
+            token_hash: r.token_hash,
+            client_id: r.client_id,
+            expires_at: r.expires_at,
+        })
+    }
+}
+
+#[derive(FromRow)]
+pub(super) struct WebhookRow {
+    id: String,
+    client_id: String,
+    url: String,
+    events: String,
+    secret: String,
+    created_at: Timestamp,
+}
+
+impl TryFrom<WebhookRow> for Webhook {
+    type Error = StoreError;
+
+    fn try_from(r: WebhookRow) -> Result<Self> {
+        let names: Vec<String> = json("webhooks.events", &r.events)?;
+        if names.is_empty() {
+            return Err(corrupt(
+                "webhooks.events",
+                Invalid::Inconsistent("a registration without events"),
+            ));
+        }
+        let events = names
+            .iter()
+            .map(|name| stored::<WebhookEvent>("webhooks.events", name))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Webhook {
+            id: uuid("webhooks.id", &r.id)?,
+            client_id: r.client_id,
+            url: r.url,
+            events,
+            secret: r.secret,
+            created_at: r.created_at,
         })
     }
 }

@@ -2,7 +2,7 @@
 //! the purge of what has expired.
 
 use nod_core::Timestamp;
-use nod_core::grant::{AccessToken, AuthCode, Redemption};
+use nod_core::grant::{AccessToken, AuthCode, MerchantToken, Redemption};
 use nod_core::login::{LoginRequest, Status};
 use nod_store::{Completion, Store};
 use uuid::Uuid;
@@ -259,8 +259,29 @@ async fn purge_removes_what_has_expired_and_counts_it() {
             .create_activation_code(user, b"act", NOW + 60)
             .await
             .unwrap();
+        for (hash, expires_at) in [(b"old-merchant", NOW - 1), (b"new-merchant", NOW + 60)] {
+            store
+                .insert_merchant_token(&merchant_token(hash, expires_at))
+                .await
+                .unwrap();
+        }
 
-        assert_eq!(store.purge_expired(NOW).await.unwrap(), 5);
+        assert_eq!(store.purge_expired(NOW).await.unwrap(), 6);
+        assert_eq!(
+            store
+                .get_merchant_token(b"old-merchant", NOW - 100)
+                .await
+                .unwrap(),
+            None,
+            "purged"
+        );
+        assert!(
+            store
+                .get_merchant_token(b"new-merchant", NOW)
+                .await
+                .unwrap()
+                .is_some()
+        );
 
         assert_eq!(
             store.redeem_code(b"old-code", CLIENT, NOW).await.unwrap(),
@@ -348,6 +369,60 @@ async fn a_code_redeemed_twice_at_once_is_redeemed_once() {
                 "trial {trial}"
             );
         }
+    })
+    .await;
+}
+
+fn merchant_token(hash: &[u8], expires_at: Timestamp) -> MerchantToken {
+    MerchantToken {
+        token_hash: hash.to_vec(),
+        client_id: CLIENT.into(),
+        expires_at,
+    }
+}
+
+#[tokio::test]
+async fn merchant_tokens_are_found_by_hash_until_they_expire() {
+    each(|store| async move {
+        let _f = Fixture::new(store.clone()).await;
+        let token = merchant_token(b"merchant-token", NOW + 60);
+        store.insert_merchant_token(&token).await.unwrap();
+        assert_eq!(
+            store
+                .get_merchant_token(b"merchant-token", NOW)
+                .await
+                .unwrap(),
+            Some(token.clone())
+        );
+        assert_eq!(
+            store
+                .get_merchant_token(b"merchant-token", NOW + 60)
+                .await
+                .unwrap(),
+            None,
+            "expired at expires_at"
+        );
+        assert_eq!(
+            store.get_merchant_token(b"unknown", NOW).await.unwrap(),
+            None
+        );
+        assert_eq!(
+            store
+                .get_access_token_with_user(b"merchant-token", NOW)
+                .await
+                .unwrap(),
+            None,
+            "a merchant token is no person's access token"
+        );
+        store.delete_sales_unit(CLIENT).await.unwrap();
+        assert_eq!(
+            store
+                .get_merchant_token(b"merchant-token", NOW)
+                .await
+                .unwrap(),
+            None,
+            "deleted with its sales unit"
+        );
     })
     .await;
 }

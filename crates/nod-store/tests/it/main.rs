@@ -17,3 +17,4 @@ mod login_requests;
 mod sales_units;
 mod support;
 mod users;
+mod webhooks;

@@ -1,5 +1,6 @@
 //! `Merchant`: a sales unit's backend calling Nod: the token endpoint (Basic or post
-//! client authentication), userinfo, merchant-initiated login (CIBA) and user-exists.
+//! client authentication), userinfo, merchant-initiated login (CIBA), user-exists, the
+//! access token API and the webhooks API.
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -151,6 +152,76 @@ impl Merchant {
     pub(crate) async fn user_exists(&self, login_hint: &str) -> Response {
         self.post_form(paths::USER_EXISTS, &[("login_hint", login_hint)])
             .await
+    }
+
+    /// `POST /accesstoken/get` with the `client_id` and `client_secret` headers (and
+    /// the subscription key a Vipps client sends, which Nod ignores).
+    pub(crate) async fn access_token_response(&self) -> Response {
+        self.client
+            .post(self.url(paths::ACCESS_TOKEN))
+            .header("client_id", &self.client_id)
+            .header("client_secret", &self.secret)
+            .header(
+                "Ocp-Apim-Subscription-Key",
+                "0f14ebcab0ec4b29ae0cb90d91b4a84a",
+            )
+            .header("Merchant-Serial-Number", "123456")
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// A merchant API access token, for the webhooks API.
+    pub(crate) async fn access_token(&self) -> String {
+        let response = self.access_token_response().await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.unwrap();
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// `POST /webhooks/v1/webhooks` with this token and JSON body.
+    pub(crate) async fn register_webhook(&self, token: &str, body: &Value) -> Response {
+        self.client
+            .post(self.url(paths::WEBHOOKS))
+            .bearer_auth(token)
+            .json(body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Registers `url` for `events`; the `{"id","secret"}` answer.
+    pub(crate) async fn registered_webhook(
+        &self,
+        token: &str,
+        url: &str,
+        events: &[&str],
+    ) -> Value {
+        let response = self
+            .register_webhook(token, &serde_json::json!({ "url": url, "events": events }))
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED);
+        response.json().await.unwrap()
+    }
+
+    /// `GET /webhooks/v1/webhooks` with this token.
+    pub(crate) async fn list_webhooks(&self, token: &str) -> Response {
+        self.client
+            .get(self.url(paths::WEBHOOKS))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `DELETE /webhooks/v1/webhooks/{id}` with this token.
+    pub(crate) async fn delete_webhook(&self, token: &str, id: &str) -> Response {
+        self.client
+            .delete(self.url(&format!("{}/{id}", paths::WEBHOOKS)))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap()
     }
 
     pub(crate) async fn discovery(&self) -> Value {

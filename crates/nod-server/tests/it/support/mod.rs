@@ -19,7 +19,7 @@ pub(crate) use app::{START, SalesUnitSpec, TestApp, TestTime};
 pub(crate) use browser::{Browser, Login, login_id_of, login_path};
 pub(crate) use merchant::{CIBA_GRANT, CIBA_REDIRECT_GRANT, ClientAuth, Merchant, decode_claims};
 pub(crate) use phone::Phone;
-pub(crate) use webhook::WebhookReceiver;
+pub(crate) use webhook::{Received, WebhookReceiver};
 
 pub(crate) const CLIENT_ID: &str = "shop";
 pub(crate) const CLIENT_SECRET: &str = "shop-secret-0123456789-0123456789-abcdef";
