@@ -309,7 +309,67 @@ async fn migrating_to_foreign_keys_keeps_the_data_and_drops_orphans() {
             .unwrap();
     }
 
+    // Every column of a row, hashes and merchant-initiated fields included, and a code
+    // already redeemed: dumped before and after, they must be the same.
+    let full = {
+        let mut r = login_request();
+        r.user_id = Some(user.id);
+        r
+    };
+    store.create_login_request(&full).await.unwrap();
+    sqlx::query(
+        "UPDATE login_requests SET ticket_hash = x'01', resume_hash = x'02', phone_hash = x'03',
+                kind = 'merchant_initiated', auth_req_id = 'req-1', binding_message = 'ABC-1',
+                notification_token = 'n-1', last_polled_at = 7,
+                delegated_answers = '[{\"id\":\"terms\",\"accepted\":true}]'
+         WHERE id = $1",
+    )
+    .bind(full.id.to_string())
+    .execute(&store.writer)
+    .await
+    .unwrap();
+    sqlx::query(
+        "INSERT INTO auth_codes (code_hash, client_id, user_id, redirect_uri, scopes, nonce, code_challenge,
+                code_challenge_method, sid, auth_time, amr, acr, auth_req_id, expires_at, redeemed_at)
+         VALUES (x'04', 'client', $1, 'https://example.com/cb', 3, 'n', 'c', 'S256', $2, 1, 'app', 'a', 'r', 100000, 9)",
+    )
+    .bind(user.id.to_string())
+    .bind(Uuid::new_v4().to_string())
+    .execute(&store.writer)
+    .await
+    .unwrap();
+    let dump = |table: &'static str, key: String| {
+        let store = store.clone();
+        async move {
+            let columns: Vec<String> = sqlx::query_scalar(&format!(
+                "SELECT name FROM pragma_table_info('{table}') ORDER BY name"
+            ))
+            .fetch_all(&store.writer)
+            .await
+            .unwrap();
+            let row = columns
+                .iter()
+                .map(|c| format!("quote({c})"))
+                .collect::<Vec<_>>()
+                .join(" || '|' || ");
+            let rows: Vec<String> =
+                sqlx::query_scalar(&format!("SELECT {row} FROM {table} WHERE {key} ORDER BY 1"))
+                    .fetch_all(&store.writer)
+                    .await
+                    .unwrap();
+            (columns, rows)
+        }
+    };
+    let requests_key = format!("id = '{}'", full.id);
+    let codes_key = "code_hash = x'04'".to_owned();
+    let requests_before = dump("login_requests", requests_key.clone()).await;
+    let codes_before = dump("auth_codes", codes_key.clone()).await;
+    assert_eq!(requests_before.1.len(), 1);
+
     store.migrate().await.unwrap();
+
+    assert_eq!(dump("login_requests", requests_key).await, requests_before);
+    assert_eq!(dump("auth_codes", codes_key).await, codes_before);
 
     // What belongs to someone survived, as it was.
     assert_eq!(
@@ -355,7 +415,11 @@ async fn migrating_to_foreign_keys_keeps_the_data_and_drops_orphans() {
             .unwrap()
             .is_none()
     );
-    assert_eq!(count(&store, "SELECT COUNT(*) FROM auth_codes").await, 1);
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM auth_codes").await,
+        2,
+        "the user's two codes; the orphans are gone"
+    );
     assert_eq!(count(&store, "SELECT COUNT(*) FROM access_tokens").await, 1);
     assert_eq!(count(&store, "SELECT COUNT(*) FROM consents").await, 1);
     assert_eq!(count(&store, "SELECT COUNT(*) FROM browsers").await, 1);
