@@ -53,7 +53,10 @@ pub(super) async fn post_revoke(
 ) -> Result<Response, ApiError> {
     // `token_type_hint` is only a hint (RFC 7009 §2.1): access tokens are all Nod has.
     params.get("token_type_hint")?;
-    state.service.revoke(&unit, params.require("token")?).await?;
+    state
+        .service
+        .revoke(&unit, params.require("token")?)
+        .await?;
     Ok(([NO_STORE], StatusCode::OK).into_response())
 }
 
