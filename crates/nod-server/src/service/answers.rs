@@ -83,8 +83,20 @@ impl Service {
         })
     }
 
-    /// The app opened a deep link: the browser's login request becomes this person's.
+    /// The app opened a deep link: the browser's login request becomes this person's,
+    /// unless they may not log in (inactive, or under 15): then it stays unanswered and
+    /// runs out of time, as a login sent to them from the phone form would.
     pub async fn open_ticket(&self, user_id: Uuid, ticket: &str) -> Result<PendingLogin> {
+        let may_log_in = self
+            .store
+            .get_user(user_id)
+            .await?
+            .is_some_and(|u| u.may_log_in(self.now()));
+        if !may_log_in {
+            return Err(ServiceError::Refused(
+                "this person may not use login (inactive, or under 15)",
+            ));
+        }
         let login = self
             .store
             .open_login_ticket(&crypto::hash_secret(ticket), user_id, self.now())
@@ -300,12 +312,7 @@ impl Service {
 
     /// The app rejects. `reason`: `rejected` (the default), `not_me` or `cancelled`;
     /// anything else reaches the merchant as `unknown_reject_reason`.
-    pub async fn reject(
-        &self,
-        user_id: Uuid,
-        id: &str,
-        reason: Option<&str>,
-    ) -> Result<AppNext> {
+    pub async fn reject(&self, user_id: Uuid, id: &str, reason: Option<&str>) -> Result<AppNext> {
         let login = self.answerable(user_id, id).await?;
         let error = match reason {
             None | Some("rejected" | "not_me" | "cancelled") => ErrorCode::AccessDenied,

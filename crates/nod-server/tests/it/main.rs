@@ -19,3 +19,4 @@ mod flows;
 mod interop;
 mod journey;
 mod races;
+mod scenarios;

@@ -80,12 +80,13 @@ impl GrantStore for SqliteStore {
     }
 
     async fn revoke_access_token(&self, token_hash: &[u8], client_id: &str) -> Result<bool> {
-        let done = sqlx::query("DELETE FROM access_tokens WHERE token_hash = $1 AND client_id = $2")
-            .bind(token_hash)
-            .bind(client_id)
-            .execute(&self.writer)
-            .await
-            .map_err(db_error)?;
+        let done =
+            sqlx::query("DELETE FROM access_tokens WHERE token_hash = $1 AND client_id = $2")
+                .bind(token_hash)
+                .bind(client_id)
+                .execute(&self.writer)
+                .await
+                .map_err(db_error)?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -97,7 +98,7 @@ impl GrantStore for SqliteStore {
         let row = sqlx::query_as::<_, AccessTokenUserRow>(
             "SELECT t.token_hash, t.client_id, t.user_id, t.scopes, t.sid, t.code_hash, t.expires_at,
                     u.id, u.phone_number, u.given_name, u.family_name, u.email, u.birthdate, u.nin,
-                    u.addresses, u.active, u.created_at
+                    u.addresses, u.email_verified, u.active, u.created_at
              FROM access_tokens t JOIN users u ON u.id = t.user_id
              WHERE t.token_hash = $1 AND t.expires_at > $2",
         )

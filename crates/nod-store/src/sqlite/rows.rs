@@ -140,6 +140,7 @@ pub(super) struct UserRow {
     birthdate: String,
     nin: String,
     addresses: String,
+    email_verified: bool,
     active: bool,
     created_at: Timestamp,
 }
@@ -157,6 +158,7 @@ impl TryFrom<UserRow> for User {
             email: r.email,
             birthdate: r.birthdate,
             nin: r.nin,
+            email_verified: r.email_verified,
             active: r.active,
             created_at: r.created_at,
         })
