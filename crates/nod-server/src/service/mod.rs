@@ -15,6 +15,6 @@ mod tokens;
 
 pub(crate) use engine::{Service, ServiceError};
 
-pub(crate) use answers::{AppNext, Approval, PendingLogin};
+pub(crate) use answers::{AppNext, Approval, OutcomeAnswer, PendingLogin};
 pub(crate) use login::{Entry, Finished, PhoneOutcome, Step};
 pub(crate) use tokens::{ClientCredentials, TokenResponse};
