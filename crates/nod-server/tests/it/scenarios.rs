@@ -451,3 +451,33 @@ async fn userinfo_of_the_unverified_email_and_the_no_address_users() {
         }
     }
 }
+
+#[tokio::test]
+async fn the_test_users_list_marks_the_special_users() {
+    let app = TestApp::builder().spawn().await;
+    let response = app
+        .client()
+        .get(app.url("/app-api/v1/test-users"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let body: Value = response.json().await.unwrap();
+    let users = body["users"].as_array().unwrap();
+    let find = |phone: &str| users.iter().find(|u| u["phone_number"] == phone).cloned();
+    let flags = |u: Value| {
+        (
+            u["may_log_in"].clone(),
+            u["email_verified"].clone(),
+            u["has_address"].clone(),
+        )
+    };
+    assert_eq!(
+        flags(find(PHONE).unwrap()),
+        (json!(true), json!(true), json!(true))
+    );
+    assert_eq!(flags(find(UNDER_15).unwrap()).0, json!(false));
+    assert_eq!(flags(find(EMAIL_UNVERIFIED).unwrap()).1, json!(false));
+    assert_eq!(flags(find(NO_ADDRESS).unwrap()).2, json!(false));
+    assert!(find(INACTIVE).is_none(), "an inactive user has no app");
+}
