@@ -481,3 +481,41 @@ async fn the_test_users_list_marks_the_special_users() {
     assert_eq!(flags(find(NO_ADDRESS).unwrap()).2, json!(false));
     assert!(find(INACTIVE).is_none(), "an inactive user has no app");
 }
+
+#[tokio::test]
+async fn a_ping_mode_merchant_is_pinged_for_old_app_and_then_polls_it() {
+    let receiver = WebhookReceiver::start().await;
+    let app = TestApp::builder()
+        .with_sales_unit(SalesUnitSpec {
+            ciba_mode: nod_core::sales_unit::CibaMode::Ping,
+            ciba_notification_endpoint: Some(receiver.url.clone()),
+            ..SalesUnitSpec::default()
+        })
+        .spawn()
+        .await;
+    let merchant = app.merchant();
+    let phone = app.phone(PHONE).await;
+    let auth_req_id = merchant
+        .ciba_auth_req_id(&[
+            ("login_hint", &hint(PHONE)),
+            SCOPE,
+            ("client_notification_token", "merchant-token"),
+        ])
+        .await;
+    let id = phone.merchant_initiated().await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        phone.answer_with_outcome(&id, "old_app").await.status(),
+        200
+    );
+    let ping = receiver.first(std::time::Duration::from_secs(5)).await;
+    assert_eq!(ping.body, json!({ "auth_req_id": auth_req_id }));
+    assert_eq!(ping.authorization.as_deref(), Some("Bearer merchant-token"));
+    let (status, body) = merchant.ciba_poll(&auth_req_id).await;
+    assert_eq!(
+        (status, body["error"].as_str().unwrap()),
+        (StatusCode::BAD_REQUEST, "old_app")
+    );
+}
