@@ -94,7 +94,8 @@ pub enum PollAnswer {
     /// The request finishes on a web page: its code is redeemed with the `ciba-redirect` grant.
     WrongGrant,
     Expired,
-    Denied,
+    /// The login failed in the app; the merchant gets this code (see [`denial_code`]).
+    Denied(ErrorCode),
     AlreadyRedeemed,
 }
 
@@ -119,9 +120,11 @@ impl PollAnswer {
                 ErrorCode::ExpiredToken,
                 "the request expired before the person answered",
             ),
-            Self::Denied => {
-                OAuthError::new(ErrorCode::AccessDenied, "the person rejected the login")
-            }
+            Self::Denied(ErrorCode::OldApp) => OAuthError::new(
+                ErrorCode::OldApp,
+                "the person's app is too old for merchant-initiated login",
+            ),
+            Self::Denied(code) => OAuthError::new(code, "the person rejected the login"),
             Self::AlreadyRedeemed => {
                 OAuthError::invalid_grant("this auth_req_id was already redeemed")
             }
@@ -146,8 +149,19 @@ pub fn poll_answer(login: &LoginRequest, mode: CibaMode, now: crate::Timestamp) 
             }
         }
         Status::Confirmed => PollAnswer::Issue,
-        Status::Failed => PollAnswer::Denied,
+        Status::Failed => PollAnswer::Denied(denial_code(login.error)),
         Status::Done => PollAnswer::AlreadyRedeemed,
+    }
+}
+
+/// The error a poll answers for a login that failed in the app with `stored`. The
+/// merchant-initiated guide names only the CIBA Core codes and `old_app` (besides
+/// `invalid_user` and 429 at the start), so every other failure (a rejection with any
+/// reason) is `access_denied`.
+pub fn denial_code(stored: Option<ErrorCode>) -> ErrorCode {
+    match stored {
+        Some(ErrorCode::OldApp) => ErrorCode::OldApp,
+        _ => ErrorCode::AccessDenied,
     }
 }
 
@@ -311,7 +325,16 @@ mod tests {
         assert_eq!(answer(&login, CibaMode::Poll, 1010), PollAnswer::Issue);
         assert!(PollAnswer::Issue.error().is_none());
         login.status = Status::Failed;
-        assert_eq!(answer(&login, CibaMode::Poll, 1010), PollAnswer::Denied);
+        login.error = Some(ErrorCode::AccessDenied);
+        assert_eq!(
+            answer(&login, CibaMode::Poll, 1010),
+            PollAnswer::Denied(ErrorCode::AccessDenied)
+        );
+        login.error = Some(ErrorCode::OldApp);
+        assert_eq!(
+            answer(&login, CibaMode::Poll, 1010),
+            PollAnswer::Denied(ErrorCode::OldApp)
+        );
         login.status = Status::Done;
         assert_eq!(
             answer(&login, CibaMode::Poll, 1010),
@@ -320,9 +343,30 @@ mod tests {
         login.redirect_uri = "https://shop.example/cb".into();
         assert_eq!(answer(&login, CibaMode::Poll, 1010), PollAnswer::WrongGrant);
         assert_eq!(
-            PollAnswer::Denied.error().unwrap().code,
+            PollAnswer::Denied(ErrorCode::AccessDenied)
+                .error()
+                .unwrap()
+                .code,
             ErrorCode::AccessDenied
         );
+        assert_eq!(
+            PollAnswer::Denied(ErrorCode::OldApp).error().unwrap().code,
+            ErrorCode::OldApp
+        );
+    }
+
+    #[test]
+    fn a_poll_reports_old_app_and_every_other_failure_as_access_denied() {
+        assert_eq!(denial_code(Some(ErrorCode::OldApp)), ErrorCode::OldApp);
+        for stored in [
+            Some(ErrorCode::AccessDenied),
+            Some(ErrorCode::UnknownRejectReason),
+            Some(ErrorCode::WrongChallenge),
+            Some(ErrorCode::OutdatedAppVersion),
+            None,
+        ] {
+            assert_eq!(denial_code(stored), ErrorCode::AccessDenied, "{stored:?}");
+        }
     }
 
     const BASE: &str = "login_hint=urn%3Amsisdn%3A4791234501&scope=openid+name";

@@ -10,7 +10,99 @@
 //! validation as real users; for that very reason a number may also belong
 //! to a real person, so none of this data may be sent to a real register.
 
-use crate::user::{Address, AddressType, NewUser};
+use crate::Timestamp;
+use crate::user::{Address, AddressType, NewUser, User};
+
+/// A demo user for a case a merchant's integration must handle (SPEC §8).
+#[derive(Debug, Clone)]
+pub struct SpecialDemoUser {
+    pub user: NewUser,
+    /// Whether the account is active (an inactive one gets `invalid_user`).
+    pub active: bool,
+    /// What is special about them, as the test app and the docs say it.
+    pub case: &'static str,
+}
+
+/// The special demo users, Norwegian, phones `479123451N`:
+///
+/// - `4791234510`, born 2016-08-21: under 15 until 2031-08-21, so no login reaches them
+///   (`invalid_user` for a merchant-initiated login);
+/// - `4791234511`: the e-mail is not verified (`email_verified: false`);
+/// - `4791234512`: no address (userinfo's `address` has every field `""`), and so no
+///   national identity number (its country comes from the first address);
+/// - `4791234513`: inactive (`invalid_user`; a browser login waits for nobody).
+pub fn special_demo_users() -> Vec<SpecialDemoUser> {
+    use AddressType::Home;
+    let special = |user, active, case| SpecialDemoUser { user, active, case };
+    vec![
+        special(
+            user(
+                "Emil",
+                "Haugen",
+                "emil.haugen@example.no",
+                "4791234510",
+                "2016-08-21",
+                "21081651296",
+                vec![addr("Bygdøy allé 9", "0257", "Oslo", "NO", Home)],
+            ),
+            true,
+            "under 15",
+        ),
+        special(
+            NewUser {
+                email_verified: false,
+                ..user(
+                    "Sofie",
+                    "Lunde",
+                    "sofie.lunde@example.no",
+                    "4791234511",
+                    "1994-02-03",
+                    "03029423198",
+                    vec![addr("Torgallmenningen 2", "5014", "Bergen", "NO", Home)],
+                )
+            },
+            true,
+            "e-mail not verified",
+        ),
+        special(
+            user(
+                "Henrik",
+                "Berg",
+                "henrik.berg@example.no",
+                "4791234512",
+                "1985-10-12",
+                "",
+                vec![],
+            ),
+            true,
+            "no address",
+        ),
+        special(
+            user(
+                "Nora",
+                "Dahl",
+                "nora.dahl@example.no",
+                "4791234513",
+                "1967-07-30",
+                "30076711581",
+                vec![addr("Dronningens gate 10", "7011", "Trondheim", "NO", Home)],
+            ),
+            false,
+            "inactive",
+        ),
+    ]
+}
+
+/// Every demo user as test mode stores them: [`demo_users`] and then
+/// [`special_demo_users`] (the inactive one inactive), created at `now`.
+pub fn seed_users(now: Timestamp) -> Vec<User> {
+    let regular = demo_users().into_iter().map(|u| User::new(u, now));
+    let special = special_demo_users().into_iter().map(|s| User {
+        active: s.active,
+        ..User::new(s.user, now)
+    });
+    regular.chain(special).collect()
+}
 
 /// The demo users: five each from Norway, Denmark and Finland.
 ///
@@ -210,6 +302,7 @@ fn user(
         birthdate: birthdate.to_owned(),
         nin: nin.to_owned(),
         addresses,
+        email_verified: true,
     }
 }
 
@@ -394,6 +487,46 @@ mod tests {
         assert!(years.iter().all(|y| (1950..=2005).contains(y)));
         assert!(years.iter().any(|y| *y < 1960));
         assert!(years.iter().any(|y| *y >= 2000));
+    }
+
+    #[test]
+    fn the_special_users_are_valid_and_each_is_what_it_says() {
+        let special = special_demo_users();
+        for s in &special {
+            assert_eq!(s.user.validate(), Ok(()), "{}", s.case);
+        }
+        let by_case = |case| {
+            special
+                .iter()
+                .find(|s| s.case == case)
+                .map(|s| User {
+                    active: s.active,
+                    ..User::new(s.user.clone(), 0)
+                })
+                .unwrap()
+        };
+        // 2027-01-15, when the server tests' clock starts, and 2031-08-20.
+        for now in [1_800_000_000, 1_944_950_400] {
+            let child = by_case("under 15");
+            assert!(child.active && !child.may_log_in(now));
+        }
+        assert!(!by_case("e-mail not verified").email_verified);
+        assert!(by_case("no address").addresses.is_empty());
+        assert!(!by_case("inactive").active);
+        let regular = demo_users().len();
+        let seeded = seed_users(0);
+        assert_eq!(seeded.len(), regular + special.len());
+        let phones: HashSet<_> = seeded.iter().map(|u| u.phone_number.clone()).collect();
+        assert_eq!(phones.len(), seeded.len(), "phone numbers are distinct");
+        let usable = seeded
+            .iter()
+            .filter(|u| u.may_log_in(1_800_000_000))
+            .count();
+        assert_eq!(
+            usable,
+            regular + 2,
+            "all but the child and the inactive one"
+        );
     }
 
     #[test]

@@ -39,13 +39,20 @@ pub enum ErrorCode {
     AppCallbackUriNotRegistered,
     /// Nod: the app rejected with a reason Nod does not know.
     UnknownRejectReason,
+    /// Vipps Login, browser flows ("Custom error codes" of the browser-flow guide): the
+    /// user's app is too old for this login. Nod produces it only on request, in test mode.
+    OutdatedAppVersion,
+    /// Vipps Login, merchant-initiated login ("Error responses" of its guide): the user's
+    /// app is outdated and does not support this login flow. Answered by the token
+    /// endpoint's CIBA grant. Nod produces it only on request, in test mode.
+    OldApp,
     /// CIBA §11: the user has not acted yet.
     AuthorizationPending,
     /// CIBA §11: polled faster than the interval.
     SlowDown,
     /// CIBA §11: the request expired.
     ExpiredToken,
-    /// CIBA §13: unknown or inactive user.
+    /// CIBA §13: unknown or inactive user, or one who may not use login (under 15).
     InvalidUser,
     /// CIBA §13: the binding message is not acceptable.
     InvalidBindingMessage,
@@ -71,6 +78,8 @@ impl ErrorCode {
             Self::InvalidAppCallbackUri => "invalid_app_callback_uri",
             Self::AppCallbackUriNotRegistered => "app_callback_uri_not_registered",
             Self::UnknownRejectReason => "unknown_reject_reason",
+            Self::OutdatedAppVersion => "outdated_app_version",
+            Self::OldApp => "old_app",
             Self::AuthorizationPending => "authorization_pending",
             Self::SlowDown => "slow_down",
             Self::ExpiredToken => "expired_token",
@@ -85,7 +94,7 @@ crate::stored::stored_enum!(ErrorCode => [
     InvalidRequest, InvalidClient, InvalidGrant, UnauthorizedClient, UnsupportedGrantType,
     UnsupportedResponseType, InvalidScope, AccessDenied, ServerError, LoginRequired,
     ConsentRequired, WrongChallenge, InvalidAppCallbackUri, AppCallbackUriNotRegistered,
-    UnknownRejectReason, AuthorizationPending, SlowDown, ExpiredToken, InvalidUser,
+    UnknownRejectReason, OutdatedAppVersion, OldApp, AuthorizationPending, SlowDown, ExpiredToken, InvalidUser,
     InvalidBindingMessage, InvalidToken,
 ]);
 

@@ -16,6 +16,7 @@ pub mod nin;
 pub mod params;
 pub mod pkce;
 pub mod sales_unit;
+pub mod scenario;
 pub mod scope;
 mod stored;
 pub mod user;

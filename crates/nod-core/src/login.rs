@@ -379,6 +379,9 @@ pub fn failure_description(code: ErrorCode) -> &'static str {
         ErrorCode::UnknownRejectReason => {
             "the login was rejected in the app for a reason Nod does not know"
         }
+        ErrorCode::OutdatedAppVersion | ErrorCode::OldApp => {
+            "the user's app is too old for this login"
+        }
         _ => "the login failed",
     }
 }

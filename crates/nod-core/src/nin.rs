@@ -73,8 +73,8 @@ pub fn is_valid_finnish_hetu(s: &str) -> bool {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct Date {
     pub(crate) year: u32,
-    month: u32,
-    day: u32,
+    pub(crate) month: u32,
+    pub(crate) day: u32,
 }
 
 impl Date {

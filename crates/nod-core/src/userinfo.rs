@@ -26,7 +26,7 @@ pub fn claims(user: &User, scopes: ScopeSet, sub: Uuid, sid: Uuid) -> Map<String
             }
             Scope::Email => {
                 out.insert("email".into(), Value::String(user.email.clone()));
-                out.insert("email_verified".into(), Value::Bool(true));
+                out.insert("email_verified".into(), Value::Bool(user.email_verified));
             }
             Scope::Address => {
                 let mut addresses = user.addresses.iter().take(3);
@@ -147,6 +147,7 @@ mod tests {
             birthdate: "1980-01-02".into(),
             nin: "02018012345".into(),
             addresses,
+            email_verified: true,
             active: true,
             created_at: 0,
         }
@@ -171,6 +172,21 @@ mod tests {
         assert_eq!(c["name"], "Kari Nordmann");
         assert!(!c.contains_key("email"));
         assert!(!c.contains_key("nin"));
+    }
+
+    #[test]
+    fn email_verified_is_the_users_flag() {
+        let scopes = ScopeSet::parse("openid email").unwrap();
+        let mut u = user(vec![]);
+        assert_eq!(
+            claims(&u, scopes, Uuid::nil(), Uuid::nil())["email_verified"],
+            true
+        );
+        u.email_verified = false;
+        assert_eq!(
+            claims(&u, scopes, Uuid::nil(), Uuid::nil())["email_verified"],
+            false
+        );
     }
 
     #[test]

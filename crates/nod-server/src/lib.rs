@@ -49,7 +49,10 @@ pub fn build_router(app: Arc<App>) -> Router {
         .merge(merchant_api::router())
         .merge(health::router());
     if test_mode {
-        router = router.merge(test_app::router()).merge(demo::router());
+        router = router
+            .merge(test_app::router())
+            .merge(demo::router())
+            .merge(app_api::test_mode_router());
     }
     router
         .fallback(pages::not_found)

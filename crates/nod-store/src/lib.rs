@@ -214,6 +214,16 @@ pub trait LoginRequestStore: Send + Sync {
         now: Timestamp,
         audit: &[AuditEvent<'_>],
     ) -> Result<bool>;
+    /// Ends a `waiting` request of this user at once, as if its time had run out: its
+    /// `expires_at` becomes `now`, so every door sees it expired from then on. False when
+    /// it is not waiting, is another user's, or has expired already.
+    async fn expire_login_request(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+        now: Timestamp,
+        audit: &[AuditEvent<'_>],
+    ) -> Result<bool>;
     /// `confirmed` → `done` (if not expired), storing the code (and the consent and
     /// browser) at once.
     async fn complete_login_request(

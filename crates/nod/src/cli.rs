@@ -240,8 +240,12 @@ pub(crate) enum UserCommand {
         /// Address as JSON (`{"street_address","postal_code","region","country","address_type"}`); repeat for more, at most three.
         #[arg(long = "address")]
         addresses: Vec<String>,
+        /// The e-mail address is not verified: userinfo says `email_verified: false`.
+        #[arg(long)]
+        email_unverified: bool,
     },
-    /// Import users from a JSON file: an array of users with userinfo field names.
+    /// Import users from a JSON file: an array of users with userinfo field names
+    /// (`email_verified` may be `false`; it is `true` when left out).
     Import { file: PathBuf },
     /// List users.
     List {

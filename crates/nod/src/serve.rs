@@ -115,7 +115,10 @@ mod tests {
             .await
             .unwrap();
         let users = store.list_users(1000, 0).await.unwrap();
-        assert_eq!(users.len(), nod_core::demo::demo_users().len());
+        assert_eq!(users.len(), nod_core::demo::seed_users(0).len());
+        let inactive: Vec<_> = users.iter().filter(|u| !u.active).collect();
+        assert_eq!(inactive.len(), 1, "the special inactive demo user");
+        assert!(users.iter().any(|u| !u.email_verified));
         let countries: std::collections::HashSet<&str> = users
             .iter()
             .filter_map(|u| u.addresses.first())

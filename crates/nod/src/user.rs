@@ -28,6 +28,7 @@ fn view(u: &User) -> serde_json::Value {
         "birthdate": u.birthdate,
         "nin": u.nin,
         "addresses": u.addresses,
+        "email_verified": u.email_verified,
         "active": u.active,
     })
 }
@@ -55,6 +56,7 @@ pub(crate) async fn run(settings: &Settings, command: UserCommand) -> anyhow::Re
             birthdate,
             nin,
             addresses,
+            email_unverified,
         } => {
             let addresses = addresses
                 .iter()
@@ -70,6 +72,7 @@ pub(crate) async fn run(settings: &Settings, command: UserCommand) -> anyhow::Re
                 birthdate,
                 nin,
                 addresses,
+                email_verified: !email_unverified,
             })?;
             let user = User::new(new, now);
             match store.create_user(&user).await {

@@ -301,6 +301,23 @@ fn user_lifecycle() {
     ]);
     assert_eq!(user["phone_number"], "4748000001");
     assert_eq!(user["addresses"][0]["region"], "Oslo");
+    assert_eq!(user["email_verified"], true);
+    let unverified = nod.json(&[
+        "user",
+        "create",
+        "--phone-number",
+        "4748000007",
+        "--given-name",
+        "Ola",
+        "--family-name",
+        "Nordmann",
+        "--email",
+        "ola@example.no",
+        "--birthdate",
+        "1990-05-17",
+        "--email-unverified",
+    ]);
+    assert_eq!(unverified["email_verified"], false);
     nod.fails(
         &[
             "user",
@@ -399,7 +416,7 @@ fn user_lifecycle() {
     assert!(stderr.contains("phone_number"), "{stderr}");
 
     let listed = nod.json(&["user", "list"]);
-    assert_eq!(listed.as_array().unwrap().len(), users.len() + 1);
+    assert_eq!(listed.as_array().unwrap().len(), users.len() + 2);
     let activation = nod.json(&["user", "activation-code", "+4748000001", "--minutes", "30"]);
     let code = activation["activation_code"].as_str().unwrap();
     assert_eq!(code.len(), 14);

@@ -50,6 +50,7 @@ pub(super) async fn register_device(
 
 /// `GET /app-api/v1/test-users`: in test mode only, the users a test app may pretend to be.
 pub(super) async fn list_test_users(state: AppState) -> Result<Response, ApiError> {
+    let now = state.now();
     let users: Vec<_> = state
         .service
         .test_users()
@@ -60,6 +61,10 @@ pub(super) async fn list_test_users(state: AppState) -> Result<Response, ApiErro
                 "phone_number": u.phone_number,
                 "name": u.name(),
                 "country": u.addresses.first().map(|a| a.country.as_str()),
+                // What makes a special demo user special.
+                "may_log_in": u.may_log_in(now),
+                "email_verified": u.email_verified,
+                "has_address": !u.addresses.is_empty(),
             })
         })
         .collect();

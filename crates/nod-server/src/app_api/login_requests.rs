@@ -9,6 +9,7 @@ use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::Stream;
 use nod_core::login::DelegatedAnswer;
 use nod_core::sales_unit::ConsentTexts;
+use nod_core::scenario::{self, Outcome};
 use nod_core::scope::ScopeSet;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
@@ -17,7 +18,7 @@ use uuid::Uuid;
 use super::device::{DeviceAuth, json_ok};
 use crate::events::LoginEvent;
 use crate::i18n::Lang;
-use crate::service::{AppNext, Approval, PendingLogin};
+use crate::service::{AppNext, Approval, OutcomeAnswer, PendingLogin};
 use crate::state::AppState;
 use crate::web::error::ApiError;
 use crate::web::extract::{ApiPath, JsonBody};
@@ -48,9 +49,12 @@ struct LoginRequestView {
     delegated_consents: Option<ConsentTexts>,
     expires_at: i64,
     expires_in: i64,
+    /// Test mode only: the outcomes `POST …/{id}/outcome` accepts for this request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    test_outcomes: Option<Vec<&'static str>>,
 }
 
-fn view(lang: Lang, pending: PendingLogin, now: i64) -> LoginRequestView {
+fn view(lang: Lang, pending: PendingLogin, now: i64, test_mode: bool) -> LoginRequestView {
     let t = lang.texts();
     let describe = |set: ScopeSet| -> Vec<ScopeView> {
         set.iter()
@@ -61,6 +65,12 @@ fn view(lang: Lang, pending: PendingLogin, now: i64) -> LoginRequestView {
             .collect()
     };
     let login = pending.login;
+    let test_outcomes = test_mode.then(|| {
+        scenario::outcomes_for(&login)
+            .into_iter()
+            .map(Outcome::as_str)
+            .collect()
+    });
     LoginRequestView {
         id: login.id,
         sales_unit_name: pending.merchant,
@@ -75,6 +85,7 @@ fn view(lang: Lang, pending: PendingLogin, now: i64) -> LoginRequestView {
         expires_at: login.expires_at,
         expires_in: (login.expires_at - now).max(0),
         client_id: login.client_id,
+        test_outcomes,
     }
 }
 
@@ -90,7 +101,7 @@ pub(super) async fn list_login_requests(
         .pending_logins(device.user_id)
         .await?
         .into_iter()
-        .map(|p| view(lang, p, now))
+        .map(|p| view(lang, p, now, state.config.test_mode))
         .collect();
     Ok(json_ok(json!({ "login_requests": views })))
 }
@@ -113,7 +124,12 @@ pub(super) async fn open_login_request(
         .filter(|t| !t.is_empty() && t.len() <= 100)
         .ok_or_else(|| nod_core::OAuthError::invalid_request("ticket is required"))?;
     let pending = state.service.open_ticket(device.user_id, &ticket).await?;
-    Ok(json_ok(view(lang, pending, state.now())))
+    Ok(json_ok(view(
+        lang,
+        pending,
+        state.now(),
+        state.config.test_mode,
+    )))
 }
 
 /// `GET /app-api/v1/events`: `login_request` events as requests arrive or close.
@@ -212,4 +228,37 @@ pub(super) async fn reject_login_request(
         .reject(device.user_id, &id, body.reason.as_deref())
         .await?;
     Ok(json_ok(next_step(Some("rejected"), next)))
+}
+
+#[derive(Deserialize)]
+pub(super) struct OutcomeRequest {
+    /// `rejected`, `wrong_challenge`, `unknown_reject_reason`, `outdated_app_version`,
+    /// `old_app` or `expire_now`.
+    outcome: Option<String>,
+}
+
+/// `POST /app-api/v1/login-requests/{id}/outcome` (test mode only; the route exists only
+/// then): ends the request with a chosen outcome, as the merchant would see it from a
+/// real app (docs/app-api.md, docs/testing-your-integration.md).
+pub(super) async fn answer_with_outcome(
+    state: AppState,
+    DeviceAuth(device): DeviceAuth,
+    ApiPath(id): ApiPath,
+    JsonBody(body): JsonBody<OutcomeRequest>,
+) -> Result<Response, ApiError> {
+    let outcome = body
+        .outcome
+        .ok_or_else(|| nod_core::OAuthError::invalid_request("outcome is required"))?;
+    let OutcomeAnswer { error, next } = state
+        .service
+        .answer_with_outcome(device.user_id, &id, &outcome)
+        .await?;
+    let mut body = next_step(
+        Some(if error.is_some() { "failed" } else { "expired" }),
+        next,
+    );
+    if let Some(error) = error {
+        body["error"] = json!(error.as_str());
+    }
+    Ok(json_ok(body))
 }

@@ -41,3 +41,11 @@ pub(crate) fn router() -> Router<AppState> {
         .route("/app-api/v1/browsers", get(account::list_browsers))
         .route("/app-api/v1/browsers/{id}", delete(account::forget_browser))
 }
+
+/// The routes that exist only in test mode.
+pub(crate) fn test_mode_router() -> Router<AppState> {
+    Router::new().route(
+        "/app-api/v1/login-requests/{id}/outcome",
+        post(login_requests::answer_with_outcome),
+    )
+}

@@ -3,7 +3,6 @@
 use nod_core::sales_unit::{
     AuthMethod, CibaMode, ConsentLinks, ConsentQuestion, ConsentTexts, SalesUnit,
 };
-use nod_core::user::User;
 use nod_core::{Timestamp, crypto};
 use nod_store::{Store, StoreError};
 
@@ -12,17 +11,15 @@ pub const DEMO_CLIENT_ID: &str = "demo-client";
 /// The demo sales unit's secret: fixed so a restart keeps it. Test mode only.
 pub const DEMO_CLIENT_SECRET: &str = "demo-secret-for-test-mode-only-0123456789";
 
-/// Seeds the test users and the demo sales unit. Safe to run at every start; returns how
+/// Seeds the test users (the special ones too: under 15, unverified e-mail, no address,
+/// inactive) and the demo sales unit. Safe to run at every start; returns how
 /// many users were created.
 pub async fn seed(
     store: &dyn Store,
     public_url: &str,
     now: Timestamp,
 ) -> Result<usize, StoreError> {
-    let users: Vec<User> = nod_core::demo::demo_users()
-        .into_iter()
-        .map(|u| User::new(u, now))
-        .collect();
+    let users = nod_core::demo::seed_users(now);
     let created = store.import_users(&users).await?;
     let base = public_url.trim_end_matches('/');
     let unit = SalesUnit {

@@ -1,10 +1,12 @@
 //! The app's answers to a login request: the list of waiting requests, opening a deep
-//! link, approving (number, consent, the sales unit's questions) and rejecting. Of two
-//! answers at the same moment exactly one wins; the other gets [`ServiceError::Conflict`].
+//! link, approving (number, consent, the sales unit's questions), rejecting, and in test
+//! mode ending a request with a chosen outcome. Of two answers at the same moment exactly
+//! one wins; the other gets [`ServiceError::Conflict`].
 
 use nod_core::login::{
     self, AfterApproval, AfterRejection, Amr, DelegatedAnswer, LoginRequest, Status,
 };
+use nod_core::scenario::{self, Effect, Outcome};
 use nod_core::scope::{Scope, ScopeSet};
 use nod_core::{ErrorCode, OAuthError, crypto, links};
 use nod_store::Confirmation;
@@ -34,6 +36,15 @@ pub enum AppNext {
     OpenUrl(String),
     /// Nothing: a merchant-initiated login is answered.
     Done,
+}
+
+/// How a test-mode outcome ended a login request.
+#[derive(Debug, PartialEq, Eq)]
+pub struct OutcomeAnswer {
+    /// The error the request failed with as stored; `None` when it expired.
+    pub error: Option<ErrorCode>,
+    /// What the app does next.
+    pub next: AppNext,
 }
 
 /// A login request waiting for the app, with what the app shows about it.
@@ -83,8 +94,20 @@ impl Service {
         })
     }
 
-    /// The app opened a deep link: the browser's login request becomes this person's.
+    /// The app opened a deep link: the browser's login request becomes this person's,
+    /// unless they may not log in (inactive, or under 15): then it stays unanswered and
+    /// runs out of time, as a login sent to them from the phone form would.
     pub async fn open_ticket(&self, user_id: Uuid, ticket: &str) -> Result<PendingLogin> {
+        let may_log_in = self
+            .store
+            .get_user(user_id)
+            .await?
+            .is_some_and(|u| u.may_log_in(self.now()));
+        if !may_log_in {
+            return Err(ServiceError::Refused(
+                "this person may not use login (inactive, or under 15)",
+            ));
+        }
         let login = self
             .store
             .open_login_ticket(&crypto::hash_secret(ticket), user_id, self.now())
@@ -321,6 +344,61 @@ impl Service {
         };
         self.fail_from_app(&login, user_id, error, "login_rejected")
             .await
+    }
+
+    /// Test mode only: ends a waiting login with `outcome` (see [`nod_core::scenario`]), as
+    /// the merchant would see it from a real app: a failure takes the same conditional
+    /// move as a rejection; `expire_now` ends it as if its time had run out. Outside test
+    /// mode there is no such thing (`NotFound`).
+    pub async fn answer_with_outcome(
+        &self,
+        user_id: Uuid,
+        id: &str,
+        outcome: &str,
+    ) -> Result<OutcomeAnswer> {
+        if !self.config.test_mode {
+            return Err(ServiceError::NotFound("only in test mode"));
+        }
+        let login = self.answerable(user_id, id).await?;
+        let outcome = Outcome::parse(outcome).ok_or_else(|| {
+            OAuthError::invalid_request(format!(
+                "outcome must be one of: {}",
+                Outcome::ALL.map(Outcome::as_str).join(", ")
+            ))
+        })?;
+        match scenario::effect(&login, outcome)? {
+            Effect::Fail(error) => {
+                let next = self
+                    .fail_from_app(&login, user_id, error, "login_test_outcome")
+                    .await?;
+                Ok(OutcomeAnswer {
+                    error: Some(error),
+                    next,
+                })
+            }
+            Effect::Expire => {
+                let now = self.now();
+                let audit = [audit_entry(
+                    now,
+                    "login_test_outcome",
+                    Some(user_id),
+                    &login.client_id,
+                    outcome.as_str(),
+                )];
+                if !self
+                    .store
+                    .expire_login_request(login.id, user_id, now, &audit)
+                    .await?
+                {
+                    return Err(ServiceError::Conflict);
+                }
+                self.announce_closed(&login);
+                Ok(OutcomeAnswer {
+                    error: None,
+                    next: AppNext::Done,
+                })
+            }
+        }
     }
 
     /// Fails a waiting login from the app (`Conflict` when another answer came first), and

@@ -27,18 +27,18 @@ impl Service {
     /// unless too many are waiting for them already (checked and taken in one statement).
     pub async fn start_ciba(&self, unit: &SalesUnit, params: &Params) -> Result<CibaStarted> {
         let request = ciba::validate(params, unit)?;
+        let now = self.now();
         let user = self
             .store
             .get_user_by_phone(&request.phone_number)
             .await?
-            .filter(|u| u.active)
+            .filter(|u| u.may_log_in(now))
             .ok_or_else(|| {
                 OAuthError::new(
                     ErrorCode::InvalidUser,
-                    "no active user has this phone number",
+                    "no active user of 15 or more has this phone number",
                 )
             })?;
-        let now = self.now();
         let phone_hash = crypto::hash_secret(&request.phone_number);
         let expires_in = request.expires_in;
         let login = request.into_login_request(&unit.client_id, user.id, now);
@@ -79,11 +79,12 @@ impl Service {
     /// Whether a merchant-initiated login can reach the person with this `login_hint`.
     pub async fn user_exists(&self, login_hint: &str) -> Result<bool> {
         let phone = ciba::parse_login_hint(login_hint)?;
+        let now = self.now();
         Ok(self
             .store
             .get_user_by_phone(&phone)
             .await?
-            .is_some_and(|u| u.active))
+            .is_some_and(|u| u.may_log_in(now)))
     }
 
     /// The token endpoint's CIBA grant: pending until the person answers, then the

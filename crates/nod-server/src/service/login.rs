@@ -226,8 +226,9 @@ impl Service {
         Ok(confirmed)
     }
 
-    /// The phone form: sends the login to the number's app. An unknown number looks the
-    /// same from outside: the request waits and expires.
+    /// The phone form: sends the login to the number's app. An unknown number, and a
+    /// person who may not log in (inactive, or under 15), look the same from outside: the
+    /// request waits for nobody and expires.
     pub async fn send_to_phone(
         &self,
         login: &LoginRequest,
@@ -249,7 +250,7 @@ impl Service {
             .store
             .get_user_by_phone(&phone)
             .await?
-            .filter(|u| u.active)
+            .filter(|u| u.may_log_in(now))
             .map(|u| u.id);
         let (challenge, choices) = login::new_challenge();
         let phone_hash = crypto::hash_secret(&phone);

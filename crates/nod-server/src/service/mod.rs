@@ -16,6 +16,6 @@ mod tokens;
 
 pub(crate) use engine::{Service, ServiceError, describe};
 
-pub(crate) use answers::{AppNext, Approval, PendingLogin};
+pub(crate) use answers::{AppNext, Approval, OutcomeAnswer, PendingLogin};
 pub(crate) use login::{Entry, Finished, PhoneOutcome, Step};
 pub(crate) use tokens::{ClientCredentials, TokenResponse};

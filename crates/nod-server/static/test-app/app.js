@@ -317,6 +317,7 @@
               { class: 'user-text' },
               h('span', { class: 'user-name', text: user.name }),
               h('span', { class: 'user-phone', text: phoneText(user.phone_number) }),
+              userNotes(user),
             ),
             user.country
               ? h('span', { class: 'country', title: country }, h('span', { 'aria-hidden': 'true', text: user.country }), h('span', { class: 'sr-only', text: country }))
@@ -325,6 +326,16 @@
         );
       }),
     );
+  }
+
+  /** What is special about a test user (the demo data has some on purpose). */
+  function userNotes(user) {
+    const notes = [];
+    if (user.may_log_in === false) notes.push('under 15: cannot log in');
+    if (user.email_verified === false) notes.push('e-mail not verified');
+    if (user.has_address === false) notes.push('no address');
+    if (notes.length === 0) return null;
+    return h('span', { class: 'user-notes', 'data-testid': 'user-notes', text: notes.join(' · ') });
   }
 
   async function pickUser(user, button) {
@@ -749,6 +760,7 @@
     }
     const reject = h('button', { type: 'button', class: 'button secondary', 'data-testid': 'reject', onclick: () => act(card, 'reject', null) }, 'Reject');
     card.controls.push(reject);
+    const outcomes = testOutcomes(card, view);
     if (remember) card.controls.push(remember);
     if (card.consent) card.controls.push(card.consent);
     if (card.delegated) card.controls.push(...card.delegated.map((d) => d.input));
@@ -790,9 +802,48 @@
       card.approveHint,
       answer,
       reject,
+      outcomes,
     );
     syncApprove(card);
     return card;
+  }
+
+  /** What each test-mode outcome is called on its button, and what the merchant sees. */
+  const OUTCOMES = {
+    rejected: ['Reject', 'access_denied'],
+    wrong_challenge: ['Wrong number', 'wrong_challenge'],
+    unknown_reject_reason: ['Unknown reject reason', 'unknown_reject_reason'],
+    outdated_app_version: ['App too old', 'outdated_app_version'],
+    old_app: ['App too old', 'old_app'],
+    expire_now: ['Expire now', 'expired'],
+  };
+
+  /**
+   * Test mode: one button per outcome the server says this request can have
+   * (`test_outcomes`), each ending it as the merchant would see it from a real app.
+   */
+  function testOutcomes(card, view) {
+    const names = Array.isArray(view.test_outcomes) ? view.test_outcomes : [];
+    if (names.length === 0) return null;
+    const legendId = `req-${view.id}-outcomes`;
+    const buttons = names.map((name) => {
+      const [label, code] = OUTCOMES[name] || [name, name];
+      const button = h(
+        'button',
+        { type: 'button', class: 'button secondary small outcome', 'data-testid': `outcome-${name}`, 'data-outcome': name, onclick: () => act(card, 'outcome', null, name) },
+        h('span', { text: label }),
+        h('code', { text: code }),
+      );
+      return button;
+    });
+    card.controls.push(...buttons);
+    return h(
+      'fieldset',
+      { class: 'test-outcomes', 'data-testid': 'test-outcomes', 'aria-describedby': `${legendId}-hint` },
+      h('legend', { id: legendId, text: 'Test outcomes' }),
+      h('p', { class: 'hint', id: `${legendId}-hint`, text: 'End this login the way the shop must be able to handle.' }),
+      h('div', { class: 'outcome-buttons' }, buttons),
+    );
   }
 
   function setBusy(card, busy) {
@@ -828,7 +879,7 @@
     }
   }
 
-  async function act(card, kind, challenge) {
+  async function act(card, kind, challenge, outcome) {
     if (card.busy || card.expired) return;
     if (kind === 'approve' && !requiredAnswered(card)) return;
     const session = state.session;
@@ -836,9 +887,20 @@
     const merchant = isMerchantInitiated(view);
     const path = `/login-requests/${encodeURIComponent(view.id)}/${kind}`;
     setBusy(card, true);
-    info(kind === 'reject' ? 'Rejecting…' : 'Confirming…');
+    info(kind === 'reject' ? 'Rejecting…' : kind === 'outcome' ? 'Ending the login…' : 'Confirming…');
     try {
-      if (kind === 'reject') {
+      if (kind === 'outcome') {
+        const answer = await api('POST', path, { outcome });
+        if (session !== state.session) return;
+        const what = answer && answer.status === 'expired' ? 'Expired now' : `Ended with ${answer && answer.error}`;
+        if (answer && answer.next === 'open_url' && answer.url && safeToOpen(answer.url)) {
+          const link = h('a', { href: answer.url, 'data-testid': 'open-url', class: 'open-url', text: answer.url });
+          ok(`${what}. Opening `, link, '…');
+          window.setTimeout(() => window.location.assign(answer.url), OPEN_URL_DELAY_MS);
+        } else {
+          ok(merchant ? `${what}. The shop learns it when it asks.` : `${what}. The browser shows it.`);
+        }
+      } else if (kind === 'reject') {
         const answer = await api('POST', path, {});
         if (session !== state.session) return;
         if (answer && answer.next === 'open_url' && answer.url && safeToOpen(answer.url)) {

@@ -14,25 +14,6 @@ const PHONE_UA: &str = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537
 
 const AUTOMATIC_RETURN: &str = "&requested_flow=automatic_return_from_vipps_app";
 
-/// Starts a login in a browser on a journey without a phone-number form; returns the
-/// login id and the ticket of its deep link.
-async fn landing(app: &TestApp, browser: &Browser, extra: &str) -> (String, String) {
-    let (id, html) = browser.open_login(extra).await;
-    assert!(
-        !html.contains("name=\"phone_number\""),
-        "no phone number on this journey"
-    );
-    let deep_link =
-        between(&html, "id=\"open-app\" href=\"", "\"").expect("the page opens the app");
-    let deep_link = deep_link.replace("&amp;", "&");
-    assert!(
-        deep_link.starts_with(&app.url("/test-app/open?ticket=")),
-        "{deep_link}"
-    );
-    let ticket = query(&deep_link)["ticket"].clone();
-    (id, ticket)
-}
-
 /// Accepts the consent page, reading its CSRF token from the page.
 async fn accept_consent_page(browser: &Browser, id: &str) -> reqwest::Response {
     let html = browser.consent_page(id).await;

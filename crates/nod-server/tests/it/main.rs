@@ -19,4 +19,5 @@ mod flows;
 mod interop;
 mod journey;
 mod races;
+mod scenarios;
 mod webhooks;

@@ -98,7 +98,7 @@ impl GrantStore for SqliteStore {
         let row = sqlx::query_as::<_, AccessTokenUserRow>(
             "SELECT t.token_hash, t.client_id, t.user_id, t.scopes, t.sid, t.code_hash, t.expires_at,
                     u.id, u.phone_number, u.given_name, u.family_name, u.email, u.birthdate, u.nin,
-                    u.addresses, u.active, u.created_at
+                    u.addresses, u.email_verified, u.active, u.created_at
              FROM access_tokens t JOIN users u ON u.id = t.user_id
              WHERE t.token_hash = $1 AND t.expires_at > $2",
         )

@@ -262,6 +262,33 @@ impl LoginRequestStore for SqliteStore {
         Ok(true)
     }
 
+    async fn expire_login_request(
+        &self,
+        id: Uuid,
+        user_id: Uuid,
+        now: Timestamp,
+        audit: &[AuditEvent<'_>],
+    ) -> Result<bool> {
+        let mut tx = self.writer.begin().await.map_err(db_error)?;
+        let done = sqlx::query(
+            "UPDATE login_requests SET expires_at = $3
+             WHERE id = $1 AND user_id = $2 AND status = $4 AND expires_at > $3",
+        )
+        .bind(id.to_string())
+        .bind(user_id.to_string())
+        .bind(now)
+        .bind(Status::Waiting.as_str())
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?;
+        if done.rows_affected() != 1 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
+    }
+
     async fn complete_login_request(
         &self,
         id: Uuid,

@@ -141,6 +141,7 @@ pub(super) struct UserRow {
     birthdate: String,
     nin: String,
     addresses: String,
+    email_verified: bool,
     active: bool,
     created_at: Timestamp,
 }
@@ -158,6 +159,7 @@ impl TryFrom<UserRow> for User {
             email: r.email,
             birthdate: r.birthdate,
             nin: r.nin,
+            email_verified: r.email_verified,
             active: r.active,
             created_at: r.created_at,
         })

@@ -227,7 +227,22 @@ async fn migrating_to_foreign_keys_keeps_the_data_and_drops_orphans() {
     store.create_sales_unit(&unit).await.unwrap();
     let new_user = nod_core::demo::demo_users().remove(0);
     let user = User::new(new_user, 0);
-    store.create_user(&user).await.unwrap();
+    // The users table as of 0005 (no email_verified yet, migration 0008).
+    sqlx::query(
+        "INSERT INTO users (id, phone_number, given_name, family_name, email, birthdate, nin, addresses, active, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 1, 0)",
+    )
+    .bind(user.id.to_string())
+    .bind(&user.phone_number)
+    .bind(&user.given_name)
+    .bind(&user.family_name)
+    .bind(&user.email)
+    .bind(&user.birthdate)
+    .bind(&user.nin)
+    .bind(serde_json::to_string(&user.addresses).unwrap())
+    .execute(&store.writer)
+    .await
+    .unwrap();
     let ghost = Uuid::new_v4();
     let scopes = ScopeSet::parse("openid name").unwrap();
 
@@ -390,6 +405,10 @@ async fn migrating_to_foreign_keys_keeps_the_data_and_drops_orphans() {
         .unwrap()
         .unwrap();
     assert_eq!((token.client_id.as_str(), owner.id), ("client", user.id));
+    assert_eq!(
+        owner, user,
+        "a user stored before 0008 reads back as verified"
+    );
     assert_eq!(store.list_consents(user.id).await.unwrap().len(), 1);
     assert_eq!(store.list_browsers(user.id, 10).await.unwrap().len(), 1);
     assert!(store.get_device(&[0]).await.unwrap().is_some());

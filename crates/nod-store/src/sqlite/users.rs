@@ -19,8 +19,8 @@ where
         "INSERT"
     };
     let sql = format!(
-        "{verb} INTO users (id, phone_number, given_name, family_name, email, birthdate, nin, addresses, active, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)"
+        "{verb} INTO users (id, phone_number, given_name, family_name, email, birthdate, nin, addresses, email_verified, active, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
     );
     let done = sqlx::query(&sql)
         .bind(u.id.to_string())
@@ -31,6 +31,7 @@ where
         .bind(&u.birthdate)
         .bind(&u.nin)
         .bind(json(&u.addresses)?)
+        .bind(u.email_verified)
         .bind(u.active)
         .bind(u.created_at)
         .execute(executor)

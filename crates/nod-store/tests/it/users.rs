@@ -2,6 +2,7 @@
 
 use nod_core::grant::AccessToken;
 use nod_core::login::Device;
+use nod_core::user::User;
 use nod_store::{Completion, StoreError};
 use uuid::Uuid;
 
@@ -21,6 +22,56 @@ async fn a_created_user_reads_back_by_id_and_by_phone() {
         );
         assert_eq!(store.get_user(Uuid::new_v4()).await.unwrap(), None);
         assert_eq!(store.get_user_by_phone("4700000000").await.unwrap(), None);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_email_verified_and_active_flags_read_back_everywhere_a_user_does() {
+    each(|store| async move {
+        let verified = new_user("4791234501");
+        let unverified = User {
+            email_verified: false,
+            active: false,
+            ..new_user("4791234502")
+        };
+        store.create_user(&verified).await.unwrap();
+        assert_eq!(
+            store
+                .import_users(std::slice::from_ref(&unverified))
+                .await
+                .unwrap(),
+            1
+        );
+        let read = store.get_user(unverified.id).await.unwrap().unwrap();
+        assert!(!read.email_verified && !read.active);
+        assert_eq!(read, unverified);
+        let by_phone = store.get_user_by_phone("4791234502").await.unwrap();
+        assert_eq!(by_phone, Some(unverified.clone()));
+        let listed = store.list_users(10, 0).await.unwrap();
+        assert_eq!(listed, [verified.clone(), unverified.clone()]);
+        assert!(listed[0].email_verified);
+
+        store
+            .create_sales_unit(&crate::support::sales_unit(CLIENT))
+            .await
+            .unwrap();
+        let token = AccessToken {
+            token_hash: b"token".to_vec(),
+            client_id: CLIENT.into(),
+            user_id: unverified.id,
+            scopes: scopes("openid email"),
+            sid: Uuid::new_v4(),
+            code_hash: None,
+            expires_at: NOW + 60,
+        };
+        store.insert_access_token(&token).await.unwrap();
+        let (_, user) = store
+            .get_access_token_with_user(b"token", NOW)
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(user, unverified, "userinfo reads the flag with the token");
     })
     .await;
 }

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use nod_core::crypto;
 use nod_core::sales_unit::{AuthMethod, CibaMode, ConsentTexts, SalesUnit};
-use nod_core::user::User;
 use nod_server::{App, Clock, ServerConfig, SystemClock, TestClock, paths};
 use nod_store::Store;
 use reqwest::redirect::Policy;
@@ -125,10 +124,7 @@ impl TestAppBuilder {
             test_mode: self.test_mode,
             ..ServerConfig::default()
         };
-        let users: Vec<User> = nod_core::demo::demo_users()
-            .into_iter()
-            .map(|u| User::new(u, 0))
-            .collect();
+        let users = nod_core::demo::seed_users(0);
         store.import_users(&users).await.unwrap();
         for spec in &self.sales_units {
             store

@@ -143,3 +143,23 @@ pub(crate) fn code_of(response: &Response) -> String {
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     query(&location(response))["code"].clone()
 }
+
+/// Starts a login in a browser on a journey without a phone-number form (app to app,
+/// automatic return, a phone's browser); returns the login id and the ticket of its deep
+/// link.
+pub(crate) async fn landing(app: &TestApp, browser: &Browser, extra: &str) -> (String, String) {
+    let (id, html) = browser.open_login(extra).await;
+    assert!(
+        !html.contains("name=\"phone_number\""),
+        "no phone number on this journey"
+    );
+    let deep_link =
+        between(&html, "id=\"open-app\" href=\"", "\"").expect("the page opens the app");
+    let deep_link = deep_link.replace("&amp;", "&");
+    assert!(
+        deep_link.starts_with(&app.url("/test-app/open?ticket=")),
+        "{deep_link}"
+    );
+    let ticket = query(&deep_link)["ticket"].clone();
+    (id, ticket)
+}

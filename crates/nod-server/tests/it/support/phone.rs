@@ -110,6 +110,15 @@ impl Phone {
             .await
     }
 
+    /// Test mode: ends a login request with a chosen outcome (`expire_now`, `old_app`, …).
+    pub(crate) async fn answer_with_outcome(&self, id: &str, outcome: &str) -> Response {
+        self.post_json(
+            &format!("/login-requests/{id}/outcome"),
+            &json!({ "outcome": outcome }),
+        )
+        .await
+    }
+
     /// Opens the ticket of a deep link.
     pub(crate) async fn open_ticket(&self, ticket: &str) -> Response {
         self.open_with(json!({ "ticket": ticket })).await

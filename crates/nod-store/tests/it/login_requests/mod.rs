@@ -3,6 +3,7 @@
 //! only when it wins.
 
 mod ciba;
+mod expire;
 mod races;
 
 use nod_core::ErrorCode;
