@@ -18,5 +18,6 @@ mod discovery;
 mod flows;
 mod interop;
 mod journey;
+mod partners;
 mod races;
 mod webhooks;
