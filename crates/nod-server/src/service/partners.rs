@@ -51,7 +51,7 @@ impl Service {
                 scheme: AuthScheme::None,
             })?;
         if let Some(msn) = msn.filter(|m| !m.is_empty())
-            && !may_act_for(&partner, msn)
+            && partner_msn(&partner, msn).is_none()
         {
             return Err(OAuthError::invalid_request(
                 "this partner may not act for the sales unit with this Merchant-Serial-Number",
@@ -113,12 +113,10 @@ impl Service {
             .get_partner(&token.partner_id)
             .await?
             .ok_or_else(|| refused("the partner of this access token no longer exists"))?;
-        if !may_act_for(&partner, msn) {
-            return Err(refused(
-                "this partner may not act for the sales unit with this Merchant-Serial-Number",
-            ));
-        }
-        let unit = match self.store.sales_unit_by_msn(as_text(msn)).await? {
+        let msn = partner_msn(&partner, msn).ok_or_else(|| {
+            refused("this partner may not act for the sales unit with this Merchant-Serial-Number")
+        })?;
+        let unit = match self.store.sales_unit_by_msn(msn).await? {
             MsnMatch::One(unit) => *unit,
             MsnMatch::None => {
                 return Err(refused("no sales unit has this Merchant-Serial-Number"));
@@ -167,13 +165,10 @@ impl Service {
     }
 }
 
-/// Whether the partner may act for an MSN as the header sent it (bytes that are not
-/// UTF-8 are no MSN).
-fn may_act_for(partner: &Partner, msn: &[u8]) -> bool {
-    std::str::from_utf8(msn).is_ok_and(|m| partner.may_act_for(m))
-}
-
-/// An MSN [`may_act_for`] accepted, as text.
-fn as_text(msn: &[u8]) -> &str {
-    std::str::from_utf8(msn).unwrap_or_default()
+/// The MSN a `Merchant-Serial-Number` header sent, if the partner may act for it (bytes
+/// that are not UTF-8 are no MSN).
+fn partner_msn<'a>(partner: &Partner, msn: &'a [u8]) -> Option<&'a str> {
+    std::str::from_utf8(msn)
+        .ok()
+        .filter(|m| partner.may_act_for(m))
 }

@@ -1,7 +1,7 @@
 //! Partner keys over HTTP: a partner's token from `POST /accesstoken/get`, a browser login
 //! started with `msn` instead of `client_id` and finished at the token endpoint with the
 //! partner's Bearer token and `Merchant-Serial-Number`, a merchant-initiated login the
-//! same way, every refusal, and the webhooks API closed to partner tokens.
+//! same way, every refusal, and the webhooks API and userinfo closed to partner tokens.
 
 use nod_core::sales_unit::AuthMethod;
 use nod_server::paths;
@@ -373,7 +373,7 @@ async fn authorize_with_client_id_and_msn_needs_them_to_agree() {
 }
 
 #[tokio::test]
-async fn a_partner_token_does_not_open_the_webhooks_api() {
+async fn a_partner_token_opens_neither_the_webhooks_api_nor_userinfo() {
     let app = app().await;
     let token = partner_token(&app).await;
     let merchant = app.merchant();
@@ -387,6 +387,10 @@ async fn a_partner_token_does_not_open_the_webhooks_api() {
     let delete = merchant
         .delete_webhook(&token, "00000000-0000-0000-0000-000000000000")
         .await;
+    assert_eq!(
+        merchant.userinfo(&token).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     for response in [register, list, delete] {
         assert_eq!(response.status(), StatusCode::FORBIDDEN);
         let body: Value = response.json().await.unwrap();
