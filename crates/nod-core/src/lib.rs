@@ -14,6 +14,7 @@ pub mod login;
 pub mod msisdn;
 pub mod nin;
 pub mod params;
+pub mod partner;
 pub mod pkce;
 pub mod sales_unit;
 pub mod scenario;

@@ -9,6 +9,7 @@ use nod_core::grant::{AccessToken, AuthCode, MerchantToken, Redemption};
 use nod_core::login::{
     Amr, Consent, DelegatedAnswer, Device, LoginRequest, RememberedBrowser, Status,
 };
+use nod_core::partner::{Partner, PartnerToken};
 use nod_core::sales_unit::SalesUnit;
 use nod_core::scope::ScopeSet;
 use nod_core::user::User;
@@ -293,7 +294,7 @@ pub trait GrantStore: Send + Sync {
         token_hash: &[u8],
         now: Timestamp,
     ) -> Result<Option<MerchantToken>>;
-    /// Deletes expired codes, tokens (people's and merchants'), login requests and
+    /// Deletes expired codes, tokens (people's, merchants' and partners'), login requests and
     /// browsers; returns rows removed.
     async fn purge_expired(&self, now: Timestamp) -> Result<u64>;
 }
@@ -348,6 +349,42 @@ pub trait WebhookStore: Send + Sync {
     async fn delete_webhook(&self, client_id: &str, id: Uuid) -> Result<bool>;
 }
 
+/// The sales units that have one merchant serial number.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MsnMatch {
+    /// No sales unit has it.
+    None,
+    /// Exactly one has it.
+    One(Box<SalesUnit>),
+    /// Several have it (MSNs are not unique in stored data): a partner cannot name any of
+    /// them by it.
+    Ambiguous,
+}
+
+/// Partners (partner keys), their access tokens, and the lookup of a sales unit by MSN.
+/// Deleting a partner deletes its MSNs and tokens.
+#[async_trait]
+pub trait PartnerStore: Send + Sync {
+    /// Stores a partner with its MSNs in one transaction. `Conflict` when the id is taken.
+    async fn create_partner(&self, partner: &Partner) -> Result<()>;
+    /// A partner with its MSNs (sorted).
+    async fn get_partner(&self, id: &str) -> Result<Option<Partner>>;
+    /// Every partner with its MSNs, by id.
+    async fn list_partners(&self) -> Result<Vec<Partner>>;
+    /// `NotFound` when there is no such partner.
+    async fn delete_partner(&self, id: &str) -> Result<()>;
+    async fn insert_partner_token(&self, token: &PartnerToken) -> Result<()>;
+    /// A partner token that has not expired. Expired ones are deleted by
+    /// [`GrantStore::purge_expired`].
+    async fn get_partner_token(
+        &self,
+        token_hash: &[u8],
+        now: Timestamp,
+    ) -> Result<Option<PartnerToken>>;
+    /// The sales unit with this MSN, if exactly one has it.
+    async fn sales_unit_by_msn(&self, msn: &str) -> Result<MsnMatch>;
+}
+
 #[async_trait]
 pub trait KeyStore: Send + Sync {
     async fn list_signing_keys(&self) -> Result<Vec<SigningKey>>;
@@ -369,6 +406,7 @@ pub trait Store:
     + DeviceStore
     + KeyStore
     + WebhookStore
+    + PartnerStore
 {
     /// Whether the database answers.
     async fn ping(&self) -> Result<()>;

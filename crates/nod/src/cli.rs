@@ -69,6 +69,9 @@ pub(crate) enum Command {
     /// Manage users.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage partners (partner keys: credentials that act for sales units by MSN).
+    #[command(subcommand)]
+    Partner(PartnerCommand),
 }
 
 /// `nod serve`'s options; serialized like [`GlobalArgs`].
@@ -266,4 +269,27 @@ pub(crate) enum UserCommand {
         #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(i64).range(1..=10080))]
         minutes: i64,
     },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum PartnerCommand {
+    /// Register a partner and print its credentials.
+    Create {
+        /// Name operators see.
+        #[arg(long)]
+        name: String,
+        /// Merchant serial number of a sales unit the partner may act for (repeat for more).
+        #[arg(long = "msn", required = true, num_args = 1..)]
+        msns: Vec<String>,
+        /// Client id (default: a new UUID); not one a sales unit has.
+        #[arg(long)]
+        client_id: Option<String>,
+        /// Client secret, at least 32 characters (default: 256 random bits).
+        #[arg(long)]
+        client_secret: Option<String>,
+    },
+    /// List partners and the MSNs they act for.
+    List,
+    /// Delete a partner with its access tokens.
+    Delete { client_id: String },
 }

@@ -4,6 +4,7 @@
 
 mod cli;
 mod config;
+mod partner;
 mod sales_unit;
 mod serve;
 mod user;
@@ -35,6 +36,7 @@ fn main() -> anyhow::Result<()> {
             }
             Command::SalesUnit(command) => sales_unit::run(&settings, command).await,
             Command::User(command) => user::run(&settings, command).await,
+            Command::Partner(command) => partner::run(&settings, command).await,
         }
     })
 }

@@ -501,3 +501,154 @@ fn flag_beats_variable_beats_file_beats_default() {
         used(&url("flag.db"))
     );
 }
+
+#[test]
+fn partner_lifecycle() {
+    let nod = Nod::new();
+    assert_eq!(nod.json(&["partner", "list"]), serde_json::json!([]));
+    let created = nod.json(&[
+        "partner",
+        "create",
+        "--name",
+        "Acme Integrations",
+        "--msn",
+        "654321",
+        "--msn",
+        "123456",
+        "--msn",
+        "654321",
+    ]);
+    let client_id = created["client_id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        created["client_secret"].as_str().unwrap().len(),
+        43,
+        "256 random bits, base64url"
+    );
+    assert_eq!(created["msns"], serde_json::json!(["123456", "654321"]));
+
+    let chosen = nod.json(&[
+        "partner",
+        "create",
+        "--name",
+        "Beta",
+        "--msn",
+        "111",
+        "--client-id",
+        "beta-partner",
+        "--client-secret",
+        "beta-secret-0123456789-0123456789-abcdef",
+    ]);
+    assert_eq!(chosen["client_id"], "beta-partner");
+    assert_eq!(
+        chosen["client_secret"],
+        "beta-secret-0123456789-0123456789-abcdef"
+    );
+
+    let listed = nod.json(&["partner", "list"]);
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(
+        listed.iter().all(|p| p.get("client_secret").is_none()),
+        "the secret is shown only once"
+    );
+    let text = nod.run(&["partner", "list"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("beta-partner") && text.contains("123456 654321"),
+        "{text}"
+    );
+
+    assert_eq!(
+        nod.json(&["partner", "delete", "beta-partner"]),
+        serde_json::json!({ "deleted": "beta-partner" })
+    );
+    nod.fails(
+        &["partner", "delete", "beta-partner"],
+        "no partner 'beta-partner'",
+    );
+    let listed = nod.json(&["partner", "list"]);
+    assert_eq!(listed[0]["client_id"], client_id.as_str());
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn partner_bad_input() {
+    let nod = Nod::new();
+    nod.json(&[
+        "sales-unit",
+        "create",
+        "--name",
+        "A",
+        "--redirect-uri",
+        "https://a.example/cb",
+        "--client-id",
+        "shop-a",
+    ]);
+    nod.fails(&["partner", "create", "--name", "P"], "--msn");
+    nod.fails(
+        &["partner", "create", "--name", "P", "--msn", "12ab"],
+        "merchant serial number '12ab' is not 1 to 20 digits",
+    );
+    nod.fails(
+        &[
+            "partner",
+            "create",
+            "--name",
+            "P",
+            "--msn",
+            "1",
+            "--client-id",
+            "a b",
+        ],
+        "a partner id has 1 to 100 characters",
+    );
+    nod.fails(
+        &[
+            "partner",
+            "create",
+            "--name",
+            "P",
+            "--msn",
+            "1",
+            "--client-secret",
+            "short",
+        ],
+        "at least 32 characters",
+    );
+    nod.fails(
+        &[
+            "partner",
+            "create",
+            "--name",
+            "P",
+            "--msn",
+            "1",
+            "--client-id",
+            "shop-a",
+        ],
+        "a sales unit has client id 'shop-a'",
+    );
+    nod.json(&[
+        "partner",
+        "create",
+        "--name",
+        "P",
+        "--msn",
+        "1",
+        "--client-id",
+        "p",
+    ]);
+    nod.fails(
+        &[
+            "partner",
+            "create",
+            "--name",
+            "Q",
+            "--msn",
+            "2",
+            "--client-id",
+            "p",
+        ],
+        "a partner with client id 'p' exists already",
+    );
+}

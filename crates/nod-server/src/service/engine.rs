@@ -44,11 +44,12 @@ pub enum ServiceError {
         retry_after: i64,
         description: &'static str,
     },
-    /// Client authentication failed (`basic`: the client tried HTTP Basic).
+    /// Client authentication failed; `scheme` is the HTTP authentication scheme the client
+    /// tried, which the answer's challenge names (RFC 6749 §5.2).
     #[error("invalid client: {description}")]
     InvalidClient {
         description: &'static str,
-        basic: bool,
+        scheme: AuthScheme,
     },
     /// No bearer token at all.
     #[error("no bearer token")]
@@ -66,6 +67,18 @@ pub enum ServiceError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
+}
+
+/// The HTTP authentication scheme a client used, if any: an `invalid_client` answer
+/// challenges with the same one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthScheme {
+    /// No `Authorization` header (`client_secret_post`, the access token API's headers).
+    None,
+    /// `client_secret_basic`.
+    Basic,
+    /// A partner's access token.
+    Bearer,
 }
 
 /// `name: reason; name: reason`.

@@ -8,7 +8,7 @@ use nod_core::webhook::{self, Webhook, WebhookEvent};
 use nod_core::{OAuthError, Timestamp, crypto};
 use uuid::Uuid;
 
-use super::engine::{Result, Service, ServiceError};
+use super::engine::{AuthScheme, Result, Service, ServiceError};
 use crate::webhooks::{self, Auth, Delivery};
 
 /// A merchant API access token just issued.
@@ -22,7 +22,8 @@ pub struct IssuedMerchantToken {
 
 impl Service {
     /// `POST /accesstoken/get`: the sales unit's credentials (from the `client_id` and
-    /// `client_secret` headers, whatever its token endpoint method) for an opaque Bearer
+    /// `client_secret` headers, whatever its token endpoint method), or a partner's (see
+    /// [`Service::issue_partner_token`]), for an opaque Bearer
     /// token valid `merchant_token_lifetime` seconds. The token is random (256 bits) and
     /// stored only as its SHA-256 hash, in a table of its own (see
     /// [`MerchantToken`]): it names a sales unit, never a person, so userinfo can never
@@ -33,7 +34,13 @@ impl Service {
         secret: &str,
         msn: Option<&[u8]>,
     ) -> Result<IssuedMerchantToken> {
-        let unit = self.check_client_secret(client_id, secret, msn).await?;
+        let unit = match self.check_client_secret(client_id, secret, msn).await {
+            // Not a sales unit's credentials: perhaps a partner's (partner keys).
+            Err(ServiceError::InvalidClient { .. }) => {
+                return self.issue_partner_token(client_id, secret, msn).await;
+            }
+            other => other?,
+        };
         let now = self.now();
         let access_token = crypto::random_secret();
         let expires_at = now + self.config.merchant_token_lifetime;
@@ -55,7 +62,8 @@ impl Service {
     }
 
     /// The sales unit a merchant API token (the `Authorization: Bearer` of the webhooks
-    /// API) belongs to; `InvalidToken` when it is missing, unknown or expired. A
+    /// API) belongs to; `InvalidToken` when it is missing, unknown or expired, `Refused`
+    /// (403) for a partner's token: the webhooks API is for sales units only. A
     /// `Merchant-Serial-Number`, when sent, must be the sales unit's.
     pub async fn merchant_by_token(
         &self,
@@ -66,11 +74,18 @@ impl Service {
             "an access token from POST /accesstoken/get is required (Authorization: Bearer …)",
         ))?;
         let invalid = || ServiceError::InvalidToken("the access token is unknown or has expired");
-        let stored = self
+        let Some(stored) = self
             .store
             .get_merchant_token(&crypto::hash_secret(token), self.now())
             .await?
-            .ok_or_else(invalid)?;
+        else {
+            if self.is_partner_token(token).await? {
+                return Err(ServiceError::Refused(
+                    "a partner access token cannot use the webhooks API; use the sales unit's own credentials at POST /accesstoken/get",
+                ));
+            }
+            return Err(invalid());
+        };
         let unit = self
             .store
             .get_sales_unit(&stored.client_id)
@@ -89,7 +104,7 @@ impl Service {
     ) -> Result<SalesUnit> {
         let refused = || ServiceError::InvalidClient {
             description: "unknown client_id or wrong client_secret",
-            basic: false,
+            scheme: AuthScheme::None,
         };
         let unit = self
             .store

@@ -12,10 +12,12 @@ mod devices;
 mod engine;
 mod login;
 mod merchant;
+mod partners;
 mod tokens;
 
-pub(crate) use engine::{Service, ServiceError, describe};
+pub(crate) use engine::{AuthScheme, Service, ServiceError, describe};
 
 pub(crate) use answers::{AppNext, Approval, OutcomeAnswer, PendingLogin};
 pub(crate) use login::{Entry, Finished, PhoneOutcome, Step};
+pub(crate) use partners::PartnerCredentials;
 pub(crate) use tokens::{ClientCredentials, TokenResponse};

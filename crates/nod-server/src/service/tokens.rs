@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::engine::{Result, Service, ServiceError};
+use super::engine::{AuthScheme, Result, Service, ServiceError};
 
 /// The credentials a client sent, however it sent them.
 #[derive(Debug)]
@@ -73,8 +73,14 @@ pub(super) struct Grant {
 impl Service {
     /// The sales unit these credentials authenticate.
     pub async fn authenticate_client(&self, creds: &ClientCredentials) -> Result<SalesUnit> {
-        let basic = creds.method == AuthMethod::ClientSecretBasic;
-        let refused = |description| ServiceError::InvalidClient { description, basic };
+        let scheme = match creds.method {
+            AuthMethod::ClientSecretBasic => AuthScheme::Basic,
+            AuthMethod::ClientSecretPost => AuthScheme::None,
+        };
+        let refused = |description| ServiceError::InvalidClient {
+            description,
+            scheme,
+        };
         let unit = self
             .store
             .get_sales_unit(&creds.client_id)

@@ -11,7 +11,7 @@ use nod_store::StoreError;
 use serde_json::json;
 
 use crate::i18n::{Lang, Problem};
-use crate::service::{ServiceError, describe};
+use crate::service::{AuthScheme, ServiceError, describe};
 use crate::web::render::render_error_page;
 
 /// The header that carries each request's id (set when the client or a proxy did not).
@@ -54,12 +54,16 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, error)
     }
 
-    /// 401 `invalid_client`; with `basic`, a `WWW-Authenticate: Basic` challenge.
-    pub(crate) fn invalid_client(description: &'static str, basic: bool) -> Self {
+    /// 401 `invalid_client`, challenging with the scheme the client tried (RFC 6749 §5.2).
+    pub(crate) fn invalid_client(description: &'static str, scheme: AuthScheme) -> Self {
         Self {
             status: StatusCode::UNAUTHORIZED,
             error: Some(OAuthError::invalid_client(description)),
-            www_authenticate: basic.then_some("Basic realm=\"nod\", charset=\"UTF-8\""),
+            www_authenticate: match scheme {
+                AuthScheme::None => None,
+                AuthScheme::Basic => Some("Basic realm=\"nod\", charset=\"UTF-8\""),
+                AuthScheme::Bearer => Some("Bearer realm=\"nod\""),
+            },
             retry_after: None,
         }
     }
@@ -159,9 +163,10 @@ impl From<ServiceError> for ApiError {
                     OAuthError::invalid_request(description),
                 )
             },
-            ServiceError::InvalidClient { description, basic } => {
-                Self::invalid_client(description, basic)
-            }
+            ServiceError::InvalidClient {
+                description,
+                scheme,
+            } => Self::invalid_client(description, scheme),
             ServiceError::InvalidToken(description) => Self::invalid_token(description),
             ServiceError::NoBearerToken => Self::bearer_challenge(),
             ServiceError::Refused(description) => status(

@@ -16,7 +16,7 @@ use nod_core::params::Params;
 use nod_core::sales_unit::AuthMethod;
 use serde::de::DeserializeOwned;
 
-use crate::service::ClientCredentials;
+use crate::service::{AuthScheme, ClientCredentials, PartnerCredentials};
 use crate::web::error::{ApiError, PageError, ProblemJson};
 
 /// Parameters from an `application/x-www-form-urlencoded` body.
@@ -103,7 +103,8 @@ pub(crate) fn client_credentials(
                     "use one client authentication method, not both",
                 )));
             }
-            let malformed = || ApiError::invalid_client("malformed Basic credentials", true);
+            let malformed =
+                || ApiError::invalid_client("malformed Basic credentials", AuthScheme::Basic);
             let decoded = STANDARD
                 .decode(credentials)
                 .ok()
@@ -129,7 +130,7 @@ pub(crate) fn client_credentials(
             _ => {
                 return Err(ApiError::invalid_client(
                     "client authentication is required",
-                    true,
+                    AuthScheme::Basic,
                 ));
             }
         },
@@ -140,6 +141,35 @@ pub(crate) fn client_credentials(
         method,
         msn,
     })
+}
+
+/// A partner's credentials (partner keys): `Authorization: Bearer {token from POST
+/// /accesstoken/get}` with `Merchant-Serial-Number`; `None` for any other scheme. A
+/// `client_secret` in the body as well is `invalid_request`, as for Basic.
+pub(crate) fn partner_credentials(
+    headers: &HeaderMap,
+    params: &Params,
+) -> Result<Option<PartnerCredentials>, ApiError> {
+    let is_bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(' ').next())
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("bearer"));
+    if !is_bearer {
+        return Ok(None);
+    }
+    if params.get("client_secret")?.is_some() {
+        return Err(ApiError::bad_request(OAuthError::invalid_request(
+            "use one client authentication method, not both",
+        )));
+    }
+    let token = bearer_token(headers)
+        .ok_or_else(|| ApiError::invalid_client("malformed Bearer token", AuthScheme::Bearer))?;
+    Ok(Some(PartnerCredentials {
+        token: token.to_owned(),
+        msn: msn_header(headers),
+        body_client_id: params.get("client_id")?.map(str::to_owned),
+    }))
 }
 
 fn form_decode(s: &str) -> String {
@@ -251,8 +281,10 @@ impl FromRequestParts<crate::state::AppState> for BoundLogin {
     }
 }
 
-/// A form-encoded request from an authenticated client (token endpoint, CIBA): the sales
-/// unit its credentials authenticate, and the form's parameters.
+/// A form-encoded request from an authenticated client (token endpoint, revocation, CIBA
+/// start, user-exists): the sales unit its credentials authenticate — its own client
+/// secret, or a partner's access token acting for it (partner keys) — and the form's
+/// parameters.
 pub(crate) struct ClientForm {
     pub unit: nod_core::sales_unit::SalesUnit,
     pub params: Params,
@@ -267,8 +299,13 @@ impl FromRequest<crate::state::AppState> for ClientForm {
     ) -> Result<Self, Self::Rejection> {
         let headers = req.headers().clone();
         let FormParams(params) = FormParams::from_request(req, state).await?;
-        let credentials = client_credentials(&headers, &params)?;
-        let unit = state.service.authenticate_client(&credentials).await?;
+        let unit = match partner_credentials(&headers, &params)? {
+            Some(partner) => state.service.authenticate_partner(&partner).await?,
+            None => {
+                let credentials = client_credentials(&headers, &params)?;
+                state.service.authenticate_client(&credentials).await?
+            }
+        };
         Ok(ClientForm { unit, params })
     }
 }

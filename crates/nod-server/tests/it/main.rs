@@ -18,6 +18,7 @@ mod discovery;
 mod flows;
 mod interop;
 mod journey;
+mod partners;
 mod races;
 mod scenarios;
 mod webhooks;

@@ -146,6 +146,7 @@ impl GrantStore for SqliteStore {
             ("DELETE FROM auth_codes WHERE expires_at < $1", now - 3600),
             ("DELETE FROM access_tokens WHERE expires_at < $1", now),
             ("DELETE FROM merchant_tokens WHERE expires_at < $1", now),
+            ("DELETE FROM partner_tokens WHERE expires_at < $1", now),
             (
                 "DELETE FROM login_requests WHERE expires_at < $1",
                 now - 3600,

@@ -17,6 +17,7 @@ mod devices;
 mod grants;
 mod keys;
 mod login_requests;
+mod partners;
 mod rows;
 mod sales_units;
 mod users;

@@ -5,6 +5,7 @@
 
 use nod_core::grant::{AccessToken, AuthCode, MerchantToken};
 use nod_core::login::{Ciba, Consent, Device, Kind, LoginRequest, RememberedBrowser};
+use nod_core::partner::{Partner, PartnerToken};
 use nod_core::sales_unit::SalesUnit;
 use nod_core::scope::ScopeSet;
 use nod_core::user::User;
@@ -551,5 +552,45 @@ mod tests {
         assert_eq!(small("c", 99).ok(), Some(99));
         assert!(small("c", 256).is_err());
         assert!(small("c", -1).is_err());
+    }
+}
+
+#[derive(FromRow)]
+pub(super) struct PartnerRow {
+    pub(super) id: String,
+    secret_hash: Vec<u8>,
+    name: String,
+    created_at: Timestamp,
+}
+
+impl PartnerRow {
+    /// The partner, with its MSNs (read from `partner_msns`).
+    pub(super) fn with_msns(self, msns: Vec<String>) -> Partner {
+        Partner {
+            id: self.id,
+            secret_hash: self.secret_hash,
+            name: self.name,
+            msns,
+            created_at: self.created_at,
+        }
+    }
+}
+
+#[derive(FromRow)]
+pub(super) struct PartnerTokenRow {
+    token_hash: Vec<u8>,
+    partner_id: String,
+    expires_at: Timestamp,
+}
+
+impl TryFrom<PartnerTokenRow> for PartnerToken {
+    type Error = StoreError;
+
+    fn try_from(r: PartnerTokenRow) -> Result<Self> {
+        Ok(PartnerToken {
+            token_hash: r.token_hash,
+            partner_id: r.partner_id,
+            expires_at: r.expires_at,
+        })
     }
 }

@@ -527,3 +527,45 @@ async fn deleting_a_parent_cascades() {
     assert!(store.get_login_request(request.id).await.unwrap().is_none());
     assert!(store.get_user(user.id).await.unwrap().is_some());
 }
+
+/// The query plan of a statement, as `EXPLAIN QUERY PLAN` describes it.
+async fn plan(store: &SqliteStore, sql: &str) -> String {
+    let rows: Vec<(i64, i64, i64, String)> = sqlx::query_as(&format!("EXPLAIN QUERY PLAN {sql}"))
+        .fetch_all(&store.reader)
+        .await
+        .unwrap();
+    rows.into_iter()
+        .map(|(_, _, _, detail)| detail)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+#[tokio::test]
+async fn partner_lookups_use_an_index() {
+    let (_dir, store) = store().await;
+    for (sql, index) in [
+        (
+            "SELECT * FROM sales_units WHERE msn = '1' ORDER BY client_id LIMIT 2",
+            "INDEX sales_units_msn",
+        ),
+        (
+            "SELECT msn FROM partner_msns WHERE partner_id = 'p' ORDER BY msn",
+            "PRIMARY KEY",
+        ),
+        (
+            "SELECT * FROM partner_tokens WHERE token_hash = x'00' AND expires_at > 0",
+            "INDEX sqlite_autoindex_partner_tokens_1",
+        ),
+        (
+            "SELECT * FROM partner_tokens WHERE partner_id = 'p'",
+            "INDEX partner_tokens_partner",
+        ),
+        (
+            "SELECT * FROM partner_tokens WHERE expires_at < 0",
+            "INDEX partner_tokens_expiry",
+        ),
+    ] {
+        let plan = plan(&store, sql).await;
+        assert!(plan.contains(index), "{sql}: {plan}");
+    }
+}

@@ -6,12 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use nod_core::crypto;
+use nod_core::partner::Partner;
 use nod_core::sales_unit::{AuthMethod, CibaMode, ConsentTexts, SalesUnit};
 use nod_server::{App, Clock, ServerConfig, SystemClock, TestClock, paths};
 use nod_store::Store;
 use reqwest::redirect::Policy;
 
-use super::{Browser, CLIENT_ID, CLIENT_SECRET, Merchant, Phone, REDIRECT_URI, urlencode};
+use super::{
+    Browser, CLIENT_ID, CLIENT_SECRET, Merchant, PARTNER_SECRET, Phone, REDIRECT_URI, urlencode,
+};
 
 /// Where the fake clock starts: 2027-01-15T08:00:00Z.
 pub(crate) const START: i64 = 1_800_000_000;
@@ -85,11 +88,34 @@ impl SalesUnitSpec {
     }
 }
 
+/// A partner (partner keys) the test needs: its client id and the MSNs it may act for.
+/// The secret is always [`PARTNER_SECRET`].
+#[derive(Debug, Clone)]
+pub(crate) struct PartnerSpec {
+    pub id: &'static str,
+    pub msns: Vec<&'static str>,
+}
+
+impl PartnerSpec {
+    fn to_partner(&self) -> Partner {
+        Partner {
+            id: self.id.into(),
+            secret_hash: crypto::hash_secret(PARTNER_SECRET).to_vec(),
+            name: format!("Partner {}", self.id),
+            msns: self.msns.iter().map(|m| (*m).to_owned()).collect(),
+            created_at: 0,
+        }
+        .normalize()
+        .unwrap()
+    }
+}
+
 /// How a [`TestApp`] starts; see [`TestApp::builder`].
 pub(crate) struct TestAppBuilder {
     time: TestTime,
     test_mode: bool,
     sales_units: Vec<SalesUnitSpec>,
+    partners: Vec<PartnerSpec>,
 }
 
 impl TestAppBuilder {
@@ -113,6 +139,12 @@ impl TestAppBuilder {
         self
     }
 
+    /// Adds a partner.
+    pub(crate) fn with_partner(mut self, spec: PartnerSpec) -> Self {
+        self.partners.push(spec);
+        self
+    }
+
     pub(crate) async fn spawn(self) -> TestApp {
         let dir = tempfile::tempdir().unwrap();
         let url = format!("sqlite://{}", dir.path().join("nod.db").display());
@@ -131,6 +163,9 @@ impl TestAppBuilder {
                 .create_sales_unit(&spec.to_sales_unit())
                 .await
                 .unwrap();
+        }
+        for spec in &self.partners {
+            store.create_partner(&spec.to_partner()).await.unwrap();
         }
         let (clock, app_clock): (_, Arc<dyn Clock>) = match self.time {
             TestTime::At(start) => {
@@ -168,6 +203,7 @@ impl TestApp {
             time: TestTime::At(START),
             test_mode: true,
             sales_units: vec![SalesUnitSpec::default()],
+            partners: Vec::new(),
         }
     }
 
@@ -243,6 +279,11 @@ impl TestApp {
     /// The merchant behind another sales unit, with Basic authentication.
     pub(crate) fn merchant_as(&self, client_id: &str) -> Merchant {
         Merchant::new(&self.base, self.client(), client_id, CLIENT_SECRET)
+    }
+
+    /// A partner's own calls (the access token API), with [`PARTNER_SECRET`].
+    pub(crate) fn partner(&self, id: &str) -> Merchant {
+        Merchant::new(&self.base, self.client(), id, PARTNER_SECRET)
     }
 
     /// The authorization URL of `shop` with `scope=openid name` and a state, then `extra`.

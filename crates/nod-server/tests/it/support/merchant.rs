@@ -1,6 +1,7 @@
 //! `Merchant`: a sales unit's backend calling Nod: the token endpoint (Basic or post
-//! client authentication), userinfo, merchant-initiated login (CIBA), user-exists, the
-//! access token API and the webhooks API.
+//! client authentication, or a partner's token acting for it), userinfo,
+//! merchant-initiated login (CIBA), user-exists, the access token API and the webhooks
+//! API.
 
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
@@ -22,6 +23,9 @@ pub(crate) enum ClientAuth {
     Post,
     /// No client authentication at all.
     None,
+    /// A partner's access token as `Authorization: Bearer`, and `Merchant-Serial-Number`
+    /// when [`Merchant::acting_as_partner`] was given one (partner keys).
+    Partner,
 }
 
 pub(crate) struct Merchant {
@@ -30,6 +34,8 @@ pub(crate) struct Merchant {
     client_id: String,
     secret: String,
     auth: ClientAuth,
+    /// The partner's access token and the MSN it names, for [`ClientAuth::Partner`].
+    partner: Option<(String, Option<String>)>,
 }
 
 impl Merchant {
@@ -40,7 +46,16 @@ impl Merchant {
             client_id: client_id.to_owned(),
             secret: secret.to_owned(),
             auth: ClientAuth::Basic,
+            partner: None,
         }
+    }
+
+    /// The same merchant's calls made by a partner with this access token, naming the
+    /// sales unit with this `Merchant-Serial-Number` (none: the header is left out).
+    pub(crate) fn acting_as_partner(mut self, token: &str, msn: Option<&str>) -> Self {
+        self.auth = ClientAuth::Partner;
+        self.partner = Some((token.to_owned(), msn.map(str::to_owned)));
+        self
     }
 
     pub(crate) fn with_auth(mut self, auth: ClientAuth) -> Self {
@@ -62,9 +77,16 @@ impl Merchant {
     /// requests with odd headers or bodies.
     pub(crate) fn post(&self, path: &str) -> RequestBuilder {
         let request = self.client.post(self.url(path));
-        match self.auth {
-            ClientAuth::Basic => request.basic_auth(&self.client_id, Some(&self.secret)),
-            ClientAuth::Post | ClientAuth::None => request,
+        match (self.auth, &self.partner) {
+            (ClientAuth::Basic, _) => request.basic_auth(&self.client_id, Some(&self.secret)),
+            (ClientAuth::Partner, Some((token, msn))) => {
+                let request = request.bearer_auth(token);
+                match msn {
+                    Some(msn) => request.header("Merchant-Serial-Number", msn),
+                    None => request,
+                }
+            }
+            _ => request,
         }
     }
 

@@ -15,7 +15,7 @@ use std::time::Duration;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
-pub(crate) use app::{START, SalesUnitSpec, TestApp, TestTime};
+pub(crate) use app::{PartnerSpec, START, SalesUnitSpec, TestApp, TestTime};
 pub(crate) use browser::{Browser, Login, login_id_of, login_path};
 pub(crate) use merchant::{CIBA_GRANT, CIBA_REDIRECT_GRANT, ClientAuth, Merchant, decode_claims};
 pub(crate) use phone::Phone;
@@ -23,6 +23,8 @@ pub(crate) use webhook::{Received, WebhookReceiver};
 
 pub(crate) const CLIENT_ID: &str = "shop";
 pub(crate) const CLIENT_SECRET: &str = "shop-secret-0123456789-0123456789-abcdef";
+/// The secret of every partner a test creates ([`PartnerSpec`]).
+pub(crate) const PARTNER_SECRET: &str = "partner-secret-0123456789-0123456789-abcd";
 pub(crate) const REDIRECT_URI: &str = "https://shop.example/callback";
 pub(crate) const PHONE: &str = "4791234501";
 pub(crate) const OTHER_PHONE: &str = "4520123401";
