@@ -111,6 +111,21 @@ where
     Ok(())
 }
 
+/// Ends a move's transaction: when the conditional update matched, writes its audit
+/// entries and commits; when it did not, drops the transaction (nothing was written).
+async fn commit_move(
+    mut tx: sqlx::Transaction<'_, sqlx::Sqlite>,
+    moved: bool,
+    audit: &[AuditEvent<'_>],
+) -> Result<bool> {
+    if !moved {
+        return Ok(false);
+    }
+    insert_audit(&mut tx, audit).await?;
+    tx.commit().await.map_err(db_error)?;
+    Ok(true)
+}
+
 #[async_trait]
 impl LoginRequestStore for SqliteStore {
     async fn create_login_request(&self, r: &LoginRequest) -> Result<()> {
@@ -254,12 +269,7 @@ impl LoginRequestStore for SqliteStore {
         }
         let mut tx = self.writer.begin().await.map_err(db_error)?;
         let done = query.execute(&mut *tx).await.map_err(db_error)?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(true)
+        commit_move(tx, done.rows_affected() == 1, audit).await
     }
 
     async fn expire_login_request(
@@ -281,12 +291,7 @@ impl LoginRequestStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(true)
+        commit_move(tx, done.rows_affected() == 1, audit).await
     }
 
     async fn complete_login_request(
@@ -416,12 +421,7 @@ impl LoginRequestStore for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_error)?;
-        if done.rows_affected() != 1 {
-            return Ok(false);
-        }
-        insert_audit(&mut tx, audit).await?;
-        tx.commit().await.map_err(db_error)?;
-        Ok(true)
+        commit_move(tx, done.rows_affected() == 1, audit).await
     }
 
     async fn list_pending_login_requests(
