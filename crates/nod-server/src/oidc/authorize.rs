@@ -6,11 +6,11 @@ use axum::extract::RawQuery;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
-use nod_core::authorize::{self, AuthorizeError};
-use nod_core::partner;
+use nod_core::authorize::AuthorizeError;
 
 use crate::i18n::{Lang, Problem};
 use crate::paths;
+use crate::service::Authorized;
 use crate::state::AppState;
 use crate::web::cookies;
 use crate::web::error::PageError;
@@ -24,52 +24,28 @@ pub(super) async fn authorize(
     jar: CookieJar,
     RawQuery(raw_query): RawQuery,
     QueryParams(params): QueryParams,
-) -> Result<Response, Response> {
+) -> Response {
     // A malformed query cannot be trusted to name a redirect URI: shown on a page.
-    let params = params.map_err(|e| authorize_error(&state, lang, AuthorizeError::Page(e)))?;
-    let page = |e| authorize_error(&state, lang, AuthorizeError::Page(e));
-    // Partner keys: `msn` instead of `client_id` names the merchant; the browser is sent
-    // to the same request with its `client_id` (never to a redirect URI before that).
-    let msn = params.get_bounded("msn", 100).map_err(page)?;
-    if let (Some(msn), None) = (msn, params.get("client_id").map_err(page)?) {
-        let unit = state
-            .service
-            .sales_unit_for_msn(msn)
-            .await
-            .map_err(|e| PageError::from(e).into_response())?
-            .map_err(|why| {
-                PageError::new(StatusCode::BAD_REQUEST, Problem::UnknownClient)
-                    .with_detail(why)
-                    .into_response()
-            })?;
-        let query = partner::replace_msn(raw_query.as_deref().unwrap_or(""), &unit.client_id);
-        return Ok(see_other(&format!("{}?{query}", paths::AUTHORIZE)));
-    }
-    let client_id = authorize::client_id(&params).map_err(|e| authorize_error(&state, lang, e))?;
-    let unit = state
-        .service
-        .store
-        .get_sales_unit(client_id)
-        .await
-        .map_err(|e| PageError::from(e).into_response())?
-        .ok_or_else(|| {
-            PageError::new(StatusCode::BAD_REQUEST, Problem::UnknownClient).into_response()
-        })?;
-    // Both `client_id` and `msn`: they must name the same sales unit.
-    if msn.is_some() && msn != unit.msn.as_deref() {
-        return Err(PageError::new(StatusCode::BAD_REQUEST, Problem::BrokenLink)
-            .with_detail("msn is not the merchant serial number of the sales unit client_id names")
-            .into_response());
-    }
-    let request =
-        authorize::validate(&params, &unit).map_err(|e| authorize_error(&state, lang, e))?;
+    let params = match params {
+        Ok(params) => params,
+        Err(e) => return authorize_error(&state, lang, AuthorizeError::Page(e)),
+    };
     let (jar, binding) = cookies::browser_binding(&state.config, jar);
-    let login = state
-        .service
-        .start_browser(request, binding)
-        .await
-        .map_err(|e| PageError::from(e).into_response())?;
-    Ok((jar, see_other(&paths::login_page(login.id, ""))).into_response())
+    let raw_query = raw_query.as_deref().unwrap_or("");
+    match state.service.authorize(&params, raw_query, binding).await {
+        Ok(Authorized::Rewritten(query)) => see_other(&format!("{}?{query}", paths::AUTHORIZE)),
+        Ok(Authorized::Started(id)) => (jar, see_other(&paths::login_page(id, ""))).into_response(),
+        Ok(Authorized::UnknownClient(why)) => {
+            let page = PageError::new(StatusCode::BAD_REQUEST, Problem::UnknownClient);
+            match why {
+                Some(why) => page.with_detail(why),
+                None => page,
+            }
+            .into_response()
+        }
+        Ok(Authorized::Refused(e)) => authorize_error(&state, lang, e),
+        Err(e) => PageError::from(e).into_response(),
+    }
 }
 
 fn authorize_error(state: &AppState, lang: Lang, error: AuthorizeError) -> Response {

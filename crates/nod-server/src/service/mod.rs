@@ -6,6 +6,7 @@
 //! extract, call a method, and map its result or its [`ServiceError`].
 
 mod answers;
+mod authorize;
 mod ciba;
 mod consent;
 mod devices;
@@ -18,6 +19,7 @@ mod tokens;
 pub(crate) use engine::{AuthScheme, Service, ServiceError, describe};
 
 pub(crate) use answers::{AppNext, Approval, OutcomeAnswer, PendingLogin};
+pub(crate) use authorize::Authorized;
 pub(crate) use login::{Entry, Finished, PhoneOutcome, Step};
 pub(crate) use partners::PartnerCredentials;
 pub(crate) use tokens::{ClientCredentials, TokenResponse};
