@@ -11,7 +11,7 @@ use axum::response::{IntoResponse, Response};
 use axum_extra::extract::CookieJar;
 use futures_util::Stream;
 use nod_core::links;
-use nod_core::login::{self, LoginRequest, Status};
+use nod_core::login::{LoginRequest, Status};
 use uuid::Uuid;
 
 use super::steps::{expired_page, fail_to_merchant, show_step};
@@ -210,11 +210,7 @@ pub(super) async fn get_login_events(
                 let mut tick = tokio::time::interval(Duration::from_secs(2));
                 loop {
                     // The stored state is the truth; events only wake us early.
-                    let moved_on = match state.service.store.get_login_request(id).await {
-                        Ok(Some(l)) => login::browser_moves_on(&l, state.now()),
-                        Ok(None) => true,
-                        Err(_) => false,
-                    };
+                    let moved_on = state.service.browser_moves_on(id).await;
                     if moved_on {
                         let event = SseEvent::default().event("continue").data(next);
                         return Some((Ok(event), (state, receiver, true)));

@@ -122,6 +122,16 @@ impl Service {
         Ok(login)
     }
 
+    /// Whether the browser waiting on this login should move on (the app answered, time
+    /// ran out, or the request is gone). A store error says no: the stream asks again.
+    pub async fn browser_moves_on(&self, id: Uuid) -> bool {
+        match self.store.get_login_request(id).await {
+            Ok(Some(login)) => login::browser_moves_on(&login, self.now()),
+            Ok(None) => true,
+            Err(_) => false,
+        }
+    }
+
     /// Checks that a form carries the login's CSRF token.
     pub fn check_csrf(login: &LoginRequest, sent: Option<&str>) -> Result<()> {
         match sent {
