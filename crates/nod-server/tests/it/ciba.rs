@@ -336,11 +336,7 @@ async fn ping_mode_notifies_with_retries() {
             ("client_notification_token", "merchant-token-1"),
         ])
         .await;
-    let id = phone.merchant_initiated().await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    phone.approve_with(&id, json!({ "consent": true })).await;
+    phone.approve_merchant_initiated().await;
     // The first attempt fails; the retry (after a second) gets through.
     let ping = receiver.first(Duration::from_secs(10)).await;
     assert_eq!(
@@ -364,12 +360,8 @@ async fn a_receiver_that_never_answers_holds_up_nothing() {
     let auth_req_id = merchant
         .ciba_auth_req_id(&[HINT, SCOPE, ("client_notification_token", "t")])
         .await;
-    let id = phone.merchant_initiated().await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let began = Instant::now();
-    let response = phone.approve_with(&id, json!({ "consent": true })).await;
+    let response = phone.approve_merchant_initiated().await;
     assert_eq!(response.status(), 200);
     assert!(
         began.elapsed() < Duration::from_secs(2),
@@ -402,12 +394,8 @@ async fn login_to_webpage() {
         (StatusCode::BAD_REQUEST, "unauthorized_client")
     );
 
-    let id = phone.merchant_initiated().await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let next: Value = phone
-        .approve_with(&id, json!({ "consent": true }))
+        .approve_merchant_initiated()
         .await
         .json()
         .await
@@ -447,12 +435,8 @@ async fn login_to_webpage_redeems_with_the_redirect_grant() {
             ("redirect_uri", REDIRECT_URI),
         ])
         .await;
-    let id = phone.merchant_initiated().await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
     let next: Value = phone
-        .approve_with(&id, json!({ "consent": true }))
+        .approve_merchant_initiated()
         .await
         .json()
         .await

@@ -4,7 +4,7 @@
 
 use nod_server::paths;
 use reqwest::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::support::*;
 
@@ -86,11 +86,7 @@ async fn documented_scopes_nod_does_not_serve_are_dropped() {
             ),
         ])
         .await;
-    let id = phone.merchant_initiated().await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let approved = phone.approve_with(&id, json!({ "consent": true })).await;
+    let approved = phone.approve_merchant_initiated().await;
     assert_eq!(approved.status(), 200);
     let (status, tokens) = merchant.ciba_poll(&auth_req_id).await;
     assert_eq!(status, 200, "{tokens}");
@@ -121,17 +117,7 @@ async fn lifetimes_follow_the_documentation() {
     let auth_req_id = merchant
         .ciba_auth_req_id(&[HINT, ("scope", "openid name")])
         .await;
-    let id = phone.merchant_initiated().await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(
-        phone
-            .approve_with(&id, json!({ "consent": true }))
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(phone.approve_merchant_initiated().await.status(), 200);
     let (status, tokens) = merchant.ciba_poll(&auth_req_id).await;
     assert_eq!(status, 200);
     assert_eq!(tokens["expires_in"], 300);
@@ -151,12 +137,8 @@ async fn lifetimes_follow_the_documentation() {
                 ("redirect_uri", REDIRECT_URI),
             ])
             .await;
-        let id = phone.merchant_initiated().await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
         let next: Value = phone
-            .approve_with(&id, json!({ "consent": true }))
+            .approve_merchant_initiated()
             .await
             .json()
             .await

@@ -422,11 +422,7 @@ async fn userinfo_of_the_unverified_email_and_the_no_address_users() {
                 ("scope", "openid email address"),
             ])
             .await;
-        let id = phone.merchant_initiated().await["id"]
-            .as_str()
-            .unwrap()
-            .to_owned();
-        let approved = phone.approve_with(&id, json!({ "consent": true })).await;
+        let approved = phone.approve_merchant_initiated().await;
         assert_eq!(approved.status(), 200);
         let (status, tokens) = merchant.ciba_poll(&auth_req_id).await;
         assert_eq!(status, 200, "{tokens}");

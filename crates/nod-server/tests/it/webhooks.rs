@@ -445,11 +445,7 @@ async fn a_ping_mode_merchant_gets_the_event_and_its_ping() {
     let auth_req_id = merchant
         .ciba_auth_req_id(&[HINT, SCOPE, ("client_notification_token", "ping-token")])
         .await;
-    let id = phone.merchant_initiated().await["id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    phone.approve_with(&id, json!({ "consent": true })).await;
+    phone.approve_merchant_initiated().await;
     let event = hooks.first(Duration::from_secs(10)).await;
     verify_signature(&event, registration["secret"].as_str().unwrap(), &hooks.url);
     assert_eq!(event.body, json!({ "auth_req_id": auth_req_id }));

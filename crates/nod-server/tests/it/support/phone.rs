@@ -83,6 +83,13 @@ impl Phone {
             .expect("a merchant-initiated request")
     }
 
+    /// Approves the one merchant-initiated request waiting, consenting in the app.
+    pub(crate) async fn approve_merchant_initiated(&self) -> Response {
+        let request = self.merchant_initiated().await;
+        let id = request["id"].as_str().unwrap();
+        self.approve_with(id, json!({ "consent": true })).await
+    }
+
     /// Approves with the number the person picked.
     pub(crate) async fn approve(&self, id: &str, challenge: u8, remember: bool) -> Response {
         self.approve_with(
