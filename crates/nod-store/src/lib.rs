@@ -324,6 +324,24 @@ pub trait DeviceStore: Send + Sync {
         token_hash: &[u8],
         now: Timestamp,
     ) -> Result<Option<RememberedBrowser>>;
+    /// The person a valid remembered browser belongs to, with their consent for
+    /// `client_id` (read only: nothing is marked used).
+    async fn get_remembered(
+        &self,
+        token_hash: &[u8],
+        client_id: &str,
+        now: Timestamp,
+    ) -> Result<Option<(User, Option<Consent>)>>;
+    /// A login a remembered browser finishes at authorize, in one transaction: marks the
+    /// browser used and stores the code and the audit entries. False (nothing written)
+    /// when the browser is no longer remembered.
+    async fn finish_remembered(
+        &self,
+        token_hash: &[u8],
+        code: &AuthCode,
+        now: Timestamp,
+        audit: &[AuditEvent<'_>],
+    ) -> Result<bool>;
     async fn list_browsers(&self, user_id: Uuid, now: Timestamp) -> Result<Vec<RememberedBrowser>>;
     async fn delete_browser(&self, user_id: Uuid, id: Uuid) -> Result<bool>;
     async fn create_device(&self, device: &Device, token_hash: &[u8]) -> Result<()>;

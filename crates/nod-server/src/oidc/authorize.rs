@@ -1,5 +1,6 @@
 //! `GET …/oauth2/auth`: validates the request, stores a login request bound to this
-//! browser, and sends the browser to the login page. A partner's request naming the
+//! browser, and sends the browser to the login page; a remembered browser whose person
+//! has consented goes straight back to the merchant with the code. A partner's request naming the
 //! merchant by `msn` is first sent to the same URL with the merchant's `client_id`.
 
 use axum::extract::RawQuery;
@@ -9,6 +10,7 @@ use axum_extra::extract::CookieJar;
 use nod_core::authorize::AuthorizeError;
 
 use crate::i18n::{Lang, Problem};
+use crate::pages::back_to_merchant;
 use crate::paths;
 use crate::service::Authorized;
 use crate::state::AppState;
@@ -32,9 +34,20 @@ pub(super) async fn authorize(
     };
     let (jar, binding) = cookies::browser_binding(&state.config, jar);
     let raw_query = raw_query.as_deref().unwrap_or("");
-    match state.service.authorize(&params, raw_query, binding).await {
+    let remember_token = cookies::remember_token(&jar);
+    match state
+        .service
+        .authorize(&params, raw_query, binding, remember_token)
+        .await
+    {
         Ok(Authorized::Rewritten(query)) => see_other(&format!("{}?{query}", paths::AUTHORIZE)),
         Ok(Authorized::Started(id)) => (jar, see_other(&paths::login_page(id, ""))).into_response(),
+        Ok(Authorized::Finished(finished)) => {
+            let (login, finished) = *finished;
+            back_to_merchant(&state, lang, jar, &login, finished)
+                .await
+                .into_response()
+        }
         Ok(Authorized::UnknownClient(why)) => {
             let page = PageError::new(StatusCode::BAD_REQUEST, Problem::UnknownClient);
             match why {

@@ -22,7 +22,7 @@ pub(super) async fn get_jwks(state: AppState) -> Response {
             header::CACHE_CONTROL,
             HeaderValue::from_static("max-age=300"),
         )],
-        axum::Json(state.service.keys.jwks().await),
+        axum::Json(state.service.keys.jwks()),
     )
         .into_response()
 }

@@ -21,6 +21,8 @@ mod consent;
 mod login;
 mod steps;
 
+pub(crate) use steps::back_to_merchant;
+
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
         .route(paths::LOGIN, get(login::get_login))

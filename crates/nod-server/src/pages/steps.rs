@@ -86,7 +86,7 @@ pub(super) async fn show_step(
 }
 
 /// The code goes back to the merchant; the remember cookie is set when asked for.
-async fn back_to_merchant(
+pub(crate) async fn back_to_merchant(
     state: &AppState,
     lang: Lang,
     jar: CookieJar,

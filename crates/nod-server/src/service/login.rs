@@ -90,21 +90,20 @@ const CANCELLABLE: [Status; 3] = [Status::New, Status::Waiting, Status::Confirme
 impl Service {
     // ---- the browser door ---------------------------------------------------------
 
-    /// Stores a new login request for a valid authorization request, bound to a browser.
-    pub async fn start_browser(
+    /// A new login request for a valid authorization request, bound to a browser (not
+    /// stored yet).
+    pub(super) fn new_browser_login(
         &self,
         request: AuthorizeRequest,
         browser_binding: Vec<u8>,
-    ) -> Result<LoginRequest> {
-        let login = LoginRequest::new(
+    ) -> LoginRequest {
+        LoginRequest::new(
             request,
             browser_binding,
             crypto::random_secret(),
             self.now(),
             self.config.login_request_lifetime,
-        );
-        self.store.create_login_request(&login).await?;
-        Ok(login)
+        )
     }
 
     /// The login request `id`, if the browser holding `binding_cookie` started it.

@@ -194,7 +194,7 @@ impl Service {
             amr: [grant.amr],
             auth_req_id: grant.auth_req_id,
         };
-        let id_token = self.keys.sign(claims).await?;
+        let id_token = self.keys.sign(&claims)?;
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer",

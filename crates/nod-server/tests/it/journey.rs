@@ -186,29 +186,32 @@ async fn desktop_login_then_remembered_login() {
         ".sid" => "[sid]",
     });
 
-    // 8. The same browser logs in again: no phone number, no app, no consent page.
-    let second_id = browser
-        .authorize(&app.authorize_url_for(
+    // 8. The same browser logs in again: authorize answers with the code at once (one
+    // browser round trip: no login page, no app, no consent page).
+    let response = browser
+        .get(&app.authorize_url_for(
             CLIENT_ID,
             REDIRECT_URI,
             "openid name email",
             "&nonce=second",
         ))
         .await;
-    let response = browser.login_page(&second_id).await;
-    assert_eq!(location(&response), login_path(&second_id, "continue"));
-    let response = browser.continue_login(&second_id).await;
+    assert_eq!(response.status(), 303);
     let callback = location(&response);
     assert!(
         callback.starts_with(REDIRECT_URI),
         "remembered and consented: straight back, got {callback}"
     );
+    assert_eq!(query(&callback)["state"], "state-12345");
+    assert_eq!(query(&callback)["scope"], "openid name email");
     let tokens = merchant.tokens(&query(&callback)["code"], None).await;
     let claims = merchant
         .verify_id_token(tokens["id_token"].as_str().unwrap())
         .await;
     assert_eq!(claims["sub"], sub.as_str(), "the same pairwise sub");
     assert_eq!(claims["amr"], json!(["remembered_browser"]));
+    assert_eq!(claims["nonce"], "second");
+    assert_ne!(claims["sid"], id.as_str(), "a login of its own");
     assert!(
         phone.pending().await.is_empty(),
         "no app confirmation was asked for"
@@ -284,10 +287,8 @@ async fn prompt_none_in_a_remembered_browser() {
     let app = TestApp::builder().spawn().await;
     let phone = app.phone(PHONE).await;
     let browser = remembered_browser(&app, &phone).await;
-    // Consent given for `name`: straight back with a code.
-    let id = browser.authorize(&app.authorize_url("&prompt=none")).await;
-    let response = browser.login_page(&id).await;
-    let response = browser.get(&location(&response)).await;
+    // Consent given for `name`: straight back with a code, from authorize itself.
+    let response = browser.get(&app.authorize_url("&prompt=none")).await;
     assert!(query(&location(&response)).contains_key("code"));
     // A new scope without consent: consent_required, no page.
     let with_email =
@@ -334,4 +335,63 @@ async fn form_post_response_mode() {
     assert_eq!(response.status(), 200);
     let html = response.text().await.unwrap();
     assert!(html.contains("name=\"error\" value=\"invalid_request\""));
+}
+
+#[tokio::test]
+async fn a_remembered_login_at_authorize_keeps_the_response_mode() {
+    let app = TestApp::builder().spawn().await;
+    let phone = app.phone(PHONE).await;
+    let browser = remembered_browser(&app, &phone).await;
+    let response = browser
+        .get(&app.authorize_url("&response_mode=form_post"))
+        .await;
+    assert_eq!(
+        response.status(),
+        200,
+        "posted to the merchant, not redirected"
+    );
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains(&format!("action=\"{REDIRECT_URI}\"")),
+        "{html}"
+    );
+    assert!(html.contains("name=\"code\""));
+    assert!(html.contains("name=\"state\" value=\"state-12345\""));
+}
+
+#[tokio::test]
+async fn a_remembered_browser_without_its_person_sees_the_login_page() {
+    let app = TestApp::builder().spawn().await;
+    let phone = app.phone(PHONE).await;
+    let browser = remembered_browser(&app, &phone).await;
+    let user = app.store.get_user_by_phone(PHONE).await.unwrap().unwrap();
+    app.store.delete_user(user.id).await.unwrap();
+    // `authorize` asserts that the browser is sent to a login page.
+    let id = browser.authorize(&app.authorize_url("")).await;
+    let response = browser.login_page(&id).await;
+    assert_eq!(response.status(), 200);
+    assert!(response.text().await.unwrap().contains("phone_number"));
+}
+
+#[tokio::test]
+async fn a_remembered_code_is_redeemed_once() {
+    let app = TestApp::builder().spawn().await;
+    let merchant = app.merchant();
+    let phone = app.phone(PHONE).await;
+    let browser = remembered_browser(&app, &phone).await;
+    let response = browser.get(&app.authorize_url("")).await;
+    let code = query(&location(&response))["code"].clone();
+    assert_eq!(merchant.redeem(&code, None).await.status(), 200);
+    let (status, error) = status_and_error(merchant.redeem(&code, None).await).await;
+    assert_eq!((status.as_u16(), error.as_str()), (400, "invalid_grant"));
+    // Two remembered logins at the same moment both finish, each with its own code.
+    let url = app.authorize_url("");
+    let (a, b) = tokio::join!(browser.get(&url), browser.get(&url));
+    let (a, b) = (
+        query(&location(&a))["code"].clone(),
+        query(&location(&b))["code"].clone(),
+    );
+    assert_ne!(a, b);
+    assert_eq!(merchant.redeem(&a, None).await.status(), 200);
+    assert_eq!(merchant.redeem(&b, None).await.status(), 200);
 }

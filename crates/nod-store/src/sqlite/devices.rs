@@ -2,12 +2,15 @@
 
 use async_trait::async_trait;
 use nod_core::Timestamp;
-use nod_core::login::{Device, RememberedBrowser};
+use nod_core::grant::AuthCode;
+use nod_core::login::{Consent, Device, RememberedBrowser};
+use nod_core::user::User;
 use uuid::Uuid;
 
-use super::rows::{BrowserRow, DeviceRow};
+use super::login_requests::{insert_audit, insert_code};
+use super::rows::{BrowserRow, DeviceRow, RememberedRow};
 use super::{SqliteStore, convert, db_error};
-use crate::{DeviceStore, Result};
+use crate::{AuditEvent, DeviceStore, Result};
 
 pub(super) async fn insert_browser<'e, E>(
     executor: E,
@@ -54,6 +57,56 @@ impl DeviceStore for SqliteStore {
         .map_err(db_error)?
         .map(RememberedBrowser::try_from)
         .transpose()
+    }
+
+    async fn get_remembered(
+        &self,
+        token_hash: &[u8],
+        client_id: &str,
+        now: Timestamp,
+    ) -> Result<Option<(User, Option<Consent>)>> {
+        let row = sqlx::query_as::<_, RememberedRow>(
+            "SELECT u.id, u.phone_number, u.given_name, u.family_name, u.email, u.birthdate, u.nin,
+                    u.addresses, u.email_verified, u.active, u.created_at,
+                    c.scopes AS consent_scopes, c.granted_at AS consent_granted_at
+             FROM browsers b
+             JOIN users u ON u.id = b.user_id
+             LEFT JOIN consents c ON c.user_id = b.user_id AND c.client_id = $2
+             WHERE b.token_hash = $1 AND b.expires_at > $3",
+        )
+        .bind(token_hash)
+        .bind(client_id)
+        .bind(now)
+        .fetch_optional(&self.reader)
+        .await
+        .map_err(db_error)?;
+        row.map(|r| r.into_parts(client_id)).transpose()
+    }
+
+    async fn finish_remembered(
+        &self,
+        token_hash: &[u8],
+        code: &AuthCode,
+        now: Timestamp,
+        audit: &[AuditEvent<'_>],
+    ) -> Result<bool> {
+        let mut tx = self.writer.begin().await.map_err(db_error)?;
+        let touched = sqlx::query(
+            "UPDATE browsers SET last_used_at = $2 WHERE token_hash = $1 AND expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .execute(&mut *tx)
+        .await
+        .map_err(db_error)?
+        .rows_affected();
+        if touched != 1 {
+            return Ok(false);
+        }
+        insert_code(&mut *tx, code).await?;
+        insert_audit(&mut tx, audit).await?;
+        tx.commit().await.map_err(db_error)?;
+        Ok(true)
     }
 
     async fn list_browsers(&self, user_id: Uuid, now: Timestamp) -> Result<Vec<RememberedBrowser>> {

@@ -73,7 +73,7 @@ fn status_in(from: &[Status], first: usize) -> String {
     format!("status IN ({})", params.join(", "))
 }
 
-async fn insert_audit(
+pub(super) async fn insert_audit(
     tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
     events: &[AuditEvent<'_>],
 ) -> Result<()> {
@@ -83,7 +83,7 @@ async fn insert_audit(
     Ok(())
 }
 
-async fn insert_code<'e, E>(executor: E, c: &AuthCode) -> Result<()>
+pub(super) async fn insert_code<'e, E>(executor: E, c: &AuthCode) -> Result<()>
 where
     E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
 {

@@ -440,6 +440,31 @@ impl TryFrom<ConsentRow> for Consent {
     }
 }
 
+/// A remembered browser's person, and their consent for one sales unit (if any).
+#[derive(FromRow)]
+pub(super) struct RememberedRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    consent_scopes: Option<i64>,
+    consent_granted_at: Option<Timestamp>,
+}
+
+impl RememberedRow {
+    pub(super) fn into_parts(self, client_id: &str) -> Result<(User, Option<Consent>)> {
+        let user = User::try_from(self.user)?;
+        let consent = match (self.consent_scopes, self.consent_granted_at) {
+            (Some(bits), Some(granted_at)) => Some(Consent {
+                user_id: user.id,
+                client_id: client_id.to_owned(),
+                scopes: scopes("consents.scopes", bits)?,
+                granted_at,
+            }),
+            _ => None,
+        };
+        Ok((user, consent))
+    }
+}
+
 #[derive(FromRow)]
 pub(super) struct BrowserRow {
     id: String,
