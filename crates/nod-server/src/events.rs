@@ -1,9 +1,17 @@
 //! In-process notifications: a login request changed, or a user got a new one. Browsers'
 //! and apps' server-sent event streams listen here, so a confirmation reaches the waiting
 //! page at once.
+//!
+//! Listeners subscribe to one login request or one user, never to everything: an event
+//! wakes only the streams it concerns, however many browsers are waiting.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::broadcast;
 use uuid::Uuid;
+
+pub(crate) use tokio::sync::broadcast::error::RecvError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoginEvent {
@@ -17,22 +25,168 @@ pub enum LoginEvent {
 
 /// The event bus. Slow listeners miss events rather than slowing senders; every stream
 /// re-reads state from the store, so a missed event only delays, never loses, an update.
-#[derive(Clone)]
-pub struct Events(broadcast::Sender<LoginEvent>);
-
-impl Default for Events {
-    fn default() -> Self {
-        Self(broadcast::channel(1024).0)
-    }
+#[derive(Default)]
+pub struct Events {
+    /// `Changed`, by login request.
+    logins: Arc<Channels>,
+    /// `Sent` and `Closed`, by user.
+    users: Arc<Channels>,
 }
 
 impl Events {
     pub fn send(&self, event: LoginEvent) {
-        // No listeners is fine.
-        let _ = self.0.send(event);
+        match event {
+            LoginEvent::Changed { id } => self.logins.send(id, event),
+            LoginEvent::Sent { user_id, .. } | LoginEvent::Closed { user_id, .. } => {
+                self.users.send(user_id, event);
+            }
+        }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<LoginEvent> {
-        self.0.subscribe()
+    /// The changes of one login request.
+    pub fn login(&self, id: Uuid) -> Subscription {
+        Channels::subscribe(&self.logins, id)
+    }
+
+    /// The requests that arrive for, or leave, one user.
+    pub fn user(&self, user_id: Uuid) -> Subscription {
+        Channels::subscribe(&self.users, user_id)
+    }
+
+    /// How many logins and users have listeners (for tests: a closed stream leaves none).
+    #[cfg(test)]
+    fn listened(&self) -> (usize, usize) {
+        (self.logins.len(), self.users.len())
+    }
+}
+
+/// One broadcast channel per key, made by the first listener and dropped with the last.
+#[derive(Default)]
+struct Channels(Mutex<HashMap<Uuid, broadcast::Sender<LoginEvent>>>);
+
+/// Events one key receives before a listener that has not read them starts missing some.
+const CAPACITY: usize = 16;
+
+impl Channels {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, broadcast::Sender<LoginEvent>>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn send(&self, key: Uuid, event: LoginEvent) {
+        if let Some(sender) = self.lock().get(&key) {
+            // Every listener may have gone between their last read and now: fine.
+            let _ = sender.send(event);
+        }
+    }
+
+    fn subscribe(channels: &Arc<Self>, key: Uuid) -> Subscription {
+        let receiver = channels
+            .lock()
+            .entry(key)
+            .or_insert_with(|| broadcast::channel(CAPACITY).0)
+            .subscribe();
+        Subscription {
+            channels: Arc::clone(channels),
+            key,
+            receiver: Some(receiver),
+        }
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.lock().len()
+    }
+}
+
+/// A listener of one key; the key's channel goes when its last listener does.
+pub struct Subscription {
+    channels: Arc<Channels>,
+    key: Uuid,
+    receiver: Option<broadcast::Receiver<LoginEvent>>,
+}
+
+impl Subscription {
+    /// The next event; `Lagged` when some were missed (re-read the store).
+    pub async fn recv(&mut self) -> Result<LoginEvent, RecvError> {
+        match &mut self.receiver {
+            Some(receiver) => receiver.recv().await,
+            None => Err(RecvError::Closed),
+        }
+    }
+}
+
+impl Drop for Subscription {
+    fn drop(&mut self) {
+        // Subscribing and dropping both happen under the lock, so the count is exact.
+        let mut map = self.channels.lock();
+        drop(self.receiver.take());
+        if map
+            .get(&self.key)
+            .is_some_and(|sender| sender.receiver_count() == 0)
+        {
+            map.remove(&self.key);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_event_reaches_only_the_listeners_of_its_login_or_user() {
+        let events = Events::default();
+        let (a, b, user) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+        let mut on_a = events.login(a);
+        let mut on_b = events.login(b);
+        let mut on_user = events.user(user);
+        events.send(LoginEvent::Changed { id: a });
+        events.send(LoginEvent::Sent {
+            id: b,
+            user_id: user,
+        });
+        assert_eq!(on_a.recv().await, Ok(LoginEvent::Changed { id: a }));
+        assert_eq!(
+            on_user.recv().await,
+            Ok(LoginEvent::Sent {
+                id: b,
+                user_id: user
+            })
+        );
+        assert!(
+            tokio::time::timeout(std::time::Duration::from_millis(20), on_b.recv())
+                .await
+                .is_err(),
+            "nothing happened to b"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_last_listener_to_leave_removes_the_channel() {
+        let events = Events::default();
+        let id = Uuid::new_v4();
+        let first = events.login(id);
+        let mut second = events.login(id);
+        assert_eq!(events.listened(), (1, 0));
+        drop(first);
+        assert_eq!(events.listened(), (1, 0), "one listener is left");
+        events.send(LoginEvent::Changed { id });
+        assert_eq!(second.recv().await, Ok(LoginEvent::Changed { id }));
+        drop(second);
+        assert_eq!(events.listened(), (0, 0));
+        // Nobody listening: sending is fine and keeps nothing.
+        events.send(LoginEvent::Changed { id });
+        assert_eq!(events.listened(), (0, 0));
+    }
+
+    #[tokio::test]
+    async fn a_slow_listener_learns_it_missed_events() {
+        let events = Events::default();
+        let id = Uuid::new_v4();
+        let mut slow = events.login(id);
+        for _ in 0..CAPACITY + 1 {
+            events.send(LoginEvent::Changed { id });
+        }
+        assert!(matches!(slow.recv().await, Err(RecvError::Lagged(_))));
     }
 }

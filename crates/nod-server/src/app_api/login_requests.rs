@@ -16,7 +16,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::device::{DeviceAuth, json_ok};
-use crate::events::LoginEvent;
+use crate::events::{LoginEvent, RecvError};
 use crate::i18n::Lang;
 use crate::service::{AppNext, Approval, OutcomeAnswer, PendingLogin};
 use crate::state::AppState;
@@ -138,24 +138,18 @@ pub(super) async fn get_events(
     DeviceAuth(device): DeviceAuth,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let user_id = device.user_id;
-    let receiver = state.service.events.subscribe();
+    let receiver = state.service.events.user(user_id);
     let ready =
         futures_util::stream::once(async { Ok(SseEvent::default().event("ready").data("{}")) });
     let updates = futures_util::stream::unfold(receiver, move |mut receiver| async move {
         loop {
             let data = match receiver.recv().await {
-                Ok(LoginEvent::Sent { id, user_id: u }) if u == user_id => {
-                    json!({ "type": "new", "id": id })
-                }
-                Ok(LoginEvent::Closed { id, user_id: u }) if u == user_id => {
-                    json!({ "type": "closed", "id": id })
-                }
-                Ok(_) => continue,
+                Ok(LoginEvent::Sent { id, .. }) => json!({ "type": "new", "id": id }),
+                Ok(LoginEvent::Closed { id, .. }) => json!({ "type": "closed", "id": id }),
+                Ok(LoginEvent::Changed { .. }) => continue,
                 // Some events were missed: the app reloads its list.
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {
-                    json!({ "type": "resync" })
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                Err(RecvError::Lagged(_)) => json!({ "type": "resync" }),
+                Err(RecvError::Closed) => return None,
             };
             let event = SseEvent::default()
                 .event("login_request")

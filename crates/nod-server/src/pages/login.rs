@@ -15,7 +15,7 @@ use nod_core::login::{LoginRequest, Status};
 use uuid::Uuid;
 
 use super::steps::{expired_page, fail_to_merchant, show_step};
-use crate::events::LoginEvent;
+use crate::events::RecvError;
 use crate::i18n::{Lang, Texts};
 use crate::paths;
 use crate::service::{Entry, PhoneOutcome};
@@ -197,7 +197,7 @@ pub(super) async fn get_login_events(
     BoundLogin(login): BoundLogin,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
     let id = login.id;
-    let receiver = state.service.events.subscribe();
+    let receiver = state.service.events.login(id);
     let next = paths::login_page(id, "continue");
     let stream = futures_util::stream::unfold(
         (state, receiver, false),
@@ -217,10 +217,8 @@ pub(super) async fn get_login_events(
                     }
                     tokio::select! {
                         received = receiver.recv() => match received {
-                            Ok(LoginEvent::Changed { id: changed }) if changed == id => {}
-                            Ok(_) => continue,
-                            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                            Err(tokio::sync::broadcast::error::RecvError::Closed) => return None,
+                            Ok(_) | Err(RecvError::Lagged(_)) => {}
+                            Err(RecvError::Closed) => return None,
                         },
                         _ = tick.tick() => {}
                     }
