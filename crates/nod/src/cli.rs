@@ -261,6 +261,17 @@ pub(crate) enum UserCommand {
     Show { user: String },
     /// Delete a user, by phone number or id, with everything tied to them.
     Delete { user: String },
+    /// Generate test users for load tests: phone numbers +47 40000000 upwards (user `n`
+    /// of `--start`+`n` has +47 4XXXXXXX with that number), each with a consent to every
+    /// sales unit and a remembered browser; numbers already registered are skipped.
+    Generate {
+        /// How many users.
+        #[arg(long, value_parser = clap::value_parser!(u32).range(1..=9_999_999))]
+        count: u32,
+        /// The first user's number within the range.
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=9_999_999))]
+        start: u32,
+    },
     /// Print a single-use code that registers the user's next app (outside test mode).
     ActivationCode {
         /// The user, by phone number or id.

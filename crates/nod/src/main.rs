@@ -4,6 +4,7 @@
 
 mod cli;
 mod config;
+mod generate;
 mod partner;
 mod sales_unit;
 mod serve;

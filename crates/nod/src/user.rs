@@ -150,6 +150,24 @@ pub(crate) async fn run(settings: &Settings, command: UserCommand) -> anyhow::Re
                 println!("Valid for {minutes} minutes, once. Nod keeps only its hash.");
             }
         }
+        UserCommand::Generate { count, start } => {
+            anyhow::ensure!(
+                u64::from(start) + u64::from(count) <= 10_000_000,
+                "--start plus --count may be at most 10000000 (the numbers +47 40000000 to +47 49999999)"
+            );
+            let remember_days = settings.server.remember_days;
+            let created =
+                crate::generate::run(store.as_ref(), start, count, now, remember_days).await?;
+            if settings.json {
+                println!("{}", json!({ "created": created }));
+            } else {
+                println!(
+                    "{created} new users among +{} to +{}",
+                    crate::generate::phone_number(start),
+                    crate::generate::phone_number(start + count - 1)
+                );
+            }
+        }
         UserCommand::Delete { user } => {
             let user = find(store.as_ref(), &user).await?;
             store.delete_user(user.id).await?;

@@ -652,3 +652,33 @@ fn partner_bad_input() {
         "a partner with client id 'p' exists already",
     );
 }
+
+#[test]
+fn generated_users_are_stored_once_by_number() {
+    let nod = Nod::new();
+    nod.json(&[
+        "sales-unit",
+        "create",
+        "--name",
+        "Shop",
+        "--client-id",
+        "shop",
+        "--redirect-uri",
+        "https://shop.example/cb",
+    ]);
+    let out = nod.json(&["user", "generate", "--count", "3", "--start", "10"]);
+    assert_eq!(out["created"], 3);
+    let user = nod.json(&["user", "show", "+47 40000011"]);
+    assert_eq!(user["phone_number"], "4740000011");
+    assert_eq!(user["active"], true);
+    // Again: the same numbers are skipped, the next ones are new.
+    let out = nod.json(&["user", "generate", "--count", "4", "--start", "10"]);
+    assert_eq!(out["created"], 1);
+    assert!(nod.run(&["user", "show", "4740000013"]).status.success());
+    assert!(!nod.run(&["user", "show", "4740000014"]).status.success());
+    nod.fails(
+        &["user", "generate", "--count", "2", "--start", "9999999"],
+        "at most 10000000",
+    );
+    nod.fails(&["user", "generate", "--count", "0"], "--count");
+}
