@@ -261,6 +261,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
             .unwrap_or(if args.smoke { 50.0 } else { 400.0 }),
     };
     let machine = Machine::detect();
+    let load_average_before = report::load_average();
     let sign_time = Duration::from_secs_f64(if args.smoke { 0.3 } else { 2.0 });
     let sign = tokio::task::spawn_blocking(move || sign::measure(sign_time)).await??;
     eprintln!(
@@ -325,6 +326,8 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         generated_unix: unix_now(),
         smoke: args.smoke,
         machine,
+        load_average_before,
+        load_average_after: report::load_average(),
         sign,
         comparisons: report::compare(&runs, Scenario::Remembered.name()),
         runs,

@@ -66,12 +66,22 @@ pub(crate) struct Report {
     pub(crate) generated_unix: u64,
     pub(crate) smoke: bool,
     pub(crate) machine: Machine,
+    /// `/proc/loadavg` before and after the runs: other work on the machine skews figures.
+    pub(crate) load_average_before: String,
+    pub(crate) load_average_after: String,
     pub(crate) sign: SignResult,
     pub(crate) comparisons: Vec<Comparison>,
     pub(crate) runs: Vec<RunResult>,
 }
 
 /// The median of some numbers (the mean of the middle two for an even count).
+/// The 1, 5 and 15 minute load averages.
+pub(crate) fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_default()
+}
+
 pub(crate) fn median(mut values: Vec<f64>) -> Option<f64> {
     values.retain(|v| v.is_finite());
     if values.is_empty() {
@@ -165,6 +175,11 @@ pub(crate) fn markdown(report: &Report) -> String {
         out,
         "Machine: {} CPUs, {} (Linux {}); the load generator shares these cores with the server.\n",
         m.cpus, m.cpu_model, m.kernel
+    );
+    let _ = writeln!(
+        out,
+        "Load average (1, 5, 15 min) before the runs: {}; after: {}.\n",
+        report.load_average_before, report.load_average_after
     );
     let s = &report.sign;
     let _ = writeln!(
