@@ -41,3 +41,6 @@ echo "==> browser journeys (Chromium)"
 # `cargo test` built target/debug/nod for the CLI tests; the journeys run that binary.
 [ -x target/debug/nod ] || cargo build --locked -p nod
 node --test --test-concurrency=1 e2e/browser/*.test.mjs
+
+echo "==> benchmark harness smoke (every scenario for a second, Nod and the peer)"
+bench/run.sh --smoke

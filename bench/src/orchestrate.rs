@@ -1,0 +1,386 @@
+//! `nod-bench run`: starts Nod (on a fresh SQLite database, with people for the virtual
+//! users) and the peer on 127.0.0.1, runs every scenario, writes the figures and stops
+//! both servers, also when something fails.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use serde_json::json;
+
+use crate::http::{Call, Conn};
+use crate::load::{self, Load, Model, RunResult};
+use crate::report::{self, Machine, Report};
+use crate::scenario::{Flavor, Scenario, Shared, Target};
+use crate::sign;
+
+#[derive(Clone, Debug, clap::Args)]
+pub(crate) struct RunArgs {
+    /// Seconds of load per scenario instead of minutes: for CI.
+    #[arg(long)]
+    pub(crate) smoke: bool,
+    /// The `nod` binary to start.
+    #[arg(long, default_value = "target/release/nod")]
+    pub(crate) nod: PathBuf,
+    /// The peer's directory (`server.mjs`, with its npm packages installed).
+    #[arg(long, default_value = "bench/peer")]
+    pub(crate) peer_dir: PathBuf,
+    /// Node.js.
+    #[arg(long, default_value = "node")]
+    pub(crate) node: String,
+    /// Where results.json, results.md and chart.svg go.
+    #[arg(long, default_value = "bench/results")]
+    pub(crate) out: PathBuf,
+    /// Measured seconds of each run (default 10; 1 with --smoke).
+    #[arg(long)]
+    pub(crate) seconds: Option<f64>,
+    /// Warm-up seconds before each measured window (default 2; 0.3 with --smoke).
+    #[arg(long)]
+    pub(crate) warmup: Option<f64>,
+    /// Rounds of the Nod/peer comparison (default 3; 1 with --smoke).
+    #[arg(long)]
+    pub(crate) rounds: Option<usize>,
+    /// Logins started per second in the open-loop authorize flood (default 400; 50 with
+    /// --smoke).
+    #[arg(long)]
+    pub(crate) flood_rate: Option<f64>,
+    /// Nod's port; the peer listens on the next one. Default: two free ports.
+    #[arg(long)]
+    pub(crate) port: Option<u16>,
+}
+
+/// People imported into Nod for the virtual users: the remembered browser's person first.
+const PEOPLE: usize = 200;
+const FIRST_PHONE: u64 = 4_798_000_000;
+
+pub(crate) fn phones() -> Vec<String> {
+    (0..PEOPLE as u64)
+        .map(|i| (FIRST_PHONE + i).to_string())
+        .collect()
+}
+
+fn people_json() -> serde_json::Value {
+    let people: Vec<_> = phones()
+        .iter()
+        .enumerate()
+        .map(|(i, phone)| {
+            json!({
+                "phone_number": phone,
+                "given_name": "Bench",
+                "family_name": format!("Person {i}"),
+                "email": format!("bench.person.{i}@example.com"),
+                "birthdate": "1990-01-01",
+                "nin": "",
+                "addresses": [{
+                    "street_address": "Storgata 1",
+                    "postal_code": "0155",
+                    "region": "Oslo",
+                    "country": "NO",
+                    "address_type": "home"
+                }]
+            })
+        })
+        .collect();
+    serde_json::Value::Array(people)
+}
+
+/// A child process stopped when this is dropped.
+struct Server {
+    name: &'static str,
+    child: Child,
+}
+
+impl Server {
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        eprintln!("stopped {}", self.name);
+    }
+}
+
+/// A temporary directory removed when this is dropped.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// Two ports nothing listens on now (other servers on this machine may hold the usual
+/// ones). Both are bound at once, so they differ.
+fn free_ports() -> anyhow::Result<(u16, u16)> {
+    let a = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let b = std::net::TcpListener::bind("127.0.0.1:0")?;
+    Ok((a.local_addr()?.port(), b.local_addr()?.port()))
+}
+
+/// Waits until `path` answers 2xx with `expect` in its body, and checks that the answer
+/// came from this child (it still runs: it did not exit on a port somebody else holds).
+async fn wait_ready(
+    server: &mut Server,
+    addr: SocketAddr,
+    path: &str,
+    expect: &str,
+) -> anyhow::Result<()> {
+    let mut conn = Conn::new(addr);
+    for _ in 0..200 {
+        if let Some(status) = server.child.try_wait()? {
+            bail!("{} exited at start ({status})", server.name);
+        }
+        if let Ok(r) = conn.send(Call::get(path), None).await
+            && r.status.is_success()
+            && r.text().contains(expect)
+        {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            if let Some(status) = server.child.try_wait()? {
+                bail!(
+                    "{} exited at start ({status}); is {addr} taken?",
+                    server.name
+                );
+            }
+            return Ok(());
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("{} not ready after 20 s", server.name)
+}
+
+fn start_nod(args: &RunArgs, dir: &Path, addr: SocketAddr) -> anyhow::Result<Server> {
+    let database = format!("sqlite://{}", dir.join("nod.db").display());
+    let people = dir.join("people.json");
+    std::fs::write(&people, people_json().to_string())?;
+    let import = Command::new(&args.nod)
+        .args(["--database", &database, "user", "import"])
+        .arg(&people)
+        .output()
+        .with_context(|| format!("running {}", args.nod.display()))?;
+    if !import.status.success() {
+        bail!(
+            "nod user import: {}",
+            String::from_utf8_lossy(&import.stderr)
+        );
+    }
+    let log = std::fs::File::create(dir.join("nod.log"))?;
+    let child = Command::new(&args.nod)
+        .args(["--database", &database])
+        .args(["--listen", &addr.to_string()])
+        .args(["--public-url", &format!("http://{addr}")])
+        .args(["--log-format", "json", "serve", "--demo"])
+        // The generator is one address logging many people in, with many logins at once
+        // for each in the authorize flood; the defaults are push-bombing defences.
+        .args(["--max-pending-per-user", "100000"])
+        .args(["--phone-form-per-ip-per-minute", "100000000"])
+        .args(["--access-token-lifetime", "3600"])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("starting {}", args.nod.display()))?;
+    Ok(Server { name: "nod", child })
+}
+
+fn start_peer(args: &RunArgs, dir: &Path, addr: SocketAddr) -> anyhow::Result<Server> {
+    let log = std::fs::File::create(dir.join("peer.log"))?;
+    let child = Command::new(&args.node)
+        .arg(args.peer_dir.join("server.mjs"))
+        .env("PORT", addr.port().to_string())
+        .env("NODE_ENV", "production")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .spawn()
+        .with_context(|| format!("starting {} {}", args.node, args.peer_dir.display()))?;
+    Ok(Server {
+        name: "peer",
+        child,
+    })
+}
+
+struct Plan {
+    seconds: f64,
+    warmup: f64,
+    rounds: usize,
+    levels: Vec<usize>,
+    flood_rate: f64,
+}
+
+async fn one_run(
+    target: &Target,
+    pid: u32,
+    scenario: Scenario,
+    model: Model,
+    plan: &Plan,
+) -> anyhow::Result<RunResult> {
+    let phones = phones();
+    let mut shared = Shared::new(target.clone(), scenario, phones[1..].to_vec());
+    shared.prepare(&phones[0]).await?;
+    let load = Load {
+        model,
+        warmup: Duration::from_secs_f64(plan.warmup),
+        duration: Duration::from_secs_f64(plan.seconds),
+        server_pid: Some(pid),
+    };
+    let result = load::run(Arc::new(shared), load).await?;
+    eprintln!(
+        "{:>4} {:<15} {:<10} {:>8.0} logins/s  p50 {:>7.2} ms  p99 {:>7.2} ms  CPU {:>6} ms/login  failed {}",
+        result.target,
+        result.scenario,
+        match model {
+            Model::Closed { vus } => format!("{vus} VUs"),
+            Model::Open { rate, .. } => format!("{rate}/s"),
+        },
+        result.logins_per_s,
+        result.login.p50_ms,
+        result.login.p99_ms,
+        result
+            .server_cpu_ms_per_login
+            .map_or_else(|| "–".into(), |c| format!("{c:.3}")),
+        result.all_failed(),
+    );
+    Ok(result)
+}
+
+pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
+    let plan = Plan {
+        seconds: args.seconds.unwrap_or(if args.smoke { 1.0 } else { 10.0 }),
+        warmup: args.warmup.unwrap_or(if args.smoke { 0.3 } else { 2.0 }),
+        rounds: args.rounds.unwrap_or(if args.smoke { 1 } else { 3 }),
+        levels: if args.smoke { vec![4] } else { vec![4, 16] },
+        flood_rate: args
+            .flood_rate
+            .unwrap_or(if args.smoke { 50.0 } else { 400.0 }),
+    };
+    let machine = Machine::detect();
+    let load_average_before = report::load_average();
+    let sign_time = Duration::from_secs_f64(if args.smoke { 0.3 } else { 2.0 });
+    let sign = tokio::task::spawn_blocking(move || sign::measure(sign_time)).await??;
+    eprintln!(
+        "RS256 on one core: {:.0} signatures/s, {:.3} ms each",
+        sign.per_second, sign.ms_per_signature
+    );
+
+    let dir = TempDir(std::env::temp_dir().join(format!("nod-bench-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0)?;
+    let (nod_port, peer_port) = match args.port {
+        Some(p) => (p, p + 1),
+        None => free_ports()?,
+    };
+    let nod_addr: SocketAddr = ([127, 0, 0, 1], nod_port).into();
+    let peer_addr: SocketAddr = ([127, 0, 0, 1], peer_port).into();
+    let mut nod = start_nod(&args, &dir.0, nod_addr)?;
+    let mut peer = start_peer(&args, &dir.0, peer_addr)?;
+    let nod_issuer = format!("\"issuer\":\"http://{nod_addr}/access-management-1.0/access/\"");
+    let discovery = "/access-management-1.0/access/.well-known/openid-configuration";
+    wait_ready(&mut nod, nod_addr, discovery, &nod_issuer).await?;
+    let peer_issuer = format!("\"issuer\":\"http://{peer_addr}\"");
+    wait_ready(
+        &mut peer,
+        peer_addr,
+        "/.well-known/openid-configuration",
+        &peer_issuer,
+    )
+    .await?;
+    let nod_target = Target::new(Flavor::Nod, nod_addr)?;
+    let peer_target = Target::new(Flavor::Peer, peer_addr)?;
+    let both = [(&nod_target, nod.pid()), (&peer_target, peer.pid())];
+
+    let mut runs = Vec::new();
+    for round in 0..plan.rounds {
+        for &vus in &plan.levels {
+            // Alternate who goes first, so neither always runs on a warmer machine.
+            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+            for i in order {
+                let (target, pid) = both[i];
+                let model = Model::Closed { vus };
+                runs.push(one_run(target, pid, Scenario::Remembered, model, &plan).await?);
+            }
+        }
+    }
+    for scenario in [Scenario::Desktop, Scenario::Ciba] {
+        for &vus in &plan.levels {
+            let model = Model::Closed { vus };
+            runs.push(one_run(&nod_target, nod.pid(), scenario, model, &plan).await?);
+        }
+    }
+    for (target, pid) in both {
+        let model = Model::Open {
+            rate: plan.flood_rate,
+            max_connections: 256,
+        };
+        runs.push(one_run(target, pid, Scenario::AuthorizeFlood, model, &plan).await?);
+    }
+    drop(peer);
+    drop(nod);
+
+    let report = Report {
+        generated_unix: unix_now(),
+        smoke: args.smoke,
+        machine,
+        load_average_before,
+        load_average_after: report::load_average(),
+        sign,
+        comparisons: report::compare(&runs, Scenario::Remembered.name()),
+        runs,
+    };
+    std::fs::create_dir_all(&args.out)?;
+    let markdown = report::markdown(&report);
+    std::fs::write(
+        args.out.join("results.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    std::fs::write(args.out.join("results.md"), &markdown)?;
+    std::fs::write(args.out.join("chart.svg"), report::svg(&report))?;
+    println!("{markdown}");
+    eprintln!("written to {}", args.out.display());
+
+    let failed: u64 = report.runs.iter().map(RunResult::all_failed).sum();
+    if failed > 0 {
+        bail!("{failed} logins failed");
+    }
+    let empty: Vec<String> = report
+        .runs
+        .iter()
+        .filter(|r| r.completed == 0)
+        .map(|r| format!("{} {}", r.target, r.scenario))
+        .collect();
+    if !empty.is_empty() {
+        bail!("no login completed in: {}", empty.join(", "));
+    }
+    Ok(())
+}
+
+#[expect(
+    clippy::disallowed_methods,
+    reason = "the harness is no part of the server: its report just carries when it ran"
+)]
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn people_have_distinct_norwegian_numbers() {
+        let phones = phones();
+        assert_eq!(phones.len(), PEOPLE);
+        assert_eq!(phones[0], "4798000000");
+        let mut unique = phones.clone();
+        unique.dedup();
+        assert_eq!(unique.len(), PEOPLE);
+        assert!(phones.iter().all(|p| p.len() == 10 && p.starts_with("479")));
+    }
+}
