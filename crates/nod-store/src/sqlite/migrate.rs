@@ -61,6 +61,7 @@ pub(super) const MIGRATIONS: &[Migration] = migrations![
     7 "0007_webhooks.sql" "webhooks",
     8 "0008_email_verified.sql" "email verified",
     9 "0009_partners.sql" "partners",
+    10 "0010_expiry_indexes.sql" "expiry indexes",
 ];
 
 /// The table, as `sqlx` creates it.

@@ -96,6 +96,8 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 const WAL_TRUNCATE_ABOVE: u64 = 64 * 1024 * 1024;
 /// How long a truncating checkpoint waits for the writer before it tries again later.
 const CHECKPOINT_BUSY_TIMEOUT: Duration = Duration::from_millis(100);
+/// The checkpointer thread's name (short enough for Linux to show it whole).
+const CHECKPOINTER: &str = "nod-checkpoint";
 /// How long a connection waits for a lock held by another connection or process.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -244,7 +246,7 @@ fn spawn_checkpointer(path: &Path) -> Result<mpsc::Sender<()>> {
     let wal = PathBuf::from(wal);
     let (stop, stopped) = mpsc::channel::<()>();
     std::thread::Builder::new()
-        .name("nod-sqlite-checkpoint".into())
+        .name(CHECKPOINTER.into())
         .spawn(move || {
             while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
                 // A checkpoint that fails (the writer held on, a reader kept the WAL) is
