@@ -409,13 +409,13 @@ async fn migrating_to_foreign_keys_keeps_the_data_and_drops_orphans() {
     let requests_key = format!("id = '{}'", full.id);
     let codes_key = "code_hash = x'04'";
     let requests_before = dump("login_requests", &requests_key);
-    let codes_before = dump("auth_codes", &codes_key);
+    let codes_before = dump("auth_codes", codes_key);
     assert_eq!(requests_before.1.len(), 1);
 
     store.migrate().await.unwrap();
 
     assert_eq!(dump("login_requests", &requests_key), requests_before);
-    assert_eq!(dump("auth_codes", &codes_key), codes_before);
+    assert_eq!(dump("auth_codes", codes_key), codes_before);
 
     // What belongs to someone survived, as it was.
     assert_eq!(
