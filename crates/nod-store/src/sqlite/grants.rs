@@ -6,9 +6,27 @@ use nod_core::Timestamp;
 use nod_core::grant::{AccessToken, MerchantToken, Redemption};
 use nod_core::user::User;
 
-use super::rows::{AccessTokenUserRow, AuthCodeRow, MerchantTokenRow};
-use super::{SqliteStore, convert, db_error};
+use super::rows::{self, auth_code_columns, merchant_token_columns};
+use super::{SqliteStore, commit, execute, query_opt, yield_now};
 use crate::{GrantStore, Result};
+
+/// Rows one purge statement deletes at most: each batch holds the writer for a few
+/// milliseconds, so requests keep going while a large backlog is purged.
+const PURGE_BATCH: i64 = 500;
+
+/// Deletes up to `?2` rows of `$table` that expired before `?1` (found by its
+/// `expires_at` index).
+macro_rules! purge {
+    ($table:literal) => {
+        concat!(
+            "DELETE FROM ",
+            $table,
+            " WHERE rowid IN (SELECT rowid FROM ",
+            $table,
+            " WHERE expires_at < ?1 LIMIT ?2)"
+        )
+    };
+}
 
 #[async_trait]
 impl GrantStore for SqliteStore {
@@ -18,76 +36,77 @@ impl GrantStore for SqliteStore {
         client_id: &str,
         now: Timestamp,
     ) -> Result<Redemption> {
-        let mut tx = self.writer.begin().await.map_err(db_error)?;
-        let row = sqlx::query_as::<_, AuthCodeRow>(
-            "UPDATE auth_codes SET redeemed_at = $3
-             WHERE code_hash = $1 AND client_id = $2 AND redeemed_at IS NULL AND expires_at > $3
-             RETURNING *",
-        )
-        .bind(code_hash)
-        .bind(client_id)
-        .bind(now)
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(db_error)?;
-        let result = match row {
-            Some(row) => Redemption::Redeemed(Box::new(row.try_into()?)),
-            None => {
-                let replayed = sqlx::query(
-                    "SELECT 1 FROM auth_codes WHERE code_hash = $1 AND client_id = $2 AND redeemed_at IS NOT NULL",
-                )
-                .bind(code_hash)
-                .bind(client_id)
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(db_error)?
-                .is_some();
-                if replayed {
-                    let revoked = sqlx::query("DELETE FROM access_tokens WHERE code_hash = $1")
-                        .bind(code_hash)
-                        .execute(&mut *tx)
-                        .await
-                        .map_err(db_error)?
-                        .rows_affected();
-                    Redemption::Replayed {
-                        tokens_revoked: revoked > 0,
+        const REDEEM: &str = concat!(
+            "UPDATE auth_codes SET redeemed_at = ?3
+             WHERE code_hash = ?1 AND client_id = ?2 AND redeemed_at IS NULL AND expires_at > ?3
+             RETURNING ",
+            auth_code_columns!()
+        );
+        self.transaction(|tx| {
+            let code = query_opt(
+                &tx,
+                REDEEM,
+                rusqlite::params![code_hash, client_id, now],
+                rows::auth_code,
+            )?;
+            let result = match code {
+                Some(code) => Redemption::Redeemed(Box::new(code)),
+                None => {
+                    let replayed = query_opt(
+                        &tx,
+                        "SELECT 1 FROM auth_codes WHERE code_hash = ?1 AND client_id = ?2 AND redeemed_at IS NOT NULL",
+                        rusqlite::params![code_hash, client_id],
+                        |_| Ok(()),
+                    )?
+                    .is_some();
+                    if replayed {
+                        let revoked = execute(
+                            &tx,
+                            "DELETE FROM access_tokens WHERE code_hash = ?1",
+                            [code_hash],
+                        )?;
+                        Redemption::Replayed {
+                            tokens_revoked: revoked > 0,
+                        }
+                    } else {
+                        Redemption::Unknown
                     }
-                } else {
-                    Redemption::Unknown
                 }
-            }
-        };
-        tx.commit().await.map_err(db_error)?;
-        Ok(result)
+            };
+            commit(tx)?;
+            Ok(result)
+        })
     }
 
     async fn insert_access_token(&self, t: &AccessToken) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO access_tokens (token_hash, client_id, user_id, scopes, sid, code_hash, expires_at)
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        )
-        .bind(&t.token_hash)
-        .bind(&t.client_id)
-        .bind(t.user_id.to_string())
-        .bind(t.scopes.bits())
-        .bind(t.sid.to_string())
-        .bind(&t.code_hash)
-        .bind(t.expires_at)
-        .execute(&self.writer)
-        .await
-        .map_err(db_error)?;
+        self.write(|conn| {
+            execute(
+                conn,
+                "INSERT INTO access_tokens (token_hash, client_id, user_id, scopes, sid, code_hash, expires_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                rusqlite::params![
+                    t.token_hash,
+                    t.client_id,
+                    t.user_id.to_string(),
+                    t.scopes.bits(),
+                    t.sid.to_string(),
+                    t.code_hash,
+                    t.expires_at,
+                ],
+            )
+        })?;
         Ok(())
     }
 
     async fn revoke_access_token(&self, token_hash: &[u8], client_id: &str) -> Result<bool> {
-        let done =
-            sqlx::query("DELETE FROM access_tokens WHERE token_hash = $1 AND client_id = $2")
-                .bind(token_hash)
-                .bind(client_id)
-                .execute(&self.writer)
-                .await
-                .map_err(db_error)?;
-        Ok(done.rows_affected() == 1)
+        let done = self.write(|conn| {
+            execute(
+                conn,
+                "DELETE FROM access_tokens WHERE token_hash = ?1 AND client_id = ?2",
+                rusqlite::params![token_hash, client_id],
+            )
+        })?;
+        Ok(done == 1)
     }
 
     async fn get_access_token_with_user(
@@ -95,31 +114,28 @@ impl GrantStore for SqliteStore {
         token_hash: &[u8],
         now: Timestamp,
     ) -> Result<Option<(AccessToken, User)>> {
-        let row = sqlx::query_as::<_, AccessTokenUserRow>(
-            "SELECT t.token_hash, t.client_id, t.user_id, t.scopes, t.sid, t.code_hash, t.expires_at,
-                    u.id, u.phone_number, u.given_name, u.family_name, u.email, u.birthdate, u.nin,
-                    u.addresses, u.email_verified, u.active, u.created_at
-             FROM access_tokens t JOIN users u ON u.id = t.user_id
-             WHERE t.token_hash = $1 AND t.expires_at > $2",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(db_error)?;
-        convert(row)
+        self.read(|conn| {
+            query_opt(
+                conn,
+                "SELECT t.token_hash, t.client_id, t.user_id, t.scopes, t.sid, t.code_hash, t.expires_at,
+                        u.id, u.phone_number, u.given_name, u.family_name, u.email, u.birthdate, u.nin,
+                        u.addresses, u.email_verified, u.active, u.created_at
+                 FROM access_tokens t JOIN users u ON u.id = t.user_id
+                 WHERE t.token_hash = ?1 AND t.expires_at > ?2",
+                rusqlite::params![token_hash, now],
+                rows::access_token_with_user,
+            )
+        })
     }
 
     async fn insert_merchant_token(&self, t: &MerchantToken) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO merchant_tokens (token_hash, client_id, expires_at) VALUES ($1, $2, $3)",
-        )
-        .bind(&t.token_hash)
-        .bind(&t.client_id)
-        .bind(t.expires_at)
-        .execute(&self.writer)
-        .await
-        .map_err(db_error)?;
+        self.write(|conn| {
+            execute(
+                conn,
+                "INSERT INTO merchant_tokens (token_hash, client_id, expires_at) VALUES (?1, ?2, ?3)",
+                rusqlite::params![t.token_hash, t.client_id, t.expires_at],
+            )
+        })?;
         Ok(())
     }
 
@@ -128,39 +144,44 @@ impl GrantStore for SqliteStore {
         token_hash: &[u8],
         now: Timestamp,
     ) -> Result<Option<MerchantToken>> {
-        let row = sqlx::query_as::<_, MerchantTokenRow>(
-            "SELECT * FROM merchant_tokens WHERE token_hash = $1 AND expires_at > $2",
-        )
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&self.reader)
-        .await
-        .map_err(db_error)?;
-        convert(row)
+        const SQL: &str = concat!(
+            "SELECT ",
+            merchant_token_columns!(),
+            " FROM merchant_tokens WHERE token_hash = ?1 AND expires_at > ?2"
+        );
+        self.read(|conn| {
+            query_opt(
+                conn,
+                SQL,
+                rusqlite::params![token_hash, now],
+                rows::merchant_token,
+            )
+        })
     }
 
     async fn purge_expired(&self, now: Timestamp) -> Result<u64> {
-        let mut removed = 0;
         // Codes stay a while after expiry so a late replay still revokes its tokens.
         let statements = [
-            ("DELETE FROM auth_codes WHERE expires_at < $1", now - 3600),
-            ("DELETE FROM access_tokens WHERE expires_at < $1", now),
-            ("DELETE FROM merchant_tokens WHERE expires_at < $1", now),
-            ("DELETE FROM partner_tokens WHERE expires_at < $1", now),
-            (
-                "DELETE FROM login_requests WHERE expires_at < $1",
-                now - 3600,
-            ),
-            ("DELETE FROM browsers WHERE expires_at < $1", now),
-            ("DELETE FROM activation_codes WHERE expires_at < $1", now),
+            (purge!("auth_codes"), now - 3600),
+            (purge!("access_tokens"), now),
+            (purge!("merchant_tokens"), now),
+            (purge!("partner_tokens"), now),
+            (purge!("login_requests"), now - 3600),
+            (purge!("browsers"), now),
+            (purge!("activation_codes"), now),
         ];
+        let mut removed = 0;
         for (sql, before) in statements {
-            removed += sqlx::query(sql)
-                .bind(before)
-                .execute(&self.writer)
-                .await
-                .map_err(db_error)?
-                .rows_affected();
+            loop {
+                // The writer is taken for one batch at a time, and the other tasks get
+                // their turn between batches.
+                let deleted = self.write(|conn| execute(conn, sql, [before, PURGE_BATCH]))?;
+                removed += deleted as u64;
+                if (deleted as i64) < PURGE_BATCH {
+                    break;
+                }
+                yield_now().await;
+            }
         }
         Ok(removed)
     }

@@ -1,14 +1,73 @@
-//! The SQLite store: one file in WAL mode, a single writer connection (SQLite allows one
-//! writer at a time, so queueing in the pool beats busy-waiting in the database) and a
-//! pool of readers. One file per aggregate implements its store trait; [`rows`] reads
-//! what they store back, strictly.
+//! The SQLite store: one file in WAL mode, one writer connection and a small pool of
+//! read-only connections, all driven synchronously by `rusqlite` on the task that calls
+//! the store. One file per aggregate implements its store trait; [`rows`] reads what they
+//! store back, strictly; [`migrate`] brings the schema up to date.
+//!
+//! # Why synchronously
+//!
+//! An indexed read from SQLite's page cache takes a few microseconds and a WAL commit
+//! (without fsync, see below) tens of microseconds: less than handing the statement to
+//! another thread and waking the task when it is done. So every trait method does its
+//! SQLite work inline, on the calling task, and never `.await`s while it holds a
+//! connection; there are no worker threads and no `spawn_blocking` on the request path.
+//!
+//! # Connections
+//!
+//! - The writer: one `Connection` behind a `std::sync::Mutex`, locked only for the
+//!   synchronous duration of one operation (one statement, or one `BEGIN IMMEDIATE`
+//!   transaction for a move that writes several). SQLite allows one writer at a time, so
+//!   queueing on the mutex beats busy-waiting in the database. A panic while it was held
+//!   (which rolls its transaction back) does not make the store unusable: the poisoned
+//!   lock is taken over with [`PoisonError::into_inner`].
+//! - The readers: read-only connections in a `Mutex<Vec<_>>`; a read pops one (or opens
+//!   a new one when all are busy) and pushes it back after, holding the lock only for
+//!   the pop and the push. Since no read awaits, there are never more readers in use
+//!   than threads running tasks; at most [`IDLE_READERS`] are kept.
+//! - The checkpointer: a thread of its own with its own connection (see below).
+//!
+//! Every statement is prepared once per connection and cached (`prepare_cached`, with
+//! room for [`STATEMENT_CACHE`] statements).
+//!
+//! # PRAGMAs, and why
+//!
+//! - `journal_mode = WAL` (set once, on the writer; it is stored in the file): readers
+//!   never block the writer nor the writer them, and a commit appends to the WAL instead
+//!   of rewriting pages in place.
+//! - `synchronous = NORMAL` (every connection): in WAL mode a commit does not fsync; the
+//!   WAL is fsynced when it is checkpointed. A commit that returned is in the OS page
+//!   cache, so it survives the process being killed (`kill -9`, a crash); only a power
+//!   loss or kernel crash can lose the last commits, never corrupt the file.
+//! - `foreign_keys = ON` (every connection): the keys of migration 0006 cascade deletes.
+//! - `busy_timeout = 5000` ms (every connection): another process holding the write lock
+//!   (a `nod` command run beside the server) is waited for rather than failed at once.
+//! - `wal_autocheckpoint = 0` (the writer and the readers): no commit ever runs a
+//!   checkpoint (which fsyncs and copies pages) on the request path; the checkpointer
+//!   thread does it instead.
+//! - `cache_size = -16384` (16 MiB per connection): the hot tables and indexes of a busy
+//!   server stay in each connection's page cache.
+//! - `mmap_size = 268435456` (256 MiB): reads of pages not in the cache come straight
+//!   from the memory-mapped file, without a `read` system call and a copy.
+//!
+//! # Checkpoints
+//!
+//! The checkpointer thread runs `PRAGMA wal_checkpoint(PASSIVE)` about every
+//! [`CHECKPOINT_EVERY`]: it copies the WAL back into the database without waiting for
+//! (or blocking) readers and the writer, so the next writer can start the WAL over. When
+//! the WAL file has grown past [`WAL_TRUNCATE_ABOVE`] (after a burst of writes, or a long
+//! read that kept passive checkpoints from finishing) it runs `wal_checkpoint(TRUNCATE)`,
+//! which waits briefly for the writer and shrinks the file. It stops when the store is
+//! dropped (the channel it waits on closes).
 
-use std::str::FromStr;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use rusqlite::{Connection, OpenFlags, Params, Row, ToSql, Transaction, TransactionBehavior};
 
 use crate::{AuditEvent, Result, Store, StoreError};
 
@@ -17,6 +76,7 @@ mod devices;
 mod grants;
 mod keys;
 mod login_requests;
+mod migrate;
 mod partners;
 mod rows;
 mod sales_units;
@@ -26,74 +86,228 @@ mod webhooks;
 #[cfg(test)]
 mod tests;
 
-static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
+/// Prepared statements cached per connection (the store has about a hundred).
+const STATEMENT_CACHE: usize = 256;
+/// Idle read-only connections kept for the next reads.
+const IDLE_READERS: usize = 16;
+/// How often the checkpointer copies the WAL back into the database.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
+/// A WAL file larger than this is truncated by the next checkpoint.
+const WAL_TRUNCATE_ABOVE: u64 = 64 * 1024 * 1024;
+/// How long a truncating checkpoint waits for the writer before it tries again later.
+const CHECKPOINT_BUSY_TIMEOUT: Duration = Duration::from_millis(100);
+/// The checkpointer thread's name (short enough for Linux to show it whole).
+const CHECKPOINTER: &str = "nod-checkpoint";
+/// How long a connection waits for a lock held by another connection or process.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The SQLite implementation of [`Store`].
 #[derive(Clone)]
 pub struct SqliteStore {
-    writer: SqlitePool,
-    reader: SqlitePool,
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    /// Dropped with the store, which stops the checkpointer.
+    _checkpointer: mpsc::Sender<()>,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database a `sqlite://path` URL names.
     pub async fn connect(url: &str) -> Result<Self> {
-        let options = SqliteConnectOptions::from_str(url)
-            .map_err(|e| StoreError::Other(Box::new(e)))?
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(Duration::from_secs(5))
-            .foreign_keys(true)
-            .statement_cache_capacity(200);
-        let writer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options.clone())
-            .await
+        let path = database_path(url)?;
+        let writer = open(
+            &path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+        )
+        .map_err(unavailable)?;
+        let mode: String = writer
+            .pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0))
             .map_err(unavailable)?;
-        let readers = std::thread::available_parallelism().map_or(4, |n| n.get().max(2) * 2) as u32;
-        let reader = SqlitePoolOptions::new()
-            .max_connections(readers)
-            .acquire_timeout(Duration::from_secs(10))
-            .connect_with(options.read_only(true))
-            .await
-            .map_err(unavailable)?;
-        Ok(Self { writer, reader })
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Other(
+                format!("the database cannot use WAL mode (journal_mode is {mode})").into(),
+            ));
+        }
+        // One reader now: a file the readers cannot open fails here, not on first use.
+        let reader = open_reader(&path).map_err(unavailable)?;
+        let checkpointer = spawn_checkpointer(&path)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path,
+                writer: Mutex::new(writer),
+                readers: Mutex::new(vec![reader]),
+                _checkpointer: checkpointer,
+            }),
+        })
     }
 
     /// Brings the schema up to date.
     pub async fn migrate(&self) -> Result<()> {
-        MIGRATOR
-            .run(&self.writer)
-            .await
-            .map_err(|e| StoreError::Migration(Box::new(e)))
+        self.write(migrate::run)
+    }
+
+    /// Runs `f` on the writer, holding it for the synchronous duration of `f` only.
+    fn write<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut writer = self
+            .inner
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        f(&mut writer)
+    }
+
+    /// Runs `f` in one `BEGIN IMMEDIATE` transaction on the writer. `f` commits; a
+    /// transaction it does not commit (an error, a move that did not match) is rolled
+    /// back when it is dropped.
+    fn transaction<T>(&self, f: impl FnOnce(Transaction<'_>) -> Result<T>) -> Result<T> {
+        self.write(|conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db_error)?;
+            f(tx)
+        })
+    }
+
+    /// Runs `f` on a read-only connection from the pool.
+    fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let idle = self
+            .inner
+            .readers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .pop();
+        let conn = match idle {
+            Some(conn) => conn,
+            None => open_reader(&self.inner.path).map_err(unavailable)?,
+        };
+        let result = f(&conn);
+        let mut readers = self
+            .inner
+            .readers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if readers.len() < IDLE_READERS {
+            readers.push(conn);
+        }
+        result
     }
 }
 
-fn unavailable(e: sqlx::Error) -> StoreError {
+/// The file a `sqlite://path` (or `sqlite:path`) URL names.
+fn database_path(url: &str) -> Result<PathBuf> {
+    let path = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+        .ok_or(StoreError::UnsupportedUrl("expected sqlite://path"))?;
+    if path.is_empty() || path.starts_with(":memory:") {
+        return Err(StoreError::UnsupportedUrl(
+            "an SQLite database URL names a file: sqlite://path",
+        ));
+    }
+    if path.contains('?') {
+        return Err(StoreError::UnsupportedUrl(
+            "an SQLite database URL takes no parameters: sqlite://path",
+        ));
+    }
+    Ok(PathBuf::from(path))
+}
+
+/// Opens a connection and sets what every connection of the store uses (see the module
+/// documentation for why).
+fn open(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags | OpenFlags::SQLITE_OPEN_NO_MUTEX)?;
+    conn.busy_timeout(BUSY_TIMEOUT)?;
+    conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
+    conn.execute_batch(
+        "PRAGMA synchronous = NORMAL;
+         PRAGMA foreign_keys = ON;
+         PRAGMA wal_autocheckpoint = 0;
+         PRAGMA cache_size = -16384;
+         PRAGMA mmap_size = 268435456;",
+    )?;
+    Ok(conn)
+}
+
+fn open_reader(path: &Path) -> rusqlite::Result<Connection> {
+    open(path, OpenFlags::SQLITE_OPEN_READ_ONLY)
+}
+
+/// Starts the checkpointer thread; it stops when the returned sender is dropped.
+fn spawn_checkpointer(path: &Path) -> Result<mpsc::Sender<()>> {
+    let conn = open(path, OpenFlags::SQLITE_OPEN_READ_WRITE).map_err(unavailable)?;
+    conn.busy_timeout(CHECKPOINT_BUSY_TIMEOUT)
+        .map_err(unavailable)?;
+    let mut wal = path.as_os_str().to_owned();
+    wal.push("-wal");
+    let wal = PathBuf::from(wal);
+    let (stop, stopped) = mpsc::channel::<()>();
+    std::thread::Builder::new()
+        .name(CHECKPOINTER.into())
+        .spawn(move || {
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
+                // A checkpoint that fails (the writer held on, a reader kept the WAL) is
+                // simply tried again next time.
+                let _ = checkpoint(&conn, &wal);
+            }
+        })
+        .map_err(|e| StoreError::Other(Box::new(e)))?;
+    Ok(stop)
+}
+
+/// One checkpoint: passive, or truncating when the WAL file has grown large.
+fn checkpoint(conn: &Connection, wal: &Path) -> rusqlite::Result<()> {
+    let large = std::fs::metadata(wal).is_ok_and(|m| m.len() > WAL_TRUNCATE_ABOVE);
+    let mode = if large { "TRUNCATE" } else { "PASSIVE" };
+    // The pragma answers (busy, frames in the WAL, frames checkpointed).
+    conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(()))
+}
+
+fn unavailable(e: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(Box::new(e))
 }
 
-/// Maps database errors: uniqueness violations become `Conflict`, a lost connection
-/// `Unavailable`, a column that cannot be decoded `Corrupt`.
-fn db_error(e: sqlx::Error) -> StoreError {
+/// Maps database errors: uniqueness and foreign-key violations become `Conflict`, a
+/// busy, locked or unreachable database `Unavailable`, a value that cannot be decoded
+/// `Corrupt`.
+fn db_error(e: rusqlite::Error) -> StoreError {
+    use rusqlite::ErrorCode;
+    use rusqlite::ffi;
     match e {
-        sqlx::Error::Database(db) if db.is_unique_violation() => {
-            StoreError::Conflict(db.message().to_owned())
+        rusqlite::Error::SqliteFailure(failure, message)
+            if matches!(
+                failure.extended_code,
+                ffi::SQLITE_CONSTRAINT_UNIQUE
+                    | ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+                    // The user or sales unit a row belongs to was deleted at the same moment.
+                    | ffi::SQLITE_CONSTRAINT_FOREIGNKEY
+            ) =>
+        {
+            StoreError::Conflict(message.unwrap_or_else(|| failure.to_string()))
         }
-        // The user or sales unit a row belongs to was deleted at the same moment.
-        sqlx::Error::Database(db) if db.is_foreign_key_violation() => {
-            StoreError::Conflict(db.message().to_owned())
+        rusqlite::Error::SqliteFailure(failure, _)
+            if matches!(
+                failure.code,
+                ErrorCode::DatabaseBusy
+                    | ErrorCode::DatabaseLocked
+                    | ErrorCode::CannotOpen
+                    | ErrorCode::SystemIoFailure
+                    | ErrorCode::FileLockingProtocolFailed
+            ) =>
+        {
+            unavailable(e)
         }
-        sqlx::Error::ColumnDecode { index, source } => {
-            rows::corrupt(index.trim_matches('"'), source)
+        rusqlite::Error::InvalidColumnType(_, ref column, _) => {
+            let column = column.clone();
+            rows::corrupt(&column, e)
         }
-        sqlx::Error::PoolTimedOut
-        | sqlx::Error::PoolClosed
-        | sqlx::Error::Io(_)
-        | sqlx::Error::Tls(_)
-        | sqlx::Error::WorkerCrashed => unavailable(e),
+        rusqlite::Error::FromSqlConversionFailure(index, _, _)
+        | rusqlite::Error::IntegralValueOutOfRange(index, _) => {
+            rows::corrupt(&format!("column {index}"), e)
+        }
         e => StoreError::Other(Box::new(e)),
     }
 }
@@ -103,48 +317,91 @@ fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<String> {
     serde_json::to_string(value).map_err(|e| StoreError::Other(Box::new(e)))
 }
 
-/// Reads rows of type `R` and converts each into the domain type `T`.
-fn convert_all<R, T>(rows: Vec<R>) -> Result<Vec<T>>
-where
-    T: TryFrom<R, Error = StoreError>,
-{
-    rows.into_iter().map(T::try_from).collect()
+/// Runs a statement that returns no rows; the number of rows it changed.
+fn execute(conn: &Connection, sql: &str, params: impl Params) -> Result<usize> {
+    conn.prepare_cached(sql)
+        .and_then(|mut statement| statement.execute(params))
+        .map_err(db_error)
 }
 
-/// Converts an optional row into the domain type.
-fn convert<R, T>(row: Option<R>) -> Result<Option<T>>
-where
-    T: TryFrom<R, Error = StoreError>,
-{
-    row.map(T::try_from).transpose()
+/// The first row a statement returns, read with `read`.
+fn query_opt<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    read: impl FnOnce(&Row<'_>) -> Result<T>,
+) -> Result<Option<T>> {
+    let mut statement = conn.prepare_cached(sql).map_err(db_error)?;
+    let mut rows = statement.query(params).map_err(db_error)?;
+    match rows.next().map_err(db_error)? {
+        Some(row) => read(row).map(Some),
+        None => Ok(None),
+    }
 }
 
-/// Writes one audit entry.
-async fn insert_audit_event<'e, E>(executor: E, e: &AuditEvent<'_>) -> Result<()>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
-{
-    sqlx::query(
-        "INSERT INTO audit_log (at, event, user_id, client_id, detail) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind(e.at)
-    .bind(e.event)
-    .bind(e.user_id.map(|u| u.to_string()))
-    .bind(e.client_id)
-    .bind(e.detail)
-    .execute(executor)
-    .await
-    .map_err(db_error)?;
+/// Every row a statement returns, each read with `read`.
+fn query_all<T>(
+    conn: &Connection,
+    sql: &str,
+    params: impl Params,
+    mut read: impl FnMut(&Row<'_>) -> Result<T>,
+) -> Result<Vec<T>> {
+    let mut statement = conn.prepare_cached(sql).map_err(db_error)?;
+    let mut rows = statement.query(params).map_err(db_error)?;
+    let mut all = Vec::new();
+    while let Some(row) = rows.next().map_err(db_error)? {
+        all.push(read(row)?);
+    }
+    Ok(all)
+}
+
+/// Commits a transaction.
+fn commit(tx: Transaction<'_>) -> Result<()> {
+    tx.commit().map_err(db_error)
+}
+
+/// Writes audit entries.
+fn insert_audit(conn: &Connection, events: &[AuditEvent<'_>]) -> Result<()> {
+    for e in events {
+        let user_id = e.user_id.map(|u| u.to_string());
+        execute(
+            conn,
+            "INSERT INTO audit_log (at, event, user_id, client_id, detail) VALUES (?1, ?2, ?3, ?4, ?5)",
+            (e.at, e.event, user_id, e.client_id, e.detail),
+        )?;
+    }
     Ok(())
+}
+
+/// Parameters for a statement, as `rusqlite` binds them.
+type Param<'a> = &'a dyn ToSql;
+
+/// Lets the other tasks of this thread (and other threads waiting for the writer) run:
+/// pending once, then ready.
+fn yield_now() -> impl Future<Output = ()> {
+    struct YieldNow(bool);
+    impl Future for YieldNow {
+        type Output = ();
+        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+            if self.0 {
+                Poll::Ready(())
+            } else {
+                self.0 = true;
+                cx.waker().wake_by_ref();
+                Poll::Pending
+            }
+        }
+    }
+    YieldNow(false)
 }
 
 #[async_trait]
 impl Store for SqliteStore {
     async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1")
-            .execute(&self.reader)
-            .await
-            .map_err(unavailable)?;
-        Ok(())
+        self.read(|conn| {
+            conn.prepare_cached("SELECT 1")
+                .and_then(|mut statement| statement.query_row([], |_| Ok(())))
+                .map_err(unavailable)
+        })
     }
 }

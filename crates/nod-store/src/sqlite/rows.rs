@@ -1,5 +1,5 @@
-//! The SQLite rows: one `FromRow` struct per table, holding the columns as SQLite stores
-//! them, and a strict conversion into the domain type. A value this version never writes
+//! The SQLite rows: for each table, the list of columns a statement selects and a reader
+//! that takes them, as SQLite stores them, strictly into the domain type. A value this version never writes
 //! (an unknown enum name, a bad UUID, bad JSON, unknown scope bits, a choices column that
 //! is not three numbers) is a [`StoreError::Corrupt`], never a silent default.
 
@@ -11,7 +11,8 @@ use nod_core::scope::ScopeSet;
 use nod_core::user::User;
 use nod_core::webhook::{Webhook, WebhookEvent};
 use nod_core::{StoredEnum, Timestamp};
-use sqlx::FromRow;
+use rusqlite::Row;
+use rusqlite::types::FromSql;
 use uuid::Uuid;
 
 use crate::{BoxError, Result, SigningKey, StoreError};
@@ -95,446 +96,478 @@ fn small(column: &str, n: i64) -> Result<u8> {
     u8::try_from(n).map_err(|_| corrupt(column, Invalid::OutOfRange(n)))
 }
 
-#[derive(FromRow)]
-pub(super) struct SalesUnitRow {
-    client_id: String,
-    secret_hash: Vec<u8>,
-    name: String,
-    redirect_uris: String,
-    auth_method: String,
-    msn: Option<String>,
-    allow_nin: bool,
-    ciba_mode: String,
-    ciba_notification_endpoint: Option<String>,
-    webhook_url: Option<String>,
-    consent_texts: Option<String>,
-    created_at: Timestamp,
+/// Reads the columns of a row in the order the statement selects them (the lists below),
+/// each by position, naming it in errors: a value of the wrong type (text in an integer
+/// column, a NULL where none is allowed) is a [`StoreError::Corrupt`] of that column.
+/// Debug builds also check that the statement selected the column under that name, so a
+/// list and its reader cannot drift apart unnoticed.
+pub(super) struct Columns<'a, 'r> {
+    row: &'a Row<'r>,
+    next: usize,
 }
 
-impl TryFrom<SalesUnitRow> for SalesUnit {
-    type Error = StoreError;
-
-    fn try_from(r: SalesUnitRow) -> Result<Self> {
-        Ok(SalesUnit {
-            redirect_uris: json("sales_units.redirect_uris", &r.redirect_uris)?,
-            auth_method: stored("sales_units.auth_method", &r.auth_method)?,
-            ciba_mode: stored("sales_units.ciba_mode", &r.ciba_mode)?,
-            consent_texts: opt_json("sales_units.consent_texts", r.consent_texts.as_deref())?,
-            client_id: r.client_id,
-            secret_hash: r.secret_hash,
-            name: r.name,
-            msn: r.msn,
-            allow_nin: r.allow_nin,
-            ciba_notification_endpoint: r.ciba_notification_endpoint,
-            webhook_url: r.webhook_url,
-            created_at: r.created_at,
-        })
+impl<'a, 'r> Columns<'a, 'r> {
+    pub(super) fn new(row: &'a Row<'r>) -> Self {
+        Self { row, next: 0 }
     }
-}
 
-#[derive(FromRow)]
-pub(super) struct UserRow {
-    id: String,
-    phone_number: String,
-    given_name: String,
-    family_name: String,
-    email: String,
-    birthdate: String,
-    nin: String,
-    addresses: String,
-    email_verified: bool,
-    active: bool,
-    created_at: Timestamp,
-}
-
-impl TryFrom<UserRow> for User {
-    type Error = StoreError;
-
-    fn try_from(r: UserRow) -> Result<Self> {
-        Ok(User {
-            id: uuid("users.id", &r.id)?,
-            addresses: json("users.addresses", &r.addresses)?,
-            phone_number: r.phone_number,
-            given_name: r.given_name,
-            family_name: r.family_name,
-            email: r.email,
-            birthdate: r.birthdate,
-            nin: r.nin,
-            email_verified: r.email_verified,
-            active: r.active,
-            created_at: r.created_at,
-        })
-    }
-}
-
-#[derive(FromRow)]
-pub(super) struct LoginRequestRow {
-    id: String,
-    kind: String,
-    auth_req_id: Option<String>,
-    binding_message: Option<String>,
-    notification_token: Option<String>,
-    last_polled_at: Option<Timestamp>,
-    delegated_answers: Option<String>,
-    client_id: String,
-    redirect_uri: String,
-    scopes: i64,
-    state: String,
-    nonce: Option<String>,
-    code_challenge: Option<String>,
-    code_challenge_method: Option<String>,
-    flow: String,
-    app_callback_uri: Option<String>,
-    final_redirect_is_app: bool,
-    acr_app_auth: bool,
-    prompt: String,
-    response_mode: String,
-    browser_binding: Vec<u8>,
-    csrf_token: String,
-    status: String,
-    user_id: Option<String>,
-    challenge: Option<i64>,
-    choices: Option<String>,
-    remember_browser: bool,
-    amr: Option<String>,
-    error: Option<String>,
-    created_at: Timestamp,
-    expires_at: Timestamp,
-    auth_time: Option<Timestamp>,
-}
-
-impl TryFrom<LoginRequestRow> for LoginRequest {
-    type Error = StoreError;
-
-    fn try_from(r: LoginRequestRow) -> Result<Self> {
-        let kind = stored("login_requests.kind", &r.kind)?;
-        // A merchant-initiated request always has its auth_req_id, a browser one never.
-        let ciba = match (kind, r.auth_req_id) {
-            (Kind::MerchantInitiated, Some(auth_req_id)) => Some(Ciba {
-                auth_req_id,
-                binding_message: r.binding_message,
-                notification_token: r.notification_token,
-                last_polled_at: r.last_polled_at,
-            }),
-            (Kind::Browser, None) => None,
-            (Kind::MerchantInitiated, None) => {
-                return Err(corrupt(
-                    "login_requests.auth_req_id",
-                    Invalid::Inconsistent("missing on a merchant-initiated request"),
+    pub(super) fn get<T: FromSql>(&mut self, name: &str) -> Result<T> {
+        let index = self.next;
+        self.next += 1;
+        #[cfg(debug_assertions)]
+        {
+            let selected = self.row.as_ref().column_name(index).ok();
+            if selected != Some(name) {
+                return Err(StoreError::Other(
+                    format!("column {index} is {selected:?}, read as {name}").into(),
                 ));
             }
-            (Kind::Browser, Some(_)) => {
-                return Err(corrupt(
-                    "login_requests.auth_req_id",
-                    Invalid::Inconsistent("set on a browser request"),
-                ));
-            }
-        };
-        Ok(LoginRequest {
-            id: uuid("login_requests.id", &r.id)?,
-            kind,
-            ciba,
-            delegated_answers: opt_json(
-                "login_requests.delegated_answers",
-                r.delegated_answers.as_deref(),
-            )?,
-            scopes: scopes("login_requests.scopes", r.scopes)?,
-            code_challenge_method: opt_stored(
-                "login_requests.code_challenge_method",
-                r.code_challenge_method.as_deref(),
-            )?,
-            flow: stored("login_requests.flow", &r.flow)?,
-            prompt: stored("login_requests.prompt", &r.prompt)?,
-            response_mode: stored("login_requests.response_mode", &r.response_mode)?,
-            status: stored("login_requests.status", &r.status)?,
-            user_id: opt_uuid("login_requests.user_id", r.user_id.as_deref())?,
-            challenge: r
-                .challenge
-                .map(|c| small("login_requests.challenge", c))
-                .transpose()?,
-            choices: r
-                .choices
-                .map(|c| choices("login_requests.choices", &c))
-                .transpose()?,
-            amr: opt_stored("login_requests.amr", r.amr.as_deref())?,
-            error: opt_stored("login_requests.error", r.error.as_deref())?,
-            client_id: r.client_id,
-            redirect_uri: r.redirect_uri,
-            state: r.state,
-            nonce: r.nonce,
-            code_challenge: r.code_challenge,
-            app_callback_uri: r.app_callback_uri,
-            final_redirect_is_app: r.final_redirect_is_app,
-            acr_app_auth: r.acr_app_auth,
-            browser_binding: r.browser_binding,
-            csrf_token: r.csrf_token,
-            remember_browser: r.remember_browser,
-            created_at: r.created_at,
-            expires_at: r.expires_at,
-            auth_time: r.auth_time,
-        })
+        }
+        self.row.get(index).map_err(|e| corrupt(name, e))
     }
 }
 
-#[derive(FromRow)]
-pub(super) struct AuthCodeRow {
-    code_hash: Vec<u8>,
-    client_id: String,
-    user_id: String,
-    redirect_uri: Option<String>,
-    scopes: i64,
-    nonce: Option<String>,
-    code_challenge: Option<String>,
-    code_challenge_method: Option<String>,
-    sid: String,
-    auth_time: Timestamp,
-    amr: String,
-    acr: Option<String>,
-    auth_req_id: Option<String>,
-    expires_at: Timestamp,
+// The columns each reader reads, in its order: `concat!` them into the statements.
+
+macro_rules! sales_unit_columns {
+    () => {
+        "client_id, secret_hash, name, redirect_uris, auth_method, msn, allow_nin, ciba_mode, ciba_notification_endpoint, webhook_url, consent_texts, created_at"
+    };
+}
+macro_rules! user_columns {
+    () => {
+        "id, phone_number, given_name, family_name, email, birthdate, nin, addresses, email_verified, active, created_at"
+    };
+}
+macro_rules! login_request_columns {
+    () => {
+        "id, kind, auth_req_id, binding_message, notification_token, last_polled_at, delegated_answers, client_id, redirect_uri, scopes, state, nonce, code_challenge, code_challenge_method, flow, app_callback_uri, final_redirect_is_app, acr_app_auth, prompt, response_mode, browser_binding, csrf_token, status, user_id, challenge, choices, remember_browser, amr, error, created_at, expires_at, auth_time"
+    };
+}
+macro_rules! auth_code_columns {
+    () => {
+        "code_hash, client_id, user_id, redirect_uri, scopes, nonce, code_challenge, code_challenge_method, sid, auth_time, amr, acr, auth_req_id, expires_at"
+    };
+}
+macro_rules! merchant_token_columns {
+    () => {
+        "token_hash, client_id, expires_at"
+    };
+}
+macro_rules! webhook_columns {
+    () => {
+        "id, client_id, url, events, secret, created_at"
+    };
+}
+macro_rules! consent_columns {
+    () => {
+        "user_id, client_id, scopes, granted_at"
+    };
+}
+macro_rules! browser_columns {
+    () => {
+        "id, user_id, label, created_at, last_used_at, expires_at"
+    };
+}
+macro_rules! device_columns {
+    () => {
+        "id, user_id, created_at"
+    };
+}
+macro_rules! signing_key_columns {
+    () => {
+        "kid, alg, private_der, public_n, public_e, created_at, active_from, retired_at"
+    };
+}
+macro_rules! partner_columns {
+    () => {
+        "id, secret_hash, name, created_at"
+    };
+}
+macro_rules! partner_token_columns {
+    () => {
+        "token_hash, partner_id, expires_at"
+    };
+}
+pub(super) use {
+    auth_code_columns, browser_columns, consent_columns, device_columns, login_request_columns,
+    merchant_token_columns, partner_columns, partner_token_columns, sales_unit_columns,
+    signing_key_columns, user_columns, webhook_columns,
+};
+
+/// A sales unit ([`sales_unit_columns`]).
+pub(super) fn sales_unit(row: &Row<'_>) -> Result<SalesUnit> {
+    let mut c = Columns::new(row);
+    let client_id = c.get("client_id")?;
+    let secret_hash = c.get("secret_hash")?;
+    let name = c.get("name")?;
+    let redirect_uris: String = c.get("redirect_uris")?;
+    let auth_method: String = c.get("auth_method")?;
+    let msn = c.get("msn")?;
+    let allow_nin = c.get("allow_nin")?;
+    let ciba_mode: String = c.get("ciba_mode")?;
+    let ciba_notification_endpoint = c.get("ciba_notification_endpoint")?;
+    let webhook_url = c.get("webhook_url")?;
+    let consent_texts: Option<String> = c.get("consent_texts")?;
+    let created_at = c.get("created_at")?;
+    Ok(SalesUnit {
+        redirect_uris: json("sales_units.redirect_uris", &redirect_uris)?,
+        auth_method: stored("sales_units.auth_method", &auth_method)?,
+        ciba_mode: stored("sales_units.ciba_mode", &ciba_mode)?,
+        consent_texts: opt_json("sales_units.consent_texts", consent_texts.as_deref())?,
+        client_id,
+        secret_hash,
+        name,
+        msn,
+        allow_nin,
+        ciba_notification_endpoint,
+        webhook_url,
+        created_at,
+    })
 }
 
-impl TryFrom<AuthCodeRow> for AuthCode {
-    type Error = StoreError;
-
-    fn try_from(r: AuthCodeRow) -> Result<Self> {
-        Ok(AuthCode {
-            user_id: uuid("auth_codes.user_id", &r.user_id)?,
-            scopes: scopes("auth_codes.scopes", r.scopes)?,
-            code_challenge_method: opt_stored(
-                "auth_codes.code_challenge_method",
-                r.code_challenge_method.as_deref(),
-            )?,
-            sid: uuid("auth_codes.sid", &r.sid)?,
-            amr: stored("auth_codes.amr", &r.amr)?,
-            code_hash: r.code_hash,
-            client_id: r.client_id,
-            redirect_uri: r.redirect_uri,
-            nonce: r.nonce,
-            code_challenge: r.code_challenge,
-            auth_time: r.auth_time,
-            acr: r.acr,
-            auth_req_id: r.auth_req_id,
-            expires_at: r.expires_at,
-        })
-    }
+/// A user ([`user_columns`]).
+pub(super) fn user(row: &Row<'_>) -> Result<User> {
+    read_user(&mut Columns::new(row))
 }
 
-#[derive(FromRow)]
-pub(super) struct AccessTokenRow {
-    token_hash: Vec<u8>,
-    client_id: String,
-    user_id: String,
-    scopes: i64,
-    sid: String,
-    code_hash: Option<Vec<u8>>,
-    expires_at: Timestamp,
+fn read_user(c: &mut Columns<'_, '_>) -> Result<User> {
+    let id: String = c.get("id")?;
+    let phone_number = c.get("phone_number")?;
+    let given_name = c.get("given_name")?;
+    let family_name = c.get("family_name")?;
+    let email = c.get("email")?;
+    let birthdate = c.get("birthdate")?;
+    let nin = c.get("nin")?;
+    let addresses: String = c.get("addresses")?;
+    let email_verified = c.get("email_verified")?;
+    let active = c.get("active")?;
+    let created_at = c.get("created_at")?;
+    Ok(User {
+        id: uuid("users.id", &id)?,
+        addresses: json("users.addresses", &addresses)?,
+        phone_number,
+        given_name,
+        family_name,
+        email,
+        birthdate,
+        nin,
+        email_verified,
+        active,
+        created_at,
+    })
 }
 
-impl TryFrom<AccessTokenRow> for AccessToken {
-    type Error = StoreError;
+/// A login request ([`login_request_columns`]).
+pub(super) fn login_request(row: &Row<'_>) -> Result<LoginRequest> {
+    let mut c = Columns::new(row);
+    let id: String = c.get("id")?;
+    let kind: String = c.get("kind")?;
+    let auth_req_id: Option<String> = c.get("auth_req_id")?;
+    let binding_message = c.get("binding_message")?;
+    let notification_token = c.get("notification_token")?;
+    let last_polled_at = c.get("last_polled_at")?;
+    let delegated_answers: Option<String> = c.get("delegated_answers")?;
+    let client_id = c.get("client_id")?;
+    let redirect_uri = c.get("redirect_uri")?;
+    let scope_bits: i64 = c.get("scopes")?;
+    let state = c.get("state")?;
+    let nonce = c.get("nonce")?;
+    let code_challenge = c.get("code_challenge")?;
+    let code_challenge_method: Option<String> = c.get("code_challenge_method")?;
+    let flow: String = c.get("flow")?;
+    let app_callback_uri = c.get("app_callback_uri")?;
+    let final_redirect_is_app = c.get("final_redirect_is_app")?;
+    let acr_app_auth = c.get("acr_app_auth")?;
+    let prompt: String = c.get("prompt")?;
+    let response_mode: String = c.get("response_mode")?;
+    let browser_binding = c.get("browser_binding")?;
+    let csrf_token = c.get("csrf_token")?;
+    let status: String = c.get("status")?;
+    let user_id: Option<String> = c.get("user_id")?;
+    let challenge: Option<i64> = c.get("challenge")?;
+    let choice_text: Option<String> = c.get("choices")?;
+    let remember_browser = c.get("remember_browser")?;
+    let amr: Option<String> = c.get("amr")?;
+    let error: Option<String> = c.get("error")?;
+    let created_at = c.get("created_at")?;
+    let expires_at = c.get("expires_at")?;
+    let auth_time = c.get("auth_time")?;
 
-    fn try_from(r: AccessTokenRow) -> Result<Self> {
-        Ok(AccessToken {
-            user_id: uuid("access_tokens.user_id", &r.user_id)?,
-            scopes: scopes("access_tokens.scopes", r.scopes)?,
-            sid: uuid("access_tokens.sid", &r.sid)?,
-            token_hash: r.token_hash,
-            client_id: r.client_id,
-            code_hash: r.code_hash,
-            expires_at: r.expires_at,
-        })
-    }
-}
-
-#[derive(FromRow)]
-pub(super) struct MerchantTokenRow {
-    token_hash: Vec<u8>,
-    client_id: String,
-    expires_at: Timestamp,
-}
-
-impl TryFrom<MerchantTokenRow> for MerchantToken {
-    type Error = StoreError;
-
-    fn try_from(r: MerchantTokenRow) -> Result<Self> {
-        Ok(MerchantToken {
-            token_hash: r.token_hash,
-            client_id: r.client_id,
-            expires_at: r.expires_at,
-        })
-    }
-}
-
-#[derive(FromRow)]
-pub(super) struct WebhookRow {
-    id: String,
-    client_id: String,
-    url: String,
-    events: String,
-    secret: String,
-    created_at: Timestamp,
-}
-
-impl TryFrom<WebhookRow> for Webhook {
-    type Error = StoreError;
-
-    fn try_from(r: WebhookRow) -> Result<Self> {
-        let names: Vec<String> = json("webhooks.events", &r.events)?;
-        if names.is_empty() {
+    let kind = stored("login_requests.kind", &kind)?;
+    // A merchant-initiated request always has its auth_req_id, a browser one never.
+    let ciba = match (kind, auth_req_id) {
+        (Kind::MerchantInitiated, Some(auth_req_id)) => Some(Ciba {
+            auth_req_id,
+            binding_message,
+            notification_token,
+            last_polled_at,
+        }),
+        (Kind::Browser, None) => None,
+        (Kind::MerchantInitiated, None) => {
             return Err(corrupt(
-                "webhooks.events",
-                Invalid::Inconsistent("a registration without events"),
+                "login_requests.auth_req_id",
+                Invalid::Inconsistent("missing on a merchant-initiated request"),
             ));
         }
-        let events = names
-            .iter()
-            .map(|name| stored::<WebhookEvent>("webhooks.events", name))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Webhook {
-            id: uuid("webhooks.id", &r.id)?,
-            client_id: r.client_id,
-            url: r.url,
-            events,
-            secret: r.secret,
-            created_at: r.created_at,
-        })
-    }
-}
-
-/// An access token joined with its user (the two tables share no column name).
-#[derive(FromRow)]
-pub(super) struct AccessTokenUserRow {
-    #[sqlx(flatten)]
-    token: AccessTokenRow,
-    #[sqlx(flatten)]
-    user: UserRow,
-}
-
-impl TryFrom<AccessTokenUserRow> for (AccessToken, User) {
-    type Error = StoreError;
-
-    fn try_from(r: AccessTokenUserRow) -> Result<Self> {
-        Ok((r.token.try_into()?, r.user.try_into()?))
-    }
-}
-
-#[derive(FromRow)]
-pub(super) struct ConsentRow {
-    user_id: String,
-    client_id: String,
-    scopes: i64,
-    granted_at: Timestamp,
-}
-
-impl TryFrom<ConsentRow> for Consent {
-    type Error = StoreError;
-
-    fn try_from(r: ConsentRow) -> Result<Self> {
-        Ok(Consent {
-            user_id: uuid("consents.user_id", &r.user_id)?,
-            scopes: scopes("consents.scopes", r.scopes)?,
-            client_id: r.client_id,
-            granted_at: r.granted_at,
-        })
-    }
-}
-
-/// A remembered browser's person, and their consent for one sales unit (if any).
-#[derive(FromRow)]
-pub(super) struct RememberedRow {
-    #[sqlx(flatten)]
-    user: UserRow,
-    consent_scopes: Option<i64>,
-    consent_granted_at: Option<Timestamp>,
-}
-
-impl RememberedRow {
-    pub(super) fn into_parts(self, client_id: &str) -> Result<(User, Option<Consent>)> {
-        let user = User::try_from(self.user)?;
-        let consent = match (self.consent_scopes, self.consent_granted_at) {
-            (Some(bits), Some(granted_at)) => Some(Consent {
-                user_id: user.id,
-                client_id: client_id.to_owned(),
-                scopes: scopes("consents.scopes", bits)?,
-                granted_at,
-            }),
-            _ => None,
-        };
-        Ok((user, consent))
-    }
-}
-
-#[derive(FromRow)]
-pub(super) struct BrowserRow {
-    id: String,
-    user_id: String,
-    label: String,
-    created_at: Timestamp,
-    last_used_at: Timestamp,
-    expires_at: Timestamp,
-}
-
-impl TryFrom<BrowserRow> for RememberedBrowser {
-    type Error = StoreError;
-
-    fn try_from(r: BrowserRow) -> Result<Self> {
-        Ok(RememberedBrowser {
-            id: uuid("browsers.id", &r.id)?,
-            user_id: uuid("browsers.user_id", &r.user_id)?,
-            label: r.label,
-            created_at: r.created_at,
-            last_used_at: r.last_used_at,
-            expires_at: r.expires_at,
-        })
-    }
-}
-
-#[derive(FromRow)]
-pub(super) struct DeviceRow {
-    id: String,
-    user_id: String,
-    created_at: Timestamp,
-}
-
-impl TryFrom<DeviceRow> for Device {
-    type Error = StoreError;
-
-    fn try_from(r: DeviceRow) -> Result<Self> {
-        Ok(Device {
-            id: uuid("devices.id", &r.id)?,
-            user_id: uuid("devices.user_id", &r.user_id)?,
-            created_at: r.created_at,
-        })
-    }
-}
-
-/// A signing key; every column maps as stored.
-#[derive(FromRow)]
-pub(super) struct SigningKeyRow {
-    kid: String,
-    alg: String,
-    private_der: Vec<u8>,
-    public_n: String,
-    public_e: String,
-    created_at: Timestamp,
-    active_from: Timestamp,
-    retired_at: Option<Timestamp>,
-}
-
-impl From<SigningKeyRow> for SigningKey {
-    fn from(r: SigningKeyRow) -> Self {
-        SigningKey {
-            kid: r.kid,
-            alg: r.alg,
-            private_der: r.private_der,
-            public_n: r.public_n,
-            public_e: r.public_e,
-            created_at: r.created_at,
-            active_from: r.active_from,
-            retired_at: r.retired_at,
+        (Kind::Browser, Some(_)) => {
+            return Err(corrupt(
+                "login_requests.auth_req_id",
+                Invalid::Inconsistent("set on a browser request"),
+            ));
         }
+    };
+    Ok(LoginRequest {
+        id: uuid("login_requests.id", &id)?,
+        kind,
+        ciba,
+        delegated_answers: opt_json(
+            "login_requests.delegated_answers",
+            delegated_answers.as_deref(),
+        )?,
+        scopes: scopes("login_requests.scopes", scope_bits)?,
+        code_challenge_method: opt_stored(
+            "login_requests.code_challenge_method",
+            code_challenge_method.as_deref(),
+        )?,
+        flow: stored("login_requests.flow", &flow)?,
+        prompt: stored("login_requests.prompt", &prompt)?,
+        response_mode: stored("login_requests.response_mode", &response_mode)?,
+        status: stored("login_requests.status", &status)?,
+        user_id: opt_uuid("login_requests.user_id", user_id.as_deref())?,
+        challenge: challenge
+            .map(|n| small("login_requests.challenge", n))
+            .transpose()?,
+        choices: choice_text
+            .map(|t| choices("login_requests.choices", &t))
+            .transpose()?,
+        amr: opt_stored("login_requests.amr", amr.as_deref())?,
+        error: opt_stored("login_requests.error", error.as_deref())?,
+        client_id,
+        redirect_uri,
+        state,
+        nonce,
+        code_challenge,
+        app_callback_uri,
+        final_redirect_is_app,
+        acr_app_auth,
+        browser_binding,
+        csrf_token,
+        remember_browser,
+        created_at,
+        expires_at,
+        auth_time,
+    })
+}
+
+/// An authorization code ([`auth_code_columns`]).
+pub(super) fn auth_code(row: &Row<'_>) -> Result<AuthCode> {
+    let mut c = Columns::new(row);
+    let code_hash = c.get("code_hash")?;
+    let client_id = c.get("client_id")?;
+    let user_id: String = c.get("user_id")?;
+    let redirect_uri = c.get("redirect_uri")?;
+    let scope_bits: i64 = c.get("scopes")?;
+    let nonce = c.get("nonce")?;
+    let code_challenge = c.get("code_challenge")?;
+    let code_challenge_method: Option<String> = c.get("code_challenge_method")?;
+    let sid: String = c.get("sid")?;
+    let auth_time = c.get("auth_time")?;
+    let amr: String = c.get("amr")?;
+    let acr = c.get("acr")?;
+    let auth_req_id = c.get("auth_req_id")?;
+    let expires_at = c.get("expires_at")?;
+    Ok(AuthCode {
+        user_id: uuid("auth_codes.user_id", &user_id)?,
+        scopes: scopes("auth_codes.scopes", scope_bits)?,
+        code_challenge_method: opt_stored(
+            "auth_codes.code_challenge_method",
+            code_challenge_method.as_deref(),
+        )?,
+        sid: uuid("auth_codes.sid", &sid)?,
+        amr: stored("auth_codes.amr", &amr)?,
+        code_hash,
+        client_id,
+        redirect_uri,
+        nonce,
+        code_challenge,
+        auth_time,
+        acr,
+        auth_req_id,
+        expires_at,
+    })
+}
+
+/// An access token: `token_hash, client_id, user_id, scopes, sid, code_hash, expires_at`.
+fn read_access_token(c: &mut Columns<'_, '_>) -> Result<AccessToken> {
+    let token_hash = c.get("token_hash")?;
+    let client_id = c.get("client_id")?;
+    let user_id: String = c.get("user_id")?;
+    let scope_bits: i64 = c.get("scopes")?;
+    let sid: String = c.get("sid")?;
+    let code_hash = c.get("code_hash")?;
+    let expires_at = c.get("expires_at")?;
+    Ok(AccessToken {
+        user_id: uuid("access_tokens.user_id", &user_id)?,
+        scopes: scopes("access_tokens.scopes", scope_bits)?,
+        sid: uuid("access_tokens.sid", &sid)?,
+        token_hash,
+        client_id,
+        code_hash,
+        expires_at,
+    })
+}
+
+/// An access token's columns followed by its user's ([`user_columns`]).
+pub(super) fn access_token_with_user(row: &Row<'_>) -> Result<(AccessToken, User)> {
+    let mut c = Columns::new(row);
+    let token = read_access_token(&mut c)?;
+    let user = read_user(&mut c)?;
+    Ok((token, user))
+}
+
+/// A merchant API token ([`merchant_token_columns`]).
+pub(super) fn merchant_token(row: &Row<'_>) -> Result<MerchantToken> {
+    let mut c = Columns::new(row);
+    Ok(MerchantToken {
+        token_hash: c.get("token_hash")?,
+        client_id: c.get("client_id")?,
+        expires_at: c.get("expires_at")?,
+    })
+}
+
+/// A webhook registration ([`webhook_columns`]).
+pub(super) fn webhook(row: &Row<'_>) -> Result<Webhook> {
+    let mut c = Columns::new(row);
+    let id: String = c.get("id")?;
+    let client_id = c.get("client_id")?;
+    let url = c.get("url")?;
+    let events: String = c.get("events")?;
+    let secret = c.get("secret")?;
+    let created_at = c.get("created_at")?;
+    let names: Vec<String> = json("webhooks.events", &events)?;
+    if names.is_empty() {
+        return Err(corrupt(
+            "webhooks.events",
+            Invalid::Inconsistent("a registration without events"),
+        ));
     }
+    let events = names
+        .iter()
+        .map(|name| stored::<WebhookEvent>("webhooks.events", name))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Webhook {
+        id: uuid("webhooks.id", &id)?,
+        client_id,
+        url,
+        events,
+        secret,
+        created_at,
+    })
+}
+
+/// A consent ([`consent_columns`]).
+pub(super) fn consent(row: &Row<'_>) -> Result<Consent> {
+    let mut c = Columns::new(row);
+    let user_id: String = c.get("user_id")?;
+    let client_id = c.get("client_id")?;
+    let scope_bits: i64 = c.get("scopes")?;
+    let granted_at = c.get("granted_at")?;
+    Ok(Consent {
+        user_id: uuid("consents.user_id", &user_id)?,
+        scopes: scopes("consents.scopes", scope_bits)?,
+        client_id,
+        granted_at,
+    })
+}
+
+/// A remembered browser's person ([`user_columns`]) followed by `consent_scopes,
+/// consent_granted_at`: their consent for `client_id`, if any.
+pub(super) fn remembered(row: &Row<'_>, client_id: &str) -> Result<(User, Option<Consent>)> {
+    let mut c = Columns::new(row);
+    let user = read_user(&mut c)?;
+    let consent_scopes: Option<i64> = c.get("consent_scopes")?;
+    let consent_granted_at: Option<Timestamp> = c.get("consent_granted_at")?;
+    let consent = match (consent_scopes, consent_granted_at) {
+        (Some(bits), Some(granted_at)) => Some(Consent {
+            user_id: user.id,
+            client_id: client_id.to_owned(),
+            scopes: scopes("consents.scopes", bits)?,
+            granted_at,
+        }),
+        _ => None,
+    };
+    Ok((user, consent))
+}
+
+/// A remembered browser ([`browser_columns`]).
+pub(super) fn browser(row: &Row<'_>) -> Result<RememberedBrowser> {
+    let mut c = Columns::new(row);
+    let id: String = c.get("id")?;
+    let user_id: String = c.get("user_id")?;
+    let label = c.get("label")?;
+    let created_at = c.get("created_at")?;
+    let last_used_at = c.get("last_used_at")?;
+    let expires_at = c.get("expires_at")?;
+    Ok(RememberedBrowser {
+        id: uuid("browsers.id", &id)?,
+        user_id: uuid("browsers.user_id", &user_id)?,
+        label,
+        created_at,
+        last_used_at,
+        expires_at,
+    })
+}
+
+/// A device ([`device_columns`]).
+pub(super) fn device(row: &Row<'_>) -> Result<Device> {
+    let mut c = Columns::new(row);
+    let id: String = c.get("id")?;
+    let user_id: String = c.get("user_id")?;
+    let created_at = c.get("created_at")?;
+    Ok(Device {
+        id: uuid("devices.id", &id)?,
+        user_id: uuid("devices.user_id", &user_id)?,
+        created_at,
+    })
+}
+
+/// A signing key ([`signing_key_columns`]); every column maps as stored.
+pub(super) fn signing_key(row: &Row<'_>) -> Result<SigningKey> {
+    let mut c = Columns::new(row);
+    Ok(SigningKey {
+        kid: c.get("kid")?,
+        alg: c.get("alg")?,
+        private_der: c.get("private_der")?,
+        public_n: c.get("public_n")?,
+        public_e: c.get("public_e")?,
+        created_at: c.get("created_at")?,
+        active_from: c.get("active_from")?,
+        retired_at: c.get("retired_at")?,
+    })
+}
+
+/// A partner ([`partner_columns`]), without its MSNs (they are read from
+/// `partner_msns`).
+pub(super) fn partner(row: &Row<'_>) -> Result<Partner> {
+    let mut c = Columns::new(row);
+    Ok(Partner {
+        id: c.get("id")?,
+        secret_hash: c.get("secret_hash")?,
+        name: c.get("name")?,
+        msns: Vec::new(),
+        created_at: c.get("created_at")?,
+    })
+}
+
+/// A partner's access token ([`partner_token_columns`]).
+pub(super) fn partner_token(row: &Row<'_>) -> Result<PartnerToken> {
+    let mut c = Columns::new(row);
+    Ok(PartnerToken {
+        token_hash: c.get("token_hash")?,
+        partner_id: c.get("partner_id")?,
+        expires_at: c.get("expires_at")?,
+    })
 }
 
 #[cfg(test)]
@@ -577,45 +610,5 @@ mod tests {
         assert_eq!(small("c", 99).ok(), Some(99));
         assert!(small("c", 256).is_err());
         assert!(small("c", -1).is_err());
-    }
-}
-
-#[derive(FromRow)]
-pub(super) struct PartnerRow {
-    pub(super) id: String,
-    secret_hash: Vec<u8>,
-    name: String,
-    created_at: Timestamp,
-}
-
-impl PartnerRow {
-    /// The partner, with its MSNs (read from `partner_msns`).
-    pub(super) fn with_msns(self, msns: Vec<String>) -> Partner {
-        Partner {
-            id: self.id,
-            secret_hash: self.secret_hash,
-            name: self.name,
-            msns,
-            created_at: self.created_at,
-        }
-    }
-}
-
-#[derive(FromRow)]
-pub(super) struct PartnerTokenRow {
-    token_hash: Vec<u8>,
-    partner_id: String,
-    expires_at: Timestamp,
-}
-
-impl TryFrom<PartnerTokenRow> for PartnerToken {
-    type Error = StoreError;
-
-    fn try_from(r: PartnerTokenRow) -> Result<Self> {
-        Ok(PartnerToken {
-            token_hash: r.token_hash,
-            partner_id: r.partner_id,
-            expires_at: r.expires_at,
-        })
     }
 }

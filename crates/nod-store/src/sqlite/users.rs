@@ -3,97 +3,95 @@
 use async_trait::async_trait;
 use nod_core::Timestamp;
 use nod_core::user::User;
+use rusqlite::Connection;
 use uuid::Uuid;
 
-use super::rows::UserRow;
-use super::{SqliteStore, convert, convert_all, db_error, json};
+use super::rows::{self, user_columns};
+use super::{SqliteStore, commit, execute, json, query_all, query_opt};
 use crate::{Result, StoreError, UserStore};
 
-async fn insert_user<'e, E>(executor: E, u: &User, or_ignore: bool) -> Result<u64>
-where
-    E: sqlx::Executor<'e, Database = sqlx::Sqlite>,
-{
-    let verb = if or_ignore {
-        "INSERT OR IGNORE"
+/// Inserts a user (or, with `or_ignore`, skips one whose phone number is taken); the
+/// number of rows inserted.
+fn insert_user(conn: &Connection, u: &User, or_ignore: bool) -> Result<usize> {
+    macro_rules! insert {
+        ($verb:literal) => {
+            concat!(
+                $verb,
+                " INTO users (id, phone_number, given_name, family_name, email, birthdate, nin, addresses, email_verified, active, created_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"
+            )
+        };
+    }
+    let sql = if or_ignore {
+        insert!("INSERT OR IGNORE")
     } else {
-        "INSERT"
+        insert!("INSERT")
     };
-    let sql = format!(
-        "{verb} INTO users (id, phone_number, given_name, family_name, email, birthdate, nin, addresses, email_verified, active, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)"
-    );
-    let done = sqlx::query(&sql)
-        .bind(u.id.to_string())
-        .bind(&u.phone_number)
-        .bind(&u.given_name)
-        .bind(&u.family_name)
-        .bind(&u.email)
-        .bind(&u.birthdate)
-        .bind(&u.nin)
-        .bind(json(&u.addresses)?)
-        .bind(u.email_verified)
-        .bind(u.active)
-        .bind(u.created_at)
-        .execute(executor)
-        .await
-        .map_err(db_error)?;
-    Ok(done.rows_affected())
+    execute(
+        conn,
+        sql,
+        rusqlite::params![
+            u.id.to_string(),
+            u.phone_number,
+            u.given_name,
+            u.family_name,
+            u.email,
+            u.birthdate,
+            u.nin,
+            json(&u.addresses)?,
+            u.email_verified,
+            u.active,
+            u.created_at,
+        ],
+    )
 }
 
 #[async_trait]
 impl UserStore for SqliteStore {
     async fn create_user(&self, u: &User) -> Result<()> {
-        insert_user(&self.writer, u, false).await.map(|_| ())
+        self.write(|conn| insert_user(conn, u, false))?;
+        Ok(())
     }
 
     async fn import_users(&self, users: &[User]) -> Result<usize> {
-        let mut tx = self.writer.begin().await.map_err(db_error)?;
-        let mut created = 0;
-        for u in users {
-            created += insert_user(&mut *tx, u, true).await? as usize;
-        }
-        tx.commit().await.map_err(db_error)?;
-        Ok(created)
+        self.transaction(|tx| {
+            let mut created = 0;
+            for u in users {
+                created += insert_user(&tx, u, true)?;
+            }
+            commit(tx)?;
+            Ok(created)
+        })
     }
 
     async fn get_user(&self, id: Uuid) -> Result<Option<User>> {
-        let row = sqlx::query_as::<_, UserRow>("SELECT * FROM users WHERE id = $1")
-            .bind(id.to_string())
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db_error)?;
-        convert(row)
+        const SQL: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE id = ?1");
+        self.read(|conn| query_opt(conn, SQL, [id.to_string()], rows::user))
     }
 
     async fn get_user_by_phone(&self, phone_number: &str) -> Result<Option<User>> {
-        let row = sqlx::query_as::<_, UserRow>("SELECT * FROM users WHERE phone_number = $1")
-            .bind(phone_number)
-            .fetch_optional(&self.reader)
-            .await
-            .map_err(db_error)?;
-        convert(row)
+        const SQL: &str = concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users WHERE phone_number = ?1"
+        );
+        self.read(|conn| query_opt(conn, SQL, [phone_number], rows::user))
     }
 
     async fn list_users(&self, limit: i64, offset: i64) -> Result<Vec<User>> {
-        let rows = sqlx::query_as::<_, UserRow>(
-            "SELECT * FROM users ORDER BY phone_number LIMIT $1 OFFSET $2",
-        )
-        .bind(limit)
-        .bind(offset)
-        .fetch_all(&self.reader)
-        .await
-        .map_err(db_error)?;
-        convert_all(rows)
+        const SQL: &str = concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM users ORDER BY phone_number LIMIT ?1 OFFSET ?2"
+        );
+        self.read(|conn| query_all(conn, SQL, [limit, offset], rows::user))
     }
 
     async fn delete_user(&self, id: Uuid) -> Result<()> {
         // The foreign keys cascade to everything tied to the user (migration 0006).
-        let done = sqlx::query("DELETE FROM users WHERE id = $1")
-            .bind(id.to_string())
-            .execute(&self.writer)
-            .await
-            .map_err(db_error)?;
-        if done.rows_affected() == 0 {
+        let done =
+            self.write(|conn| execute(conn, "DELETE FROM users WHERE id = ?1", [id.to_string()]))?;
+        if done == 0 {
             return Err(StoreError::NotFound);
         }
         Ok(())
@@ -105,15 +103,13 @@ impl UserStore for SqliteStore {
         code_hash: &[u8],
         expires_at: Timestamp,
     ) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO activation_codes (code_hash, user_id, expires_at) VALUES ($1, $2, $3)",
-        )
-        .bind(code_hash)
-        .bind(user_id.to_string())
-        .bind(expires_at)
-        .execute(&self.writer)
-        .await
-        .map_err(db_error)?;
+        self.write(|conn| {
+            execute(
+                conn,
+                "INSERT INTO activation_codes (code_hash, user_id, expires_at) VALUES (?1, ?2, ?3)",
+                rusqlite::params![code_hash, user_id.to_string(), expires_at],
+            )
+        })?;
         Ok(())
     }
 
@@ -123,15 +119,13 @@ impl UserStore for SqliteStore {
         code_hash: &[u8],
         now: Timestamp,
     ) -> Result<bool> {
-        let done = sqlx::query(
-            "DELETE FROM activation_codes WHERE code_hash = $1 AND user_id = $2 AND expires_at > $3",
-        )
-        .bind(code_hash)
-        .bind(user_id.to_string())
-        .bind(now)
-        .execute(&self.writer)
-        .await
-        .map_err(db_error)?;
-        Ok(done.rows_affected() == 1)
+        let done = self.write(|conn| {
+            execute(
+                conn,
+                "DELETE FROM activation_codes WHERE code_hash = ?1 AND user_id = ?2 AND expires_at > ?3",
+                rusqlite::params![code_hash, user_id.to_string(), now],
+            )
+        })?;
+        Ok(done == 1)
     }
 }
