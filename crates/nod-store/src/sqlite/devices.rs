@@ -58,15 +58,18 @@ impl DeviceStore for SqliteStore {
         client_id: &str,
         now: Timestamp,
     ) -> Result<Option<(User, Option<Consent>)>> {
-        // The user's columns (as `user_columns!`), then the consent's.
+        // The user's columns (as `user_columns!`), then the consent's. Subqueries, not
+        // joins: SQLite prepares a join again whenever a table in it has changed (here, at
+        // every login, as the browser is marked used); these it never does.
         const SQL: &str =
             "SELECT u.id, u.phone_number, u.given_name, u.family_name, u.email, u.birthdate, u.nin,
                     u.addresses, u.email_verified, u.active, u.created_at,
-                    c.scopes AS consent_scopes, c.granted_at AS consent_granted_at
-             FROM browsers b
-             JOIN users u ON u.id = b.user_id
-             LEFT JOIN consents c ON c.user_id = b.user_id AND c.client_id = ?2
-             WHERE b.token_hash = ?1 AND b.expires_at > ?3";
+                    (SELECT scopes FROM consents WHERE user_id = u.id AND client_id = ?2)
+                        AS consent_scopes,
+                    (SELECT granted_at FROM consents WHERE user_id = u.id AND client_id = ?2)
+                        AS consent_granted_at
+             FROM users u
+             WHERE u.id = (SELECT user_id FROM browsers WHERE token_hash = ?1 AND expires_at > ?3)";
         self.read(|conn| {
             query_opt(
                 conn,

@@ -6,7 +6,7 @@ use nod_core::Timestamp;
 use nod_core::grant::{AccessToken, MerchantToken, Redemption};
 use nod_core::user::User;
 
-use super::rows::{self, auth_code_columns, merchant_token_columns};
+use super::rows::{self, auth_code_columns, merchant_token_columns, user_columns};
 use super::{SqliteStore, commit, execute, query_opt, yield_now};
 use crate::{GrantStore, Result};
 
@@ -114,17 +114,24 @@ impl GrantStore for SqliteStore {
         token_hash: &[u8],
         now: Timestamp,
     ) -> Result<Option<(AccessToken, User)>> {
+        // Two statements rather than a join: SQLite prepares a join again whenever a table
+        // in it has changed (here, at every new token), a single-table lookup never.
+        const TOKEN: &str =
+            "SELECT token_hash, client_id, user_id, scopes, sid, code_hash, expires_at
+             FROM access_tokens WHERE token_hash = ?1 AND expires_at > ?2";
+        const USER: &str = concat!("SELECT ", user_columns!(), " FROM users WHERE id = ?1");
         self.read(|conn| {
-            query_opt(
+            let Some(token) = query_opt(
                 conn,
-                "SELECT t.token_hash, t.client_id, t.user_id, t.scopes, t.sid, t.code_hash, t.expires_at,
-                        u.id, u.phone_number, u.given_name, u.family_name, u.email, u.birthdate, u.nin,
-                        u.addresses, u.email_verified, u.active, u.created_at
-                 FROM access_tokens t JOIN users u ON u.id = t.user_id
-                 WHERE t.token_hash = ?1 AND t.expires_at > ?2",
+                TOKEN,
                 rusqlite::params![token_hash, now],
-                rows::access_token_with_user,
-            )
+                rows::access_token,
+            )?
+            else {
+                return Ok(None);
+            };
+            let user = query_opt(conn, USER, [token.user_id.to_string()], rows::user)?;
+            Ok(user.map(|user| (token, user)))
         })
     }
 

@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use nod_core::grant::AuthCode;
 use nod_core::login::{Amr, Kind, LoginRequest, Status};
 use nod_core::{ErrorCode, Timestamp};
-use rusqlite::{Connection, Transaction};
+use rusqlite::Connection;
+
+use super::Transaction;
 use uuid::Uuid;
 
 use super::consents::upsert_consent;

@@ -74,7 +74,7 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use rusqlite::{Connection, OpenFlags, Params, Row, ToSql, Transaction, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, Params, Row, ToSql};
 
 use crate::{AuditEvent, Result, Store, StoreError};
 
@@ -176,12 +176,7 @@ impl SqliteStore {
     /// transaction it does not commit (an error, a move that did not match) is rolled
     /// back when it is dropped.
     fn transaction<T>(&self, f: impl FnOnce(Transaction<'_>) -> Result<T>) -> Result<T> {
-        self.write(|conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db_error)?;
-            f(tx)
-        })
+        self.write(|conn| f(Transaction::begin(conn)?))
     }
 
     /// Runs `f` on a read-only connection from the pool.
@@ -377,9 +372,47 @@ fn query_all<T>(
     Ok(all)
 }
 
+/// A `BEGIN IMMEDIATE` transaction on the writer, rolled back when dropped uncommitted.
+/// `BEGIN`, `COMMIT` and `ROLLBACK` are prepared once per connection like every other
+/// statement (a `rusqlite::Transaction` parses them anew each time).
+pub(super) struct Transaction<'c> {
+    conn: &'c Connection,
+    open: bool,
+}
+
+impl<'c> Transaction<'c> {
+    fn begin(conn: &'c Connection) -> Result<Self> {
+        // A rollback that failed earlier left a transaction open: end it first.
+        if !conn.is_autocommit() {
+            execute(conn, "ROLLBACK", [])?;
+        }
+        execute(conn, "BEGIN IMMEDIATE", [])?;
+        Ok(Self { conn, open: true })
+    }
+}
+
+impl std::ops::Deref for Transaction<'_> {
+    type Target = Connection;
+
+    fn deref(&self) -> &Connection {
+        self.conn
+    }
+}
+
+impl Drop for Transaction<'_> {
+    fn drop(&mut self) {
+        if self.open {
+            // A rollback that fails here is done by the next `begin` on this connection.
+            let _ = execute(self.conn, "ROLLBACK", []);
+        }
+    }
+}
+
 /// Commits a transaction.
-fn commit(tx: Transaction<'_>) -> Result<()> {
-    tx.commit().map_err(db_error)
+fn commit(mut tx: Transaction<'_>) -> Result<()> {
+    execute(tx.conn, "COMMIT", [])?;
+    tx.open = false;
+    Ok(())
 }
 
 /// Writes audit entries.

@@ -418,12 +418,9 @@ fn read_access_token(c: &mut Columns<'_, '_>) -> Result<AccessToken> {
     })
 }
 
-/// An access token's columns followed by its user's ([`user_columns`]).
-pub(super) fn access_token_with_user(row: &Row<'_>) -> Result<(AccessToken, User)> {
-    let mut c = Columns::new(row);
-    let token = read_access_token(&mut c)?;
-    let user = read_user(&mut c)?;
-    Ok((token, user))
+/// An access token (`token_hash, client_id, user_id, scopes, sid, code_hash, expires_at`).
+pub(super) fn access_token(row: &Row<'_>) -> Result<AccessToken> {
+    read_access_token(&mut Columns::new(row))
 }
 
 /// A merchant API token ([`merchant_token_columns`]).
