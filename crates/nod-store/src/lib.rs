@@ -277,6 +277,19 @@ pub trait GrantStore: Send + Sync {
         code_hash: &[u8],
         client_id: &str,
         now: Timestamp,
+    ) -> Result<Redemption> {
+        self.redeem_code_issuing(code_hash, client_id, now, &|_| None)
+            .await
+    }
+    /// Redeems a code like [`GrantStore::redeem_code`] and, in the same transaction,
+    /// stores the access token `issue` makes of the redeemed code (none when it returns
+    /// `None`: the token request did not match the code).
+    async fn redeem_code_issuing(
+        &self,
+        code_hash: &[u8],
+        client_id: &str,
+        now: Timestamp,
+        issue: &(dyn for<'c> Fn(&'c AuthCode) -> Option<AccessToken> + Sync),
     ) -> Result<Redemption>;
     async fn insert_access_token(&self, token: &AccessToken) -> Result<()>;
     /// Revokes an access token of this client (RFC 7009); false when there was none.

@@ -1,7 +1,7 @@
 //! The token side: client authentication, redeeming codes, issuing access and ID tokens,
 //! and userinfo.
 
-use nod_core::grant::{self, AccessToken, CodeGrant, Redemption};
+use nod_core::grant::{self, AccessToken, AuthCode, CodeGrant, Redemption};
 use nod_core::login::Amr;
 use nod_core::sales_unit::{AuthMethod, SalesUnit};
 use nod_core::scope::{Scope, ScopeSet};
@@ -120,9 +120,26 @@ impl Service {
         verifier: Option<&str>,
     ) -> Result<TokenResponse> {
         let code_hash = crypto::hash_secret(code);
+        let now = self.now();
+        let access_token = crypto::random_secret();
+        let token_hash = crypto::hash_secret(&access_token);
+        // The access token is stored with the redemption, in one transaction, when the
+        // request matches the code.
+        let issue = |code: &AuthCode| {
+            grant::check_redemption(code, grant, redirect_uri, verifier).ok()?;
+            Some(AccessToken {
+                token_hash: token_hash.to_vec(),
+                client_id: unit.client_id.clone(),
+                user_id: code.user_id,
+                scopes: code.scopes,
+                sid: code.sid,
+                code_hash: Some(code_hash.to_vec()),
+                expires_at: now + self.code_token_lifetime(code),
+            })
+        };
         let code = match self
             .store
-            .redeem_code(&code_hash, &unit.client_id, self.now())
+            .redeem_code_issuing(&code_hash, &unit.client_id, now, &issue)
             .await?
         {
             Redemption::Redeemed(code) => code,
@@ -139,7 +156,9 @@ impl Service {
                 return Err(OAuthError::invalid_grant("the code is invalid or expired").into());
             }
         };
+        // The same check `issue` made: when it refused, no token was stored.
         grant::check_redemption(&code, grant, redirect_uri, verifier)?;
+        let lifetime = self.code_token_lifetime(&code);
         let grant = Grant {
             user_id: code.user_id,
             scopes: code.scopes,
@@ -148,15 +167,20 @@ impl Service {
             auth_time: code.auth_time,
             amr: code.amr,
             acr: code.acr,
-            lifetime: if code.auth_req_id.is_some() {
-                self.config.ciba_access_token_lifetime
-            } else {
-                self.config.access_token_lifetime
-            },
+            lifetime,
             auth_req_id: code.auth_req_id,
             code_hash: Some(code_hash.to_vec()),
         };
-        self.issue_tokens(unit, grant).await
+        self.token_response(unit, grant, access_token, now)
+    }
+
+    /// How long an access token from this code lives.
+    fn code_token_lifetime(&self, code: &AuthCode) -> i64 {
+        if code.auth_req_id.is_some() {
+            self.config.ciba_access_token_lifetime
+        } else {
+            self.config.access_token_lifetime
+        }
     }
 
     /// Stores an access token and signs an ID token.
@@ -173,10 +197,21 @@ impl Service {
             user_id: grant.user_id,
             scopes: grant.scopes,
             sid: grant.sid,
-            code_hash: grant.code_hash,
+            code_hash: grant.code_hash.clone(),
             expires_at: now + grant.lifetime,
         };
         self.store.insert_access_token(&token).await?;
+        self.token_response(unit, grant, access_token, now)
+    }
+
+    /// The token response for a stored access token: the ID token signed.
+    fn token_response(
+        &self,
+        unit: &SalesUnit,
+        grant: Grant,
+        access_token: String,
+        now: i64,
+    ) -> Result<TokenResponse> {
         let sub = crypto::pairwise_subject(&self.pairwise_key, &unit.client_id, grant.user_id);
         let claims = IdTokenClaims {
             iss: self.config.issuer(),

@@ -3,8 +3,9 @@
 
 use async_trait::async_trait;
 use nod_core::Timestamp;
-use nod_core::grant::{AccessToken, MerchantToken, Redemption};
+use nod_core::grant::{AccessToken, AuthCode, MerchantToken, Redemption};
 use nod_core::user::User;
+use rusqlite::Connection;
 
 use super::rows::{self, auth_code_columns, merchant_token_columns, user_columns};
 use super::{SqliteStore, commit, execute, query_opt, yield_now};
@@ -28,13 +29,32 @@ macro_rules! purge {
     };
 }
 
+fn insert_token(conn: &Connection, t: &AccessToken) -> Result<()> {
+    execute(
+        conn,
+        "INSERT INTO access_tokens (token_hash, client_id, user_id, scopes, sid, code_hash, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        rusqlite::params![
+            t.token_hash,
+            t.client_id,
+            t.user_id.to_string(),
+            t.scopes.bits(),
+            t.sid.to_string(),
+            t.code_hash,
+            t.expires_at,
+        ],
+    )?;
+    Ok(())
+}
+
 #[async_trait]
 impl GrantStore for SqliteStore {
-    async fn redeem_code(
+    async fn redeem_code_issuing(
         &self,
         code_hash: &[u8],
         client_id: &str,
         now: Timestamp,
+        issue: &(dyn for<'c> Fn(&'c AuthCode) -> Option<AccessToken> + Sync),
     ) -> Result<Redemption> {
         const REDEEM: &str = concat!(
             "UPDATE auth_codes SET redeemed_at = ?3
@@ -50,7 +70,12 @@ impl GrantStore for SqliteStore {
                 rows::auth_code,
             )?;
             let result = match code {
-                Some(code) => Redemption::Redeemed(Box::new(code)),
+                Some(code) => {
+                    if let Some(token) = issue(&code) {
+                        insert_token(&tx, &token)?;
+                    }
+                    Redemption::Redeemed(Box::new(code))
+                }
                 None => {
                     let replayed = query_opt(
                         &tx,
@@ -79,23 +104,7 @@ impl GrantStore for SqliteStore {
     }
 
     async fn insert_access_token(&self, t: &AccessToken) -> Result<()> {
-        self.write(|conn| {
-            execute(
-                conn,
-                "INSERT INTO access_tokens (token_hash, client_id, user_id, scopes, sid, code_hash, expires_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-                rusqlite::params![
-                    t.token_hash,
-                    t.client_id,
-                    t.user_id.to_string(),
-                    t.scopes.bits(),
-                    t.sid.to_string(),
-                    t.code_hash,
-                    t.expires_at,
-                ],
-            )
-        })?;
-        Ok(())
+        self.write(|conn| insert_token(conn, t))
     }
 
     async fn revoke_access_token(&self, token_hash: &[u8], client_id: &str) -> Result<bool> {

@@ -46,6 +46,57 @@ async fn issue(f: &Fixture, code: &AuthCode) {
 }
 
 #[tokio::test]
+async fn the_access_token_is_stored_with_the_redemption_only_when_the_request_matches() {
+    each(|store| async move {
+        let f = Fixture::new(store.clone()).await;
+        let user = f.user.id;
+        for (code_hash, accepted) in [(&b"good"[..], true), (&b"bad"[..], false)] {
+            let code = auth_code(code_hash, CLIENT, user);
+            issue(&f, &code).await;
+            let token_hash = [code_hash, b"-token"].concat();
+            let made = |redeemed: &AuthCode| {
+                assert_eq!(
+                    redeemed.code_hash, code_hash,
+                    "issue sees the redeemed code"
+                );
+                accepted.then(|| token(&token_hash, redeemed.user_id, Some(code_hash), NOW + 60))
+            };
+            assert_eq!(
+                store
+                    .redeem_code_issuing(code_hash, CLIENT, NOW, &made)
+                    .await
+                    .unwrap(),
+                Redemption::Redeemed(Box::new(code))
+            );
+            let stored = store
+                .get_access_token_with_user(&token_hash, NOW)
+                .await
+                .unwrap();
+            assert_eq!(stored.is_some(), accepted, "{code_hash:?}");
+        }
+        // A replay revokes the token issued with the redemption, and issues none.
+        let never = |_: &AuthCode| -> Option<AccessToken> { panic!("a replay issues nothing") };
+        assert_eq!(
+            store
+                .redeem_code_issuing(b"good", CLIENT, NOW, &never)
+                .await
+                .unwrap(),
+            Redemption::Replayed {
+                tokens_revoked: true
+            }
+        );
+        assert!(
+            store
+                .get_access_token_with_user(b"good-token", NOW)
+                .await
+                .unwrap()
+                .is_none()
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn a_code_is_redeemed_once_and_a_replay_revokes_the_tokens_issued_from_it() {
     each(|store| async move {
         let f = Fixture::new(store.clone()).await;
