@@ -13,6 +13,7 @@ use crate::demo::sessions::DemoSessions;
 use crate::events::Events;
 use crate::keys::KeyRing;
 use crate::ratelimit::RateLimiter;
+use crate::service::SalesUnitCache;
 use crate::service::Service;
 
 pub struct App {
@@ -54,6 +55,7 @@ impl App {
             pairwise_key,
             http,
             phone_limiter: RateLimiter::new(config.phone_form_per_ip_per_minute),
+            sales_units: SalesUnitCache::default(),
         };
         Ok(Arc::new(App {
             config,

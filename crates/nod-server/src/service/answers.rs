@@ -73,13 +73,13 @@ impl Service {
     }
 
     async fn describe(&self, login: LoginRequest) -> Result<PendingLogin> {
-        let unit = self.store.get_sales_unit(&login.client_id).await?;
+        let unit = self.sales_unit(&login.client_id).await?;
         let delegated = unit
             .as_ref()
             .and_then(|u| u.consent_texts.clone())
             .filter(|_| login.scopes.contains(Scope::DelegatedConsents));
         let merchant = unit
-            .map(|u| u.name)
+            .map(|u| u.name.clone())
             .unwrap_or_else(|| login.client_id.clone());
         let consent_scopes = if login.consent_in_app() {
             self.missing_consent(&login).await?
@@ -319,10 +319,9 @@ impl Service {
             return Ok(None);
         }
         let Some(texts) = self
-            .store
-            .get_sales_unit(&login.client_id)
+            .sales_unit(&login.client_id)
             .await?
-            .and_then(|u| u.consent_texts)
+            .and_then(|u| u.consent_texts.clone())
         else {
             return Ok(None);
         };

@@ -60,7 +60,7 @@ impl Service {
             Ok(client_id) => client_id,
             Err(e) => return Ok(Authorized::Refused(e)),
         };
-        let Some(unit) = self.store.get_sales_unit(client_id).await? else {
+        let Some(unit) = self.sales_unit(client_id).await? else {
             return Ok(Authorized::UnknownClient(None));
         };
         // Both `client_id` and `msn`: they must name the same sales unit.

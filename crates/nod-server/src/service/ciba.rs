@@ -160,7 +160,7 @@ impl Service {
         if login.finishes_in_app() {
             return;
         }
-        let unit = match self.store.get_sales_unit(&login.client_id).await {
+        let unit = match self.sales_unit(&login.client_id).await {
             Ok(Some(unit)) => unit,
             Ok(None) => return,
             Err(e) => {
@@ -170,7 +170,7 @@ impl Service {
         };
         if let (CibaMode::Ping, Some(endpoint), Some(token)) = (
             unit.ciba_mode,
-            unit.ciba_notification_endpoint,
+            unit.ciba_notification_endpoint.clone(),
             ciba.notification_token.clone(),
         ) {
             webhooks::send(

@@ -45,8 +45,8 @@ impl Service {
         }
         self.audit("consent_revoked", Some(user_id), client_id, "")
             .await;
-        if let Some(unit) = self.store.get_sales_unit(client_id).await?
-            && let Some(url) = unit.webhook_url
+        if let Some(unit) = self.sales_unit(client_id).await?
+            && let Some(url) = unit.webhook_url.clone()
         {
             let sub = crypto::pairwise_subject(&self.pairwise_key, client_id, user_id);
             let token = unsecured_jwt(&ConsentRevoked::new(sub.to_string(), self.now()))

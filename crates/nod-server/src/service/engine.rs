@@ -8,6 +8,7 @@ use nod_core::{OAuthError, Timestamp};
 use nod_store::{AuditEvent, Store, StoreError};
 use uuid::Uuid;
 
+use super::unit_cache::SalesUnitCache;
 use crate::clock::Clock;
 use crate::config::ServerConfig;
 use crate::events::{Events, LoginEvent};
@@ -105,6 +106,8 @@ pub struct Service {
     pub http: reqwest::Client,
     /// Phone-number submissions and device activations per address.
     pub phone_limiter: RateLimiter,
+    /// Sales units read in the last second.
+    pub sales_units: SalesUnitCache,
 }
 
 impl Service {
@@ -115,10 +118,9 @@ impl Service {
     /// The name of a sales unit as people see it (its client id when it is gone).
     pub async fn merchant_name(&self, client_id: &str) -> Result<String> {
         Ok(self
-            .store
-            .get_sales_unit(client_id)
+            .sales_unit(client_id)
             .await?
-            .map(|u| u.name)
+            .map(|u| u.name.clone())
             .unwrap_or_else(|| client_id.to_owned()))
     }
 

@@ -2,6 +2,8 @@
 //! webhooks API (register, list, delete) and sending Webhooks API events to every
 //! registration of a sales unit for the event.
 
+use std::sync::Arc;
+
 use nod_core::grant::MerchantToken;
 use nod_core::sales_unit::SalesUnit;
 use nod_core::webhook::{self, Webhook, WebhookEvent};
@@ -69,7 +71,7 @@ impl Service {
         &self,
         token: Option<&str>,
         msn: Option<&[u8]>,
-    ) -> Result<SalesUnit> {
+    ) -> Result<Arc<SalesUnit>> {
         let token = token.ok_or(ServiceError::InvalidToken(
             "an access token from POST /accesstoken/get is required (Authorization: Bearer …)",
         ))?;
@@ -87,8 +89,7 @@ impl Service {
             return Err(invalid());
         };
         let unit = self
-            .store
-            .get_sales_unit(&stored.client_id)
+            .sales_unit(&stored.client_id)
             .await?
             .ok_or_else(invalid)?;
         check_msn(&unit, msn)?;
@@ -101,16 +102,12 @@ impl Service {
         client_id: &str,
         secret: &str,
         msn: Option<&[u8]>,
-    ) -> Result<SalesUnit> {
+    ) -> Result<Arc<SalesUnit>> {
         let refused = || ServiceError::InvalidClient {
             description: "unknown client_id or wrong client_secret",
             scheme: AuthScheme::None,
         };
-        let unit = self
-            .store
-            .get_sales_unit(client_id)
-            .await?
-            .ok_or_else(refused)?;
+        let unit = self.sales_unit(client_id).await?.ok_or_else(refused)?;
         if !crypto::verify_secret(secret, &unit.secret_hash) {
             return Err(refused());
         }

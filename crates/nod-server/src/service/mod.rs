@@ -14,7 +14,9 @@ mod engine;
 mod login;
 mod merchant;
 mod partners;
+mod sales_units;
 mod tokens;
+mod unit_cache;
 
 pub(crate) use engine::{AuthScheme, Service, ServiceError, describe};
 
@@ -23,3 +25,4 @@ pub(crate) use authorize::Authorized;
 pub(crate) use login::{Entry, Finished, PhoneOutcome, Step};
 pub(crate) use partners::PartnerCredentials;
 pub(crate) use tokens::{ClientCredentials, TokenResponse};
+pub(crate) use unit_cache::SalesUnitCache;

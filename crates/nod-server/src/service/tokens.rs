@@ -1,6 +1,8 @@
 //! The token side: client authentication, redeeming codes, issuing access and ID tokens,
 //! and userinfo.
 
+use std::sync::Arc;
+
 use nod_core::grant::{self, AccessToken, AuthCode, CodeGrant, Redemption};
 use nod_core::login::Amr;
 use nod_core::sales_unit::{AuthMethod, SalesUnit};
@@ -72,7 +74,7 @@ pub(super) struct Grant {
 
 impl Service {
     /// The sales unit these credentials authenticate.
-    pub async fn authenticate_client(&self, creds: &ClientCredentials) -> Result<SalesUnit> {
+    pub async fn authenticate_client(&self, creds: &ClientCredentials) -> Result<Arc<SalesUnit>> {
         let scheme = match creds.method {
             AuthMethod::ClientSecretBasic => AuthScheme::Basic,
             AuthMethod::ClientSecretPost => AuthScheme::None,
@@ -82,8 +84,7 @@ impl Service {
             scheme,
         };
         let unit = self
-            .store
-            .get_sales_unit(&creds.client_id)
+            .sales_unit(&creds.client_id)
             .await?
             .ok_or_else(|| refused("unknown client or wrong secret"))?;
         if !crypto::verify_secret(&creds.secret, &unit.secret_hash) {
@@ -279,10 +280,9 @@ impl Service {
     /// The person's answers to the sales unit's consent questions in the login `sid`.
     async fn delegated_consents(&self, client_id: &str, sid: Uuid) -> Result<Option<Value>> {
         let Some(texts) = self
-            .store
-            .get_sales_unit(client_id)
+            .sales_unit(client_id)
             .await?
-            .and_then(|u| u.consent_texts)
+            .and_then(|u| u.consent_texts.clone())
         else {
             return Ok(None);
         };

@@ -286,7 +286,7 @@ impl FromRequestParts<crate::state::AppState> for BoundLogin {
 /// secret, or a partner's access token acting for it (partner keys) — and the form's
 /// parameters.
 pub(crate) struct ClientForm {
-    pub unit: nod_core::sales_unit::SalesUnit,
+    pub unit: std::sync::Arc<nod_core::sales_unit::SalesUnit>,
     pub params: Params,
 }
 
@@ -300,7 +300,9 @@ impl FromRequest<crate::state::AppState> for ClientForm {
         let headers = req.headers().clone();
         let FormParams(params) = FormParams::from_request(req, state).await?;
         let unit = match partner_credentials(&headers, &params)? {
-            Some(partner) => state.service.authenticate_partner(&partner).await?,
+            Some(partner) => {
+                std::sync::Arc::new(state.service.authenticate_partner(&partner).await?)
+            }
             None => {
                 let credentials = client_credentials(&headers, &params)?;
                 state.service.authenticate_client(&credentials).await?
@@ -386,7 +388,7 @@ impl<S: Send + Sync> FromRequestParts<S> for HeaderCredentials {
 
 /// A merchant API call (the webhooks API): the sales unit its Bearer token from
 /// `POST /accesstoken/get` belongs to. A missing, unknown or expired token is a 401.
-pub(crate) struct MerchantAuth(pub nod_core::sales_unit::SalesUnit);
+pub(crate) struct MerchantAuth(pub std::sync::Arc<nod_core::sales_unit::SalesUnit>);
 
 impl FromRequestParts<crate::state::AppState> for MerchantAuth {
     type Rejection = ProblemJson;
