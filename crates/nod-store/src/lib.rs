@@ -252,12 +252,14 @@ pub trait LoginRequestStore: Send + Sync {
     ) -> Result<Option<LoginRequest>>;
     /// Notes a poll of a merchant-initiated request.
     async fn record_poll(&self, id: Uuid, now: Timestamp) -> Result<()>;
-    /// `confirmed` → `done` for a merchant-initiated request whose tokens are issued now;
-    /// false when it was redeemed already or has expired.
+    /// `confirmed` → `done` for a merchant-initiated request whose tokens are issued now,
+    /// storing its access token in the same transaction; false (nothing stored) when it
+    /// was redeemed already or has expired.
     async fn finish_ciba_request(
         &self,
         id: Uuid,
         now: Timestamp,
+        token: &AccessToken,
         audit: &[AuditEvent<'_>],
     ) -> Result<bool>;
     /// The user's requests the app may act on, oldest first.

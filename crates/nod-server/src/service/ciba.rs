@@ -2,6 +2,7 @@
 //! redeeming `auth_req_id` (poll and ping), and the notification ping-mode clients get.
 
 use nod_core::ciba::{self, PollAnswer};
+use nod_core::grant::AccessToken;
 use nod_core::login::LoginRequest;
 use nod_core::params::Params;
 use nod_core::sales_unit::{CibaMode, SalesUnit};
@@ -121,9 +122,20 @@ impl Service {
             &unit.client_id,
             "merchant_initiated",
         )];
+        let lifetime = self.config.ciba_access_token_lifetime;
+        let access_token = crypto::random_secret();
+        let token = AccessToken {
+            token_hash: crypto::hash_secret(&access_token).to_vec(),
+            client_id: unit.client_id.clone(),
+            user_id,
+            scopes: login.scopes,
+            sid: login.id,
+            code_hash: None,
+            expires_at: now + lifetime,
+        };
         if !self
             .store
-            .finish_ciba_request(login.id, now, &audit)
+            .finish_ciba_request(login.id, now, &token, &audit)
             .await?
         {
             return Err(PollAnswer::AlreadyRedeemed
@@ -140,10 +152,9 @@ impl Service {
             amr,
             acr: None,
             auth_req_id: Some(auth_req_id.to_owned()),
-            code_hash: None,
-            lifetime: self.config.ciba_access_token_lifetime,
+            lifetime,
         };
-        self.issue_tokens(unit, grant).await
+        self.token_response(unit, grant, access_token, now)
     }
 
     /// Tells the merchant that the person answered a merchant-initiated login (approved

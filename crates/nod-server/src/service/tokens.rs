@@ -66,8 +66,6 @@ pub(super) struct Grant {
     pub amr: Amr,
     pub acr: Option<String>,
     pub auth_req_id: Option<String>,
-    /// The code it was redeemed with, so a replay revokes the access token.
-    pub code_hash: Option<Vec<u8>>,
     /// How long the access token lives, seconds.
     pub lifetime: i64,
 }
@@ -170,7 +168,6 @@ impl Service {
             acr: code.acr,
             lifetime,
             auth_req_id: code.auth_req_id,
-            code_hash: Some(code_hash.to_vec()),
         };
         self.token_response(unit, grant, access_token, now)
     }
@@ -184,29 +181,8 @@ impl Service {
         }
     }
 
-    /// Stores an access token and signs an ID token.
-    pub(super) async fn issue_tokens(
-        &self,
-        unit: &SalesUnit,
-        grant: Grant,
-    ) -> Result<TokenResponse> {
-        let now = self.now();
-        let access_token = crypto::random_secret();
-        let token = AccessToken {
-            token_hash: crypto::hash_secret(&access_token).to_vec(),
-            client_id: unit.client_id.clone(),
-            user_id: grant.user_id,
-            scopes: grant.scopes,
-            sid: grant.sid,
-            code_hash: grant.code_hash.clone(),
-            expires_at: now + grant.lifetime,
-        };
-        self.store.insert_access_token(&token).await?;
-        self.token_response(unit, grant, access_token, now)
-    }
-
     /// The token response for a stored access token: the ID token signed.
-    fn token_response(
+    pub(super) fn token_response(
         &self,
         unit: &SalesUnit,
         grant: Grant,

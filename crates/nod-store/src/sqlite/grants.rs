@@ -29,7 +29,7 @@ macro_rules! purge {
     };
 }
 
-fn insert_token(conn: &Connection, t: &AccessToken) -> Result<()> {
+pub(super) fn insert_token(conn: &Connection, t: &AccessToken) -> Result<()> {
     execute(
         conn,
         "INSERT INTO access_tokens (token_hash, client_id, user_id, scopes, sid, code_hash, expires_at)

@@ -3,16 +3,17 @@
 //! browser, audit entries), so of two moves at the same moment exactly one wins.
 
 use async_trait::async_trait;
-use nod_core::grant::AuthCode;
+use nod_core::grant::{AccessToken, AuthCode};
 use nod_core::login::{Amr, Kind, LoginRequest, Status};
 use nod_core::{ErrorCode, Timestamp};
 use rusqlite::Connection;
+use uuid::Uuid;
 
 use super::Transaction;
-use uuid::Uuid;
 
 use super::consents::upsert_consent;
 use super::devices::insert_browser;
+use super::grants::insert_token;
 use super::rows::{self, Columns, choices_text, login_request_columns};
 use super::{Param, SqliteStore, commit, execute, insert_audit, json, query_all, query_opt};
 use crate::{AuditEvent, Completion, Confirmation, LoginRequestStore, PhoneDispatch, Result};
@@ -431,6 +432,7 @@ impl LoginRequestStore for SqliteStore {
         &self,
         id: Uuid,
         now: Timestamp,
+        token: &AccessToken,
         audit: &[AuditEvent<'_>],
     ) -> Result<bool> {
         self.transaction(|tx| {
@@ -445,6 +447,9 @@ impl LoginRequestStore for SqliteStore {
                     now,
                 ],
             )?;
+            if done == 1 {
+                insert_token(&tx, token)?;
+            }
             commit_move(tx, done == 1, audit)
         })
     }

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use nod_core::Timestamp;
 use nod_core::authorize::{AuthorizeRequest, Flow, Prompt, ResponseMode};
 use nod_core::ciba::CibaRequest;
-use nod_core::grant::AuthCode;
+use nod_core::grant::{AccessToken, AuthCode};
 use nod_core::login::{Amr, LoginRequest, RememberedBrowser};
 use nod_core::sales_unit::{AuthMethod, CibaMode, SalesUnit};
 use nod_core::scope::ScopeSet;
@@ -258,6 +258,19 @@ pub(crate) fn auth_code(code_hash: &[u8], client_id: &str, user_id: Uuid) -> Aut
         acr: None,
         auth_req_id: None,
         expires_at: NOW + 60,
+    }
+}
+
+/// The access token a finished merchant-initiated login `sid` stores (a hash of its own).
+pub(crate) fn ciba_token(user_id: Uuid, sid: Uuid) -> AccessToken {
+    AccessToken {
+        token_hash: Uuid::new_v4().as_bytes().to_vec(),
+        client_id: CLIENT.into(),
+        user_id,
+        scopes: scopes("openid name"),
+        sid,
+        code_hash: None,
+        expires_at: NOW + 300,
     }
 }
 

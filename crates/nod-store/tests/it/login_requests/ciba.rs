@@ -4,7 +4,7 @@
 use nod_core::login::{Amr, Status};
 
 use crate::support::{
-    CLIENT, Fixture, LIFETIME, NOW, audit, ciba_request, confirmation, dispatch, each,
+    CLIENT, Fixture, LIFETIME, NOW, audit, ciba_request, ciba_token, confirmation, dispatch, each,
 };
 
 #[tokio::test]
@@ -104,7 +104,12 @@ async fn finish_moves_a_confirmed_merchant_initiated_request_to_done_once() {
         let request = f.ciba_request().await;
         assert!(
             !store
-                .finish_ciba_request(request.id, NOW, &audit("tokens"))
+                .finish_ciba_request(
+                    request.id,
+                    NOW,
+                    &ciba_token(f.user.id, request.id),
+                    &audit("tokens")
+                )
                 .await
                 .unwrap(),
             "not confirmed"
@@ -119,21 +124,36 @@ async fn finish_moves_a_confirmed_merchant_initiated_request_to_done_once() {
         let expires_at = f.get(request.id).await.expires_at;
         assert!(
             !store
-                .finish_ciba_request(request.id, expires_at, &audit("tokens"))
+                .finish_ciba_request(
+                    request.id,
+                    expires_at,
+                    &ciba_token(f.user.id, request.id),
+                    &audit("tokens")
+                )
                 .await
                 .unwrap(),
             "expired"
         );
         assert!(
             store
-                .finish_ciba_request(request.id, NOW, &audit("tokens"))
+                .finish_ciba_request(
+                    request.id,
+                    NOW,
+                    &ciba_token(f.user.id, request.id),
+                    &audit("tokens")
+                )
                 .await
                 .unwrap()
         );
         assert_eq!(f.get(request.id).await.status, Status::Done);
         assert!(
             !store
-                .finish_ciba_request(request.id, NOW, &audit("tokens"))
+                .finish_ciba_request(
+                    request.id,
+                    NOW,
+                    &ciba_token(f.user.id, request.id),
+                    &audit("tokens")
+                )
                 .await
                 .unwrap(),
             "redeemed already"
@@ -142,7 +162,12 @@ async fn finish_moves_a_confirmed_merchant_initiated_request_to_done_once() {
         let browser_login = f.confirmed_request().await;
         assert!(
             !store
-                .finish_ciba_request(browser_login.id, NOW, &audit("tokens"))
+                .finish_ciba_request(
+                    browser_login.id,
+                    NOW,
+                    &ciba_token(f.user.id, browser_login.id),
+                    &audit("tokens")
+                )
                 .await
                 .unwrap(),
             "a browser login is finished by complete_login_request"
@@ -195,6 +220,48 @@ async fn requests_opened_from_a_deep_link_count_toward_the_persons_limit() {
                 .await
                 .unwrap(),
             "an unknown number counts by number only"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_access_token_is_stored_only_by_the_finish_that_moves_the_request() {
+    each(|store| async move {
+        let f = Fixture::new(store.clone()).await;
+        let request = f.ciba_request().await;
+        let early = ciba_token(f.user.id, request.id);
+        assert!(
+            !store
+                .finish_ciba_request(request.id, NOW, &early, &audit("tokens"))
+                .await
+                .unwrap()
+        );
+        let c = confirmation(f.user.id, Amr::App);
+        assert!(
+            store
+                .confirm_login_request(request.id, &c, &audit("confirm"))
+                .await
+                .unwrap()
+        );
+        let token = ciba_token(f.user.id, request.id);
+        assert!(
+            store
+                .finish_ciba_request(request.id, NOW, &token, &audit("tokens"))
+                .await
+                .unwrap()
+        );
+        let found = |hash: Vec<u8>| {
+            let store = store.clone();
+            async move { store.get_access_token_with_user(&hash, NOW).await.unwrap() }
+        };
+        assert_eq!(
+            found(token.token_hash.clone()).await.map(|(t, _)| t),
+            Some(token)
+        );
+        assert!(
+            found(early.token_hash.clone()).await.is_none(),
+            "the refused finish stored nothing"
         );
     })
     .await;

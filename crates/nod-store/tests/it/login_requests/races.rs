@@ -7,7 +7,8 @@ use nod_core::login::{Amr, Status};
 use nod_store::{Completion, Confirmation};
 
 use crate::support::{
-    CLIENT, Fixture, NOW, audit, auth_code, ciba_request, confirmation, dispatch, each, race, race2,
+    CLIENT, Fixture, NOW, audit, auth_code, ciba_request, ciba_token, confirmation, dispatch, each,
+    race, race2,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -226,7 +227,12 @@ async fn two_token_requests_finishing_one_ciba_request_at_once_finish_it_once() 
             let id = request.id;
             let results = race(2, |_| {
                 let store = store.clone();
-                async move { store.finish_ciba_request(id, NOW, &audit("tokens")).await }
+                async move {
+                    let token = ciba_token(user, id);
+                    store
+                        .finish_ciba_request(id, NOW, &token, &audit("tokens"))
+                        .await
+                }
             })
             .await;
             let finished = results.into_iter().filter(|r| *r.as_ref().unwrap()).count();
