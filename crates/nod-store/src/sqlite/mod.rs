@@ -19,9 +19,11 @@
 //!   queueing on the mutex beats busy-waiting in the database. A panic while it was held
 //!   (which rolls its transaction back) does not make the store unusable: the poisoned
 //!   lock is taken over with [`PoisonError::into_inner`].
-//! - The readers: read-only connections in a `Mutex<Vec<_>>`; a read pops one (or opens
-//!   a new one when all are busy) and pushes it back after, holding the lock only for
-//!   the pop and the push. Since no read awaits, there are never more readers in use
+//! - The readers: a read runs on the writer when nobody holds it (the writer's page
+//!   cache survives its own commits; every other connection drops its cache at each
+//!   commit and reads its pages again), else on one of the read-only connections in a
+//!   `Mutex<Vec<_>>`: a read pops one (or opens a new one when all are busy) and pushes
+//!   it back after, holding the lock only for the pop and the push. Since no read awaits, there are never more readers in use
 //!   than threads running tasks; at most [`IDLE_READERS`] are kept.
 //! - The checkpointer: a thread of its own with its own connection (see below).
 //!
@@ -179,8 +181,13 @@ impl SqliteStore {
         self.write(|conn| f(Transaction::begin(conn)?))
     }
 
-    /// Runs `f` on a read-only connection from the pool.
+    /// Runs `f` on the writer when no one holds it, else on a read-only connection from
+    /// the pool. The writer's page cache stays valid across its own commits, while every
+    /// commit makes the other connections drop theirs and read their pages again.
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        if let Ok(writer) = self.inner.writer.try_lock() {
+            return f(&writer);
+        }
         let idle = self
             .inner
             .readers
