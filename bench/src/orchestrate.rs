@@ -500,6 +500,12 @@ async fn with_users(
     let addr: SocketAddr = ([127, 0, 0, 1], port).into();
     let dir = dir.join(format!("users-{users}"));
     let (mut server, generation_s) = start_nod(args, &dir, addr, Some(users), &[])?;
+    // As generated and imported, before any login writes to it: the database and its
+    // write-ahead log.
+    let database_bytes = ["nod.db", "nod.db-wal"]
+        .iter()
+        .map(|f| std::fs::metadata(dir.join(f)).map_or(0, |m| m.len()))
+        .sum();
     wait_ready(&mut server, addr, DISCOVERY, &issuer(addr)).await?;
     let target = Target::new(Flavor::Nod, addr)?;
     let mut runs = Vec::new();
@@ -509,11 +515,6 @@ async fn with_users(
     }
     let memory = crate::procfs::memory(server.pid()).ok();
     drop(server);
-    // The database and its write-ahead log.
-    let database_bytes = ["nod.db", "nod.db-wal"]
-        .iter()
-        .map(|f| std::fs::metadata(dir.join(f)).map_or(0, |m| m.len()))
-        .sum();
     let _ = std::fs::remove_dir_all(&dir);
     Ok(UsersSize {
         users,

@@ -89,6 +89,7 @@ pub(crate) struct UsersSize {
     pub(crate) users: u32,
     /// `nod user generate` wall-clock seconds.
     pub(crate) generation_s: f64,
+    /// The database file and its write-ahead log when Nod starts.
     pub(crate) database_bytes: u64,
     pub(crate) server_memory: Option<Memory>,
     /// `remembered` and `ciba`.
