@@ -4,8 +4,12 @@
 # Nod (test mode, a fresh SQLite database, people imported for the virtual users) and the
 # peer on free ports, runs the RS256 signing limit, `remembered` on both sides in
 # alternating rounds, `desktop` and `ciba` on Nod, and an open-loop authorize flood on
-# both; prints the side-by-side table and writes results.json, results.md and chart.svg to
-# bench/results/. The servers are stopped on exit.
+# both; then 1,000 browsers on the waiting page approved one by one (approval → continue
+# event), a fresh Nod's memory with 100,000 pending login requests, and CPU per login on
+# databases with 1,000 and 1,000,000 generated users. Prints the side-by-side table and
+# writes results.json, results.md and chart.svg to bench/results/. The servers are
+# stopped on exit. Sizes: --waiting, --approval-rate, --pending, --small-users,
+# --large-users.
 #
 # Usage: bench/run.sh [--smoke] [nod-bench run options, e.g. --seconds 20 --rounds 5]
 #   --smoke: debug builds and a second or so of load per scenario; fails when the harness

@@ -8,6 +8,7 @@ mod load;
 mod orchestrate;
 mod procfs;
 mod report;
+mod scale;
 mod scenario;
 mod sign;
 mod stats;

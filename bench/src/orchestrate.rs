@@ -13,7 +13,8 @@ use serde_json::json;
 
 use crate::http::{Call, Conn};
 use crate::load::{self, Load, Model, RunResult};
-use crate::report::{self, Machine, Report};
+use crate::report::{self, Machine, Report, UsersComparison, UsersSize};
+use crate::scale;
 use crate::scenario::{Flavor, Scenario, Shared, Target};
 use crate::sign;
 
@@ -50,11 +51,31 @@ pub(crate) struct RunArgs {
     /// Nod's port; the peer listens on the next one. Default: two free ports.
     #[arg(long)]
     pub(crate) port: Option<u16>,
+    /// Browsers kept on the waiting page, then approved one by one (default 1000; 20 with
+    /// --smoke).
+    #[arg(long)]
+    pub(crate) waiting: Option<usize>,
+    /// Approvals per second of the waiting browsers.
+    #[arg(long, default_value_t = 200.0)]
+    pub(crate) approval_rate: f64,
+    /// Pending login requests created on a fresh Nod for its memory (default 100000; 500
+    /// with --smoke).
+    #[arg(long)]
+    pub(crate) pending: Option<u64>,
+    /// Generated users in the small database of the users comparison.
+    #[arg(long, default_value_t = 1000)]
+    pub(crate) small_users: u32,
+    /// Generated users in the large database (default 1000000; 5000 with --smoke).
+    #[arg(long)]
+    pub(crate) large_users: Option<u32>,
 }
 
 /// People imported into Nod for the virtual users: the remembered browser's person first.
 const PEOPLE: usize = 200;
 const FIRST_PHONE: u64 = 4_798_000_000;
+
+/// People of the waiting browsers, one each: +47 97000000 and on.
+const FIRST_WAITING_PHONE: u64 = 4_797_000_000;
 
 pub(crate) fn phones() -> Vec<String> {
     (0..PEOPLE as u64)
@@ -62,8 +83,14 @@ pub(crate) fn phones() -> Vec<String> {
         .collect()
 }
 
-fn people_json() -> serde_json::Value {
-    let people: Vec<_> = phones()
+fn waiting_phones(count: usize) -> Vec<String> {
+    (0..count as u64)
+        .map(|i| (FIRST_WAITING_PHONE + i).to_string())
+        .collect()
+}
+
+fn people_json(phones: &[String]) -> serde_json::Value {
+    let people: Vec<_> = phones
         .iter()
         .enumerate()
         .map(|(i, phone)| {
@@ -155,10 +182,44 @@ async fn wait_ready(
     bail!("{} not ready after 20 s", server.name)
 }
 
-fn start_nod(args: &RunArgs, dir: &Path, addr: SocketAddr) -> anyhow::Result<Server> {
+/// Starts Nod on a fresh database in `dir`: `generate` users made by `nod user generate`
+/// first (answers how long that took), then the harness's people and `extra` imported.
+fn start_nod(
+    args: &RunArgs,
+    dir: &Path,
+    addr: SocketAddr,
+    generate: Option<u32>,
+    extra: &[String],
+) -> anyhow::Result<(Server, Option<f64>)> {
+    std::fs::create_dir_all(dir)?;
     let database = format!("sqlite://{}", dir.join("nod.db").display());
+    let generation_s = match generate {
+        Some(count) => {
+            let started = std::time::Instant::now();
+            let out = Command::new(&args.nod)
+                .args(["--database", &database, "user", "generate", "--count"])
+                .arg(count.to_string())
+                .stdin(Stdio::null())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .output()
+                .with_context(|| format!("running {}", args.nod.display()))?;
+            if !out.status.success() {
+                bail!(
+                    "nod user generate: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                );
+            }
+            let seconds = started.elapsed().as_secs_f64();
+            eprintln!("generated {count} users in {seconds:.1} s");
+            Some(seconds)
+        }
+        None => None,
+    };
     let people = dir.join("people.json");
-    std::fs::write(&people, people_json().to_string())?;
+    let mut all = phones();
+    all.extend_from_slice(extra);
+    std::fs::write(&people, people_json(&all).to_string())?;
     let import = Command::new(&args.nod)
         .args(["--database", &database, "user", "import"])
         .arg(&people)
@@ -186,7 +247,7 @@ fn start_nod(args: &RunArgs, dir: &Path, addr: SocketAddr) -> anyhow::Result<Ser
         .stderr(log)
         .spawn()
         .with_context(|| format!("starting {}", args.nod.display()))?;
-    Ok(Server { name: "nod", child })
+    Ok((Server { name: "nod", child }, generation_s))
 }
 
 fn start_peer(args: &RunArgs, dir: &Path, addr: SocketAddr) -> anyhow::Result<Server> {
@@ -277,11 +338,10 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
     };
     let nod_addr: SocketAddr = ([127, 0, 0, 1], nod_port).into();
     let peer_addr: SocketAddr = ([127, 0, 0, 1], peer_port).into();
-    let mut nod = start_nod(&args, &dir.0, nod_addr)?;
+    let waiting_people = waiting_phones(args.waiting.unwrap_or(if args.smoke { 20 } else { 1000 }));
+    let (mut nod, _) = start_nod(&args, &dir.0, nod_addr, None, &waiting_people)?;
     let mut peer = start_peer(&args, &dir.0, peer_addr)?;
-    let nod_issuer = format!("\"issuer\":\"http://{nod_addr}/access-management-1.0/access/\"");
-    let discovery = "/access-management-1.0/access/.well-known/openid-configuration";
-    wait_ready(&mut nod, nod_addr, discovery, &nod_issuer).await?;
+    wait_ready(&mut nod, nod_addr, DISCOVERY, &issuer(nod_addr)).await?;
     let peer_issuer = format!("\"issuer\":\"http://{peer_addr}\"");
     wait_ready(
         &mut peer,
@@ -320,7 +380,37 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         runs.push(one_run(target, pid, Scenario::AuthorizeFlood, model, &plan).await?);
     }
     drop(peer);
+    // On the run's Nod, after the scenarios: their pending requests are answered or few.
+    let waiting = scale::waiting(
+        &nod_target,
+        Some(nod.pid()),
+        &waiting_people,
+        args.approval_rate,
+    )
+    .await?;
     drop(nod);
+
+    // A fresh Nod for the memory of pending requests.
+    let pending_count = args
+        .pending
+        .unwrap_or(if args.smoke { 500 } else { 100_000 });
+    let pending = {
+        let (port, _) = free_ports()?;
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let (mut server, _) = start_nod(&args, &dir.0.join("pending"), addr, None, &[])?;
+        wait_ready(&mut server, addr, DISCOVERY, &issuer(addr)).await?;
+        let target = Target::new(Flavor::Nod, addr)?;
+        scale::pending_memory(&target, server.pid(), pending_count, 8).await?
+    };
+
+    let large = args
+        .large_users
+        .unwrap_or(if args.smoke { 5_000 } else { 1_000_000 });
+    let mut sizes = Vec::new();
+    for users in [args.small_users, large] {
+        sizes.push(with_users(&args, &dir.0, users, &plan).await?);
+    }
+    let users = UsersComparison::of(sizes);
 
     let report = Report {
         generated_unix: unix_now(),
@@ -331,6 +421,9 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         sign,
         comparisons: report::compare(&runs, Scenario::Remembered.name()),
         runs,
+        waiting: Some(waiting),
+        pending: Some(pending),
+        users: Some(users),
     };
     std::fs::create_dir_all(&args.out)?;
     let markdown = report::markdown(&report);
@@ -356,7 +449,80 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
     if !empty.is_empty() {
         bail!("no login completed in: {}", empty.join(", "));
     }
+    if let Some(w) = &report.waiting
+        && (w.errors.count > 0 || w.latency.count == 0)
+    {
+        bail!(
+            "waiting browsers: {} errors, {} continued",
+            w.errors.count,
+            w.latency.count
+        );
+    }
+    if let Some(p) = &report.pending
+        && (p.failed > 0 || p.pending == 0)
+    {
+        bail!(
+            "pending requests: {} failed, {} created",
+            p.failed,
+            p.pending
+        );
+    }
+    if let Some(u) = &report.users {
+        let failed: u64 = u
+            .sizes
+            .iter()
+            .flat_map(|s| &s.runs)
+            .map(RunResult::all_failed)
+            .sum();
+        if failed > 0 {
+            bail!("{failed} logins failed in the users comparison");
+        }
+    }
     Ok(())
+}
+
+const DISCOVERY: &str = "/access-management-1.0/access/.well-known/openid-configuration";
+
+/// What Nod's discovery document says its issuer is, at `addr`.
+fn issuer(addr: SocketAddr) -> String {
+    format!("\"issuer\":\"http://{addr}/access-management-1.0/access/\"")
+}
+
+/// Nod on a fresh database with `users` generated users (besides the harness's people):
+/// `remembered` and `ciba` at 4 virtual users.
+async fn with_users(
+    args: &RunArgs,
+    dir: &Path,
+    users: u32,
+    plan: &Plan,
+) -> anyhow::Result<UsersSize> {
+    let (port, _) = free_ports()?;
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let dir = dir.join(format!("users-{users}"));
+    let (mut server, generation_s) = start_nod(args, &dir, addr, Some(users), &[])?;
+    // As generated and imported, before any login writes to it: the database and its
+    // write-ahead log.
+    let database_bytes = ["nod.db", "nod.db-wal"]
+        .iter()
+        .map(|f| std::fs::metadata(dir.join(f)).map_or(0, |m| m.len()))
+        .sum();
+    wait_ready(&mut server, addr, DISCOVERY, &issuer(addr)).await?;
+    let target = Target::new(Flavor::Nod, addr)?;
+    let mut runs = Vec::new();
+    for scenario in [Scenario::Remembered, Scenario::Ciba] {
+        let model = Model::Closed { vus: 4 };
+        runs.push(one_run(&target, server.pid(), scenario, model, plan).await?);
+    }
+    let memory = crate::procfs::memory(server.pid()).ok();
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(UsersSize {
+        users,
+        generation_s: generation_s.unwrap_or(0.0),
+        database_bytes,
+        server_memory: memory,
+        runs,
+    })
 }
 
 #[expect(

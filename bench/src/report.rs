@@ -5,6 +5,8 @@ use std::fmt::Write as _;
 use serde::Serialize;
 
 use crate::load::RunResult;
+use crate::procfs::Memory;
+use crate::scale::{PendingResult, WaitingResult};
 use crate::sign::SignResult;
 
 #[derive(Clone, Debug, Serialize)]
@@ -72,6 +74,62 @@ pub(crate) struct Report {
     pub(crate) sign: SignResult,
     pub(crate) comparisons: Vec<Comparison>,
     pub(crate) runs: Vec<RunResult>,
+    /// Browsers on the waiting page approved one by one.
+    pub(crate) waiting: Option<WaitingResult>,
+    /// A fresh Nod's memory idle and with many pending login requests.
+    pub(crate) pending: Option<PendingResult>,
+    /// CPU per login with few and with many users.
+    pub(crate) users: Option<UsersComparison>,
+}
+
+/// Nod on a database with this many generated users (each with a consent to every sales
+/// unit and a remembered browser), besides the harness's own people.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct UsersSize {
+    pub(crate) users: u32,
+    /// `nod user generate` wall-clock seconds.
+    pub(crate) generation_s: f64,
+    /// The database file and its write-ahead log when Nod starts.
+    pub(crate) database_bytes: u64,
+    pub(crate) server_memory: Option<Memory>,
+    /// `remembered` and `ciba`.
+    pub(crate) runs: Vec<RunResult>,
+}
+
+impl UsersSize {
+    fn cpu(&self, scenario: &str) -> Option<f64> {
+        self.runs
+            .iter()
+            .find(|r| r.scenario == scenario)
+            .and_then(|r| r.server_cpu_ms_per_login)
+    }
+}
+
+/// The large database's CPU per login over the small one's, per scenario.
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct UsersComparison {
+    pub(crate) sizes: Vec<UsersSize>,
+    pub(crate) remembered_cpu_ratio: Option<f64>,
+    pub(crate) ciba_cpu_ratio: Option<f64>,
+}
+
+impl UsersComparison {
+    /// The first size is the base, the last the large one.
+    pub(crate) fn of(sizes: Vec<UsersSize>) -> Self {
+        let cpu_ratio = |scenario: &str| match (sizes.first(), sizes.last()) {
+            (Some(small), Some(large)) if sizes.len() > 1 => {
+                ratio(large.cpu(scenario), small.cpu(scenario))
+            }
+            _ => None,
+        };
+        let remembered_cpu_ratio = cpu_ratio("remembered");
+        let ciba_cpu_ratio = cpu_ratio("ciba");
+        Self {
+            sizes,
+            remembered_cpu_ratio,
+            ciba_cpu_ratio,
+        }
+    }
 }
 
 /// The median of some numbers (the mean of the middle two for an even count).
@@ -297,6 +355,7 @@ pub(crate) fn markdown(report: &Report) -> String {
             })
         })
         .collect();
+    scale_markdown(&mut out, report);
     out.push_str("\nErrors:");
     if errors.is_empty() {
         out.push_str(" none.\n");
@@ -308,6 +367,92 @@ pub(crate) fn markdown(report: &Report) -> String {
         }
     }
     out
+}
+
+fn scale_markdown(out: &mut String, report: &Report) {
+    if let Some(w) = &report.waiting {
+        let l = &w.latency;
+        let _ = writeln!(
+            out,
+            "\nWaiting browsers: {} of {} browsers on the waiting page with its event stream open \
+             (set up in {:.1} s; Nod's RSS then {}), approved from the app at {}/s; approval → \
+             `event: continue`:\n",
+            w.waiting,
+            w.browsers,
+            w.setup_s,
+            w.server_memory_waiting
+                .map_or_else(|| "–".into(), |m| format!("{:.1} MiB", mib(m.rss_kib))),
+            w.approvals_per_s
+        );
+        out.push_str("| continued | p50 ms | p95 ms | p99 ms | max ms | errors |\n");
+        out.push_str("|---|---|---|---|---|---|\n");
+        let kinds = w
+            .errors
+            .kinds
+            .iter()
+            .map(|(kind, (n, example))| format!("{n} × {kind} (e.g. {example})"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let _ = writeln!(
+            out,
+            "| {} | {:.2} | {:.2} | {:.2} | {:.2} | {}{} |",
+            l.count,
+            l.p50_ms,
+            l.p95_ms,
+            l.p99_ms,
+            l.max_ms,
+            w.errors.count,
+            if kinds.is_empty() {
+                String::new()
+            } else {
+                format!(": {kinds}")
+            }
+        );
+    }
+    if let Some(p) = &report.pending {
+        let _ = writeln!(
+            out,
+            "\nPending login requests (a fresh Nod, authorize without cookies, 8 connections \
+             back to back): {} created in {:.1} s ({} failed). RSS idle **{:.1} MiB**, with them \
+             **{:.1} MiB** (peak {:.1} MiB), {} bytes per request.",
+            p.pending,
+            p.seconds,
+            p.failed,
+            mib(p.idle.rss_kib),
+            mib(p.with_pending.rss_kib),
+            mib(p.with_pending.hwm_kib),
+            opt(p.bytes_per_pending, 0)
+        );
+    }
+    if let Some(u) = &report.users {
+        out.push_str(
+            "\nUsers (each database generated before Nod starts; every user with a consent to \
+             every sales unit and a remembered browser), 4 VUs:\n\n",
+        );
+        out.push_str("| users | generated in s | database MiB | scenario | logins/s | p99 ms | CPU ms/login |\n");
+        out.push_str("|---|---|---|---|---|---|---|\n");
+        for size in &u.sizes {
+            for r in &size.runs {
+                let _ = writeln!(
+                    out,
+                    "| {} | {:.1} | {:.1} | {} | {:.0} | {:.2} | {} |",
+                    size.users,
+                    size.generation_s,
+                    size.database_bytes as f64 / 1_048_576.0,
+                    r.scenario,
+                    r.logins_per_s,
+                    r.login.p99_ms,
+                    opt(r.server_cpu_ms_per_login, 3)
+                );
+            }
+        }
+        let _ = writeln!(
+            out,
+            "\nCPU per login, largest over smallest: remembered **{}**, ciba **{}**.",
+            opt(u.remembered_cpu_ratio, 2),
+            opt(u.ciba_cpu_ratio, 2)
+        );
+    }
 }
 
 fn escape(text: &str) -> String {

@@ -398,22 +398,17 @@ impl Shared {
         self.token_and_userinfo(&mut vu.browser, trace, code).await
     }
 
-    /// A fresh browser's login on Nod up to the code: login page, phone number (with
-    /// "remember this browser" when `remember`), the number on the waiting page, the app's
-    /// approval, continue, consent when asked.
-    async fn desktop_code(
+    /// A fresh browser on Nod up to the waiting page: authorize, login page, the phone
+    /// number (with "remember this browser" when `remember`), the waiting page. Answers the
+    /// login's id and the number the waiting page shows.
+    pub(crate) async fn to_waiting_page(
         &self,
-        vu: &mut Vu,
+        browser: &mut Conn,
+        jar: &mut Jar,
         trace: &mut Trace,
+        phone: &str,
         remember: bool,
-    ) -> Result<String, StepError> {
-        let Vu {
-            browser,
-            app,
-            jar,
-            phone,
-            device_token,
-        } = vu;
+    ) -> Result<(String, u32), StepError> {
         let auth = self.target.authorize_url();
         let response = send(browser, trace, "authorize", Call::get(&auth), Some(jar)).await?;
         expect("authorize", &response, StatusCode::SEE_OTHER)?;
@@ -464,6 +459,29 @@ impl Shared {
         expect("wait_page", &response, StatusCode::OK)?;
         let challenge = links::challenge(response.text())
             .ok_or_else(|| StepError::new("wait_page", "body", "no number shown"))?;
+
+        Ok((id, challenge))
+    }
+
+    /// A fresh browser's login on Nod up to the code: login page, phone number (with
+    /// "remember this browser" when `remember`), the number on the waiting page, the app's
+    /// approval, continue, consent when asked.
+    async fn desktop_code(
+        &self,
+        vu: &mut Vu,
+        trace: &mut Trace,
+        remember: bool,
+    ) -> Result<String, StepError> {
+        let Vu {
+            browser,
+            app,
+            jar,
+            phone,
+            device_token,
+        } = vu;
+        let (id, challenge) = self
+            .to_waiting_page(browser, jar, trace, phone, remember)
+            .await?;
 
         let path = format!("{LOGIN_REQUESTS_PATH}/{id}/approve");
         let approval = json!({"challenge": challenge, "remember_browser": remember});
@@ -604,7 +622,7 @@ pub(crate) fn binding_message(n: usize) -> String {
 }
 
 /// Registers an app for a person (test mode: no activation code); its device token.
-async fn register_device(app: &mut Conn, phone: &str) -> anyhow::Result<String> {
+pub(crate) async fn register_device(app: &mut Conn, phone: &str) -> anyhow::Result<String> {
     let mut trace = Trace::default();
     let body = json!({"phone_number": format!("+{phone}")});
     let response = send(
