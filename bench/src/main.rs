@@ -7,6 +7,7 @@ mod links;
 mod load;
 mod orchestrate;
 mod procfs;
+mod purge;
 mod report;
 mod scale;
 mod scenario;

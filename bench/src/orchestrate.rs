@@ -62,6 +62,11 @@ pub(crate) struct RunArgs {
     /// with --smoke).
     #[arg(long)]
     pub(crate) pending: Option<u64>,
+    /// Expired login requests the purge measurement starts from (default 240000, what an
+    /// authorize flood of 400/s leaves in the ten minutes between purges; 5000 with
+    /// --smoke).
+    #[arg(long)]
+    pub(crate) purge_rows: Option<u64>,
     /// Generated users in the small database of the users comparison.
     #[arg(long, default_value_t = 1000)]
     pub(crate) small_users: u32,
@@ -412,6 +417,15 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
     }
     let users = UsersComparison::of(sizes);
 
+    let purge_rows = args
+        .purge_rows
+        .unwrap_or(if args.smoke { 5_000 } else { 240_000 });
+    let purge = crate::purge::measure(&dir.0, purge_rows).await?;
+    eprintln!(
+        "purge: {} of {} expired rows in {:.1} s; writes meanwhile: p99 {:.2} ms, max {:.2} ms",
+        purge.removed, purge.stored, purge.seconds, purge.writes.p99_ms, purge.writes.max_ms
+    );
+
     let report = Report {
         generated_unix: unix_now(),
         smoke: args.smoke,
@@ -424,6 +438,7 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         waiting: Some(waiting),
         pending: Some(pending),
         users: Some(users),
+        purge: Some(purge),
     };
     std::fs::create_dir_all(&args.out)?;
     let markdown = report::markdown(&report);
@@ -456,6 +471,16 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
             "waiting browsers: {} errors, {} continued",
             w.errors.count,
             w.latency.count
+        );
+    }
+    if let Some(p) = &report.purge
+        && (p.removed != p.stored || p.writes.count == 0)
+    {
+        bail!(
+            "purge: {} of {} rows removed, {} writes timed",
+            p.removed,
+            p.stored,
+            p.writes.count
         );
     }
     if let Some(p) = &report.pending
