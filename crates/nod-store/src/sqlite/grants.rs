@@ -189,9 +189,9 @@ impl GrantStore for SqliteStore {
         let mut removed = 0;
         for (sql, before) in statements {
             loop {
-                // The writer is taken for one batch at a time, and the other tasks get
-                // their turn between batches.
-                let deleted = self.write(|conn| execute(conn, sql, [before, PURGE_BATCH]))?;
+                // The writer is taken for one batch at a time and handed to whoever waits
+                // for it after each; the other tasks of this thread run between batches.
+                let deleted = self.write_fair(|conn| execute(conn, sql, [before, PURGE_BATCH]))?;
                 removed += deleted as u64;
                 if (deleted as i64) < PURGE_BATCH {
                     break;

@@ -13,12 +13,13 @@
 //!
 //! # Connections
 //!
-//! - The writer: one `Connection` behind a `std::sync::Mutex`, locked only for the
+//! - The writer: one `Connection` behind a `parking_lot::Mutex`, locked only for the
 //!   synchronous duration of one operation (one statement, or one `BEGIN IMMEDIATE`
 //!   transaction for a move that writes several). SQLite allows one writer at a time, so
 //!   queueing on the mutex beats busy-waiting in the database. A panic while it was held
-//!   (which rolls its transaction back) does not make the store unusable: the poisoned
-//!   lock is taken over with [`PoisonError::into_inner`].
+//!   rolls its transaction back and releases it (the lock does not poison). Work done in
+//!   many turns (the purge, the checkpointer's pause) hands the writer on fairly after
+//!   each turn, so waiting requests are not starved by it.
 //! - The readers: a read runs on the writer when nobody holds it (the writer's page
 //!   cache survives its own commits; every other connection drops its cache at each
 //!   commit and reads its pages again), else on one of the read-only connections in a
@@ -59,10 +60,11 @@
 //! (or blocking) readers and the writer. Under a steady stream of commits a passive
 //! checkpoint never catches up (new frames arrive while it copies), so the WAL would
 //! never start over and would grow without end. When more than [`RESTART_ABOVE_FRAMES`]
-//! frames are in the WAL, the checkpointer therefore takes the writer for one more
-//! passive checkpoint of just the frames that came in meanwhile: with nothing left to
-//! copy, the next commit starts the WAL over from its beginning. The writer is held for
-//! that short copy and its two fsyncs only, never for a `TRUNCATE` (which waits for
+//! frames are in the WAL, the checkpointer therefore catches up with a few more passive
+//! checkpoints until at most [`PAUSE_COPIES_AT_MOST`] frames are left, and then takes the
+//! writer for one more of just those: with nothing left to copy, the next commit starts
+//! the WAL over from its beginning. The writer is held for that short copy and its two
+//! fsyncs only (and handed on fairly after it), never for a `TRUNCATE` (which waits for
 //! every reader and shrinks the file, and stalled requests for up to 200 ms in the
 //! benchmark). The WAL file keeps the size it grew to and is reused. It stops when the
 //! store is dropped (the channel it waits on closes).
@@ -104,6 +106,10 @@ const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// Frames in the WAL (4 KiB each) above which the checkpointer pauses writes for a
 /// moment so the WAL can start over.
 const RESTART_ABOVE_FRAMES: i64 = 4096;
+/// Passive checkpoints, at most, that catch up with the writes before writes are paused.
+const CATCH_UP_PASSES: usize = 4;
+/// Frames, at most, left for the checkpoint with writes paused to copy (2 MiB).
+const PAUSE_COPIES_AT_MOST: i64 = 512;
 /// How long a checkpoint waits for a lock held by another process before it tries again
 /// later.
 const CHECKPOINT_BUSY_TIMEOUT: Duration = Duration::from_millis(100);
@@ -120,7 +126,7 @@ pub struct SqliteStore {
 
 struct Inner {
     path: PathBuf,
-    writer: Mutex<Connection>,
+    writer: parking_lot::Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     /// Dropped with the store, which stops the checkpointer.
     checkpointer: Mutex<Option<mpsc::Sender<()>>>,
@@ -147,7 +153,7 @@ impl SqliteStore {
         let reader = open_reader(&path).map_err(unavailable)?;
         let inner = Arc::new(Inner {
             path,
-            writer: Mutex::new(writer),
+            writer: parking_lot::Mutex::new(writer),
             readers: Mutex::new(vec![reader]),
             checkpointer: Mutex::new(None),
         });
@@ -166,12 +172,18 @@ impl SqliteStore {
 
     /// Runs `f` on the writer, holding it for the synchronous duration of `f` only.
     fn write<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
-        let mut writer = self
-            .inner
-            .writer
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        f(&mut writer)
+        f(&mut self.inner.writer.lock())
+    }
+
+    /// Runs `f` on the writer like [`Self::write`], then hands the writer to the longest
+    /// waiting thread, if any, before this one can take it again: for work done in many
+    /// turns (the purge), which would otherwise take the lock back before a woken waiter
+    /// runs, and keep every request that writes waiting until it is all done.
+    fn write_fair<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut writer = self.inner.writer.lock();
+        let result = f(&mut writer);
+        parking_lot::MutexGuard::unlock_fair(writer);
+        result
     }
 
     /// Runs `f` in one `BEGIN IMMEDIATE` transaction on the writer. `f` commits; a
@@ -185,7 +197,7 @@ impl SqliteStore {
     /// the pool. The writer's page cache stays valid across its own commits, while every
     /// commit makes the other connections drop theirs and read their pages again.
     fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
-        if let Ok(writer) = self.inner.writer.try_lock() {
+        if let Some(writer) = self.inner.writer.try_lock() {
             return f(&writer);
         }
         let idle = self
@@ -274,20 +286,34 @@ fn spawn_checkpointer(inner: &Arc<Inner>) -> Result<mpsc::Sender<()>> {
 /// One round of the checkpointer: a passive checkpoint, and when the WAL has not started
 /// over for a while, a second one with writes paused (see the module documentation).
 fn checkpoint(conn: &Connection, store: &Weak<Inner>) -> rusqlite::Result<()> {
-    let frames = passive_checkpoint(conn)?;
-    if frames > RESTART_ABOVE_FRAMES
+    let (mut frames, mut copied) = passive_checkpoint(conn)?;
+    if frames <= RESTART_ABOVE_FRAMES {
+        return Ok(());
+    }
+    // Catch up without the writer first, so that the pause copies a little, not a lot.
+    for _ in 0..CATCH_UP_PASSES {
+        if frames - copied <= PAUSE_COPIES_AT_MOST {
+            break;
+        }
+        (frames, copied) = passive_checkpoint(conn)?;
+    }
+    if frames - copied <= PAUSE_COPIES_AT_MOST
         && let Some(inner) = store.upgrade()
     {
-        let _writer = inner.writer.lock().unwrap_or_else(PoisonError::into_inner);
+        let writer = inner.writer.lock();
         passive_checkpoint(conn)?;
+        parking_lot::MutexGuard::unlock_fair(writer);
     }
     Ok(())
 }
 
-/// `PRAGMA wal_checkpoint(PASSIVE)`; the frames in the WAL.
-fn passive_checkpoint(conn: &Connection) -> rusqlite::Result<i64> {
+/// `PRAGMA wal_checkpoint(PASSIVE)`: the frames in the WAL, and how many of them are
+/// copied back into the database.
+fn passive_checkpoint(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
     // The pragma answers (busy, frames in the WAL, frames checkpointed).
-    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| row.get(1))
+    conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |row| {
+        Ok((row.get(1)?, row.get(2)?))
+    })
 }
 
 fn unavailable(e: rusqlite::Error) -> StoreError {
