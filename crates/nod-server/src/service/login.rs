@@ -207,6 +207,16 @@ impl Service {
         else {
             return Ok(false);
         };
+        // The same rule as the shortcut at authorize: a person who may no longer log in
+        // (made inactive since) is asked for their number like anyone else.
+        let may_log_in = self
+            .store
+            .get_user(browser.user_id)
+            .await?
+            .is_some_and(|u| u.may_log_in(now));
+        if !may_log_in {
+            return Ok(false);
+        }
         let confirmation = Confirmation {
             user_id: browser.user_id,
             amr: Amr::RememberedBrowser,

@@ -395,3 +395,64 @@ async fn a_remembered_code_is_redeemed_once() {
     assert_eq!(merchant.redeem(&a, None).await.status(), 200);
     assert_eq!(merchant.redeem(&b, None).await.status(), 200);
 }
+
+#[tokio::test]
+async fn a_remembered_browser_of_a_person_who_may_not_log_in_is_asked_for_the_number() {
+    let app = TestApp::builder().spawn().await;
+    // The demo's inactive person, with a browser remembered before they became inactive.
+    let inactive = app
+        .store
+        .get_user_by_phone("4791234513")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!inactive.active);
+    let token = nod_core::crypto::random_secret();
+    let remembered = nod_core::login::RememberedBrowser {
+        id: uuid::Uuid::new_v4(),
+        user_id: inactive.id,
+        label: "Firefox on Linux".into(),
+        created_at: 0,
+        last_used_at: 0,
+        expires_at: i64::MAX,
+    };
+    app.store
+        .create_browser(&remembered, &nod_core::crypto::hash_secret(&token))
+        .await
+        .unwrap();
+    // The browser's cookies by hand: the remember cookie, then the binding cookie
+    // authorize sets.
+    let client = app.client();
+    let remember = format!("nod_remember={token}");
+    let response = client
+        .get(app.authorize_url(""))
+        .header("cookie", &remember)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 303);
+    let page = location(&response);
+    assert!(
+        login_id_of(&page).is_some(),
+        "a login page, not the merchant: {page}"
+    );
+    let binding = response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .find(|c| c.starts_with("nod_bid="))
+        .unwrap();
+    let response = client
+        .get(app.url(&page))
+        .header("cookie", format!("{remember}; {binding}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status(),
+        200,
+        "the phone form, not a redirect onwards"
+    );
+    assert!(response.text().await.unwrap().contains("phone_number"));
+}
