@@ -44,6 +44,14 @@ enum Command {
     Load(LoadArgs),
     /// Starts Nod and the peer, runs every scenario, writes JSON, markdown and SVG.
     Run(orchestrate::RunArgs),
+    /// The expiry purge alone: a fresh database in --dir with --rows expired login
+    /// requests, purged while another writer is timed; prints the figures as JSON.
+    Purge {
+        #[arg(long, default_value_t = 240_000)]
+        rows: u64,
+        #[arg(long)]
+        dir: std::path::PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -151,6 +159,12 @@ fn main() -> anyhow::Result<()> {
         match cli.command {
             Command::Load(args) => load(args).await,
             Command::Run(args) => orchestrate::run(args).await,
+            Command::Purge { rows, dir } => {
+                std::fs::create_dir_all(&dir)?;
+                let result = purge::measure(&dir, rows).await?;
+                println!("{}", serde_json::to_string_pretty(&result)?);
+                Ok(())
+            }
             Command::Sign { .. } => Ok(()),
         }
     })

@@ -8,12 +8,13 @@ use nod_core::user::User;
 use rusqlite::Connection;
 
 use super::rows::{self, auth_code_columns, merchant_token_columns, user_columns};
-use super::{SqliteStore, commit, execute, query_opt, yield_now};
+use super::{SqliteStore, commit, execute, query_opt};
 use crate::{GrantStore, Result};
 
-/// Rows one purge statement deletes at most: each batch holds the writer for a few
-/// milliseconds, so requests keep going while a large backlog is purged.
-const PURGE_BATCH: i64 = 500;
+/// Rows one purge statement deletes at most: each batch holds the writer for about a
+/// millisecond (a write waiting behind one is hardly slower), so requests keep going
+/// while a large backlog is purged.
+const PURGE_BATCH: i64 = 100;
 
 /// Deletes up to `?2` rows of `$table` that expired before `?1` (found by its
 /// `expires_at` index).
@@ -56,47 +57,43 @@ impl GrantStore for SqliteStore {
         now: Timestamp,
         issue: &(dyn for<'c> Fn(&'c AuthCode) -> Option<AccessToken> + Sync),
     ) -> Result<Redemption> {
-        const REDEEM: &str = concat!(
-            "UPDATE auth_codes SET redeemed_at = ?3
-             WHERE code_hash = ?1 AND client_id = ?2 AND redeemed_at IS NULL AND expires_at > ?3
-             RETURNING ",
-            auth_code_columns!()
+        // A read and an update by key rather than `UPDATE … RETURNING`, which builds a
+        // temporary table for the returned row at every redemption; the writer is held
+        // for the whole transaction, so the two are one step.
+        const FIND: &str = concat!(
+            "SELECT ",
+            auth_code_columns!(),
+            ", redeemed_at FROM auth_codes WHERE code_hash = ?1 AND client_id = ?2"
         );
         self.transaction(|tx| {
-            let code = query_opt(
-                &tx,
-                REDEEM,
-                rusqlite::params![code_hash, client_id, now],
-                rows::auth_code,
-            )?;
-            let result = match code {
-                Some(code) => {
+            let found = query_opt(&tx, FIND, rusqlite::params![code_hash, client_id], |row| {
+                let redeemed_at: Option<Timestamp> =
+                    row.get(14).map_err(|e| rows::corrupt("redeemed_at", e))?;
+                Ok((rows::auth_code(row)?, redeemed_at))
+            })?;
+            let result = match found {
+                Some((code, None)) if code.expires_at > now => {
+                    execute(
+                        &tx,
+                        "UPDATE auth_codes SET redeemed_at = ?2 WHERE code_hash = ?1",
+                        rusqlite::params![code_hash, now],
+                    )?;
                     if let Some(token) = issue(&code) {
                         insert_token(&tx, &token)?;
                     }
                     Redemption::Redeemed(Box::new(code))
                 }
-                None => {
-                    let replayed = query_opt(
+                Some((_, Some(_))) => {
+                    let revoked = execute(
                         &tx,
-                        "SELECT 1 FROM auth_codes WHERE code_hash = ?1 AND client_id = ?2 AND redeemed_at IS NOT NULL",
-                        rusqlite::params![code_hash, client_id],
-                        |_| Ok(()),
-                    )?
-                    .is_some();
-                    if replayed {
-                        let revoked = execute(
-                            &tx,
-                            "DELETE FROM access_tokens WHERE code_hash = ?1",
-                            [code_hash],
-                        )?;
-                        Redemption::Replayed {
-                            tokens_revoked: revoked > 0,
-                        }
-                    } else {
-                        Redemption::Unknown
+                        "DELETE FROM access_tokens WHERE code_hash = ?1",
+                        [code_hash],
+                    )?;
+                    Redemption::Replayed {
+                        tokens_revoked: revoked > 0,
                     }
                 }
+                Some((_, None)) | None => Redemption::Unknown,
             };
             commit(tx)?;
             Ok(result)
@@ -190,13 +187,16 @@ impl GrantStore for SqliteStore {
         for (sql, before) in statements {
             loop {
                 // The writer is taken for one batch at a time and handed to whoever waits
-                // for it after each; the other tasks of this thread run between batches.
+                // for it after each. Between batches the purge rests as long as the batch
+                // took: it never takes more than half the writer's time, nor writes the
+                // WAL faster than half the writer could, so the checkpointer keeps up.
+                let started = std::time::Instant::now();
                 let deleted = self.write_fair(|conn| execute(conn, sql, [before, PURGE_BATCH]))?;
                 removed += deleted as u64;
                 if (deleted as i64) < PURGE_BATCH {
                     break;
                 }
-                yield_now().await;
+                tokio::time::sleep(started.elapsed()).await;
             }
         }
         Ok(removed)

@@ -60,21 +60,22 @@
 //! (or blocking) readers and the writer. Under a steady stream of commits a passive
 //! checkpoint never catches up (new frames arrive while it copies), so the WAL would
 //! never start over and would grow without end. When more than [`RESTART_ABOVE_FRAMES`]
-//! frames are in the WAL, the checkpointer therefore catches up with a few more passive
-//! checkpoints until at most [`PAUSE_COPIES_AT_MOST`] frames are left, and then takes the
-//! writer for one more of just those: with nothing left to copy, the next commit starts
-//! the WAL over from its beginning. The writer is held for that short copy and its two
-//! fsyncs only (and handed on fairly after it), never for a `TRUNCATE` (which waits for
-//! every reader and shrinks the file, and stalled requests for up to 200 ms in the
-//! benchmark). The WAL file keeps the size it grew to and is reused. It stops when the
-//! store is dropped (the channel it waits on closes).
+//! frames are in the WAL, the checkpointer therefore catches up with more passive
+//! checkpoints, each copying what was written during the one before, until one finds at
+//! most [`PAUSE_COPIES_AT_MOST`] new frames; then it takes the writer for one more
+//! checkpoint of just those: with nothing left to copy, the next commit starts the WAL
+//! over from its beginning. The writer is held for that short copy and its two fsyncs
+//! only (and handed on fairly after it), never for a `TRUNCATE` (which waits for every
+//! reader and shrinks the file, and stalled requests for up to 200 ms in the benchmark).
+//! A round that has not caught up after [`CATCH_UP_PASSES`] passes is followed by the
+//! next at once; past [`PAUSE_ANYWAY_ABOVE_FRAMES`] the writer is taken even so, which
+//! bounds the WAL under a flood of writes at the price of a longer pause. The WAL file
+//! keeps the size it grew to and is reused. The checkpointer stops when the store is
+//! dropped (the channel it waits on closes), and logs each pause at `debug`.
 
-use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -110,6 +111,9 @@ const RESTART_ABOVE_FRAMES: i64 = 4096;
 const CATCH_UP_PASSES: usize = 4;
 /// Frames, at most, left for the checkpoint with writes paused to copy (2 MiB).
 const PAUSE_COPIES_AT_MOST: i64 = 512;
+/// Frames in the WAL (1 GiB) above which the checkpointer pauses writes even when the
+/// passive checkpoints have not caught up with them.
+const PAUSE_ANYWAY_ABOVE_FRAMES: i64 = 262_144;
 /// How long a checkpoint waits for a lock held by another process before it tries again
 /// later.
 const CHECKPOINT_BUSY_TIMEOUT: Duration = Duration::from_millis(100);
@@ -273,10 +277,14 @@ fn spawn_checkpointer(inner: &Arc<Inner>) -> Result<mpsc::Sender<()>> {
     std::thread::Builder::new()
         .name(CHECKPOINTER.into())
         .spawn(move || {
-            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(CHECKPOINT_EVERY) {
+            let mut wait = CHECKPOINT_EVERY;
+            while let Err(RecvTimeoutError::Timeout) = stopped.recv_timeout(wait) {
                 // A checkpoint that fails (another process held a lock) is simply tried
-                // again next time.
-                let _ = checkpoint(&conn, &store);
+                // again next time; one that fell behind the writes goes on at once.
+                wait = match checkpoint(&conn, &store) {
+                    Ok(Round::Behind) => Duration::ZERO,
+                    Ok(Round::Done) | Err(_) => CHECKPOINT_EVERY,
+                };
             }
         })
         .map_err(|e| StoreError::Other(Box::new(e)))?;
@@ -285,26 +293,51 @@ fn spawn_checkpointer(inner: &Arc<Inner>) -> Result<mpsc::Sender<()>> {
 
 /// One round of the checkpointer: a passive checkpoint, and when the WAL has not started
 /// over for a while, a second one with writes paused (see the module documentation).
-fn checkpoint(conn: &Connection, store: &Weak<Inner>) -> rusqlite::Result<()> {
-    let (mut frames, mut copied) = passive_checkpoint(conn)?;
+fn checkpoint(conn: &Connection, store: &Weak<Inner>) -> rusqlite::Result<Round> {
+    let (mut frames, _) = passive_checkpoint(conn)?;
     if frames <= RESTART_ABOVE_FRAMES {
-        return Ok(());
+        return Ok(Round::Done);
     }
     // Catch up without the writer first, so that the pause copies a little, not a lot.
+    // What a pass reports is the WAL as it was when the pass began: the frames written
+    // while it copied are seen by the next pass only. So the passes go on until one finds
+    // few frames written during the pass before it, all of them copied.
+    let mut caught_up = false;
     for _ in 0..CATCH_UP_PASSES {
-        if frames - copied <= PAUSE_COPIES_AT_MOST {
+        let (now, copied) = passive_checkpoint(conn)?;
+        let written_meanwhile = now - frames;
+        frames = now;
+        if copied == now && written_meanwhile <= PAUSE_COPIES_AT_MOST {
+            caught_up = true;
             break;
         }
-        (frames, copied) = passive_checkpoint(conn)?;
     }
-    if frames - copied <= PAUSE_COPIES_AT_MOST
-        && let Some(inner) = store.upgrade()
-    {
+    if !caught_up && frames <= PAUSE_ANYWAY_ABOVE_FRAMES {
+        return Ok(Round::Behind);
+    }
+    if let Some(inner) = store.upgrade() {
         let writer = inner.writer.lock();
-        passive_checkpoint(conn)?;
+        let paused = std::time::Instant::now();
+        let copied = passive_checkpoint(conn);
+        let held = paused.elapsed();
         parking_lot::MutexGuard::unlock_fair(writer);
+        let (frames, _) = copied?;
+        tracing::debug!(
+            frames,
+            caught_up,
+            held_ms = held.as_secs_f64() * 1e3,
+            "checkpoint with writes paused"
+        );
     }
-    Ok(())
+    Ok(Round::Done)
+}
+
+/// How a round of the checkpointer ended.
+enum Round {
+    /// Nothing to do until the next round.
+    Done,
+    /// The writes outran the passive checkpoints: the next round starts at once.
+    Behind,
 }
 
 /// `PRAGMA wal_checkpoint(PASSIVE)`: the frames in the WAL, and how many of them are
@@ -463,25 +496,6 @@ fn insert_audit(conn: &Connection, events: &[AuditEvent<'_>]) -> Result<()> {
 
 /// Parameters for a statement, as `rusqlite` binds them.
 type Param<'a> = &'a dyn ToSql;
-
-/// Lets the other tasks of this thread (and other threads waiting for the writer) run:
-/// pending once, then ready.
-fn yield_now() -> impl Future<Output = ()> {
-    struct YieldNow(bool);
-    impl Future for YieldNow {
-        type Output = ();
-        fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-            if self.0 {
-                Poll::Ready(())
-            } else {
-                self.0 = true;
-                cx.waker().wake_by_ref();
-                Poll::Pending
-            }
-        }
-    }
-    YieldNow(false)
-}
 
 #[async_trait]
 impl Store for SqliteStore {

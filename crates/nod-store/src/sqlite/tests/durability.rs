@@ -101,3 +101,60 @@ async fn the_checkpointer_stops_with_its_store() {
     assert!(out.status.success(), "{stdout}");
     assert!(stdout.contains("stopped"), "{stdout}");
 }
+
+/// The WAL header's checkpoint sequence number: it goes up each time the WAL starts over.
+fn wal_restarts(store: &SqliteStore) -> u32 {
+    let mut wal = store.inner.path.clone().into_os_string();
+    wal.push("-wal");
+    let mut header = [0; 16];
+    std::io::Read::read_exact(&mut std::fs::File::open(wal).unwrap(), &mut header).unwrap();
+    u32::from_be_bytes([header[12], header[13], header[14], header[15]])
+}
+
+#[tokio::test]
+async fn the_wal_starts_over_while_writes_never_stop() {
+    let (dir, store) = store().await;
+    let writes = std::thread::spawn({
+        let store = store.clone();
+        move || {
+            // Writes back to back, more than enough frames for a pause, until the WAL has
+            // started over twice (or ten seconds have passed).
+            let started = std::time::Instant::now();
+            let mut restarts = Vec::new();
+            let first = wal_restarts_after_write(&store);
+            while started.elapsed() < Duration::from_secs(10) {
+                let seq = wal_restarts_after_write(&store);
+                if restarts.last() != Some(&seq) && seq != first {
+                    restarts.push(seq);
+                }
+                if restarts.len() == 2 {
+                    break;
+                }
+            }
+            restarts
+        }
+    });
+    let restarts = tokio::task::spawn_blocking(move || writes.join().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        restarts.len(),
+        2,
+        "the WAL never started over: {restarts:?}"
+    );
+    drop(dir);
+}
+
+/// Stores an audit entry; the WAL's checkpoint sequence number after it.
+fn wal_restarts_after_write(store: &SqliteStore) -> u32 {
+    store
+        .write(|conn| {
+            execute(
+                conn,
+                "INSERT INTO audit_log (at, event, detail) VALUES (0, 'probe', randomblob(2000))",
+                [],
+            )
+        })
+        .unwrap();
+    wal_restarts(store)
+}
