@@ -2,7 +2,9 @@
 # Runs every test of Nod, installing first what the tests need on a fresh machine:
 # Node.js and npm (the certified OpenID Connect client used as a relying party, and
 # playwright-core), Debian's Chromium (the browser journeys; no browser is downloaded),
-# and the e2e packages from package-lock.json. Needs a Rust toolchain (cargo).
+# and the e2e packages from package-lock.json; PostgreSQL (Debian's postgresql), of which
+# it starts a throwaway cluster on 127.0.0.1 and stops it at the end
+# (scripts/pg-cluster.sh). Needs a Rust toolchain (cargo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,6 +35,16 @@ done
 
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+echo "==> PostgreSQL (a throwaway cluster on 127.0.0.1 for the PostgreSQL runs)"
+# An existing server can be named instead: NOD_TEST_POSTGRES_URL=postgres://…
+if [ -z "${NOD_TEST_POSTGRES_URL:-}" ]; then
+  pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/nod-pg.XXXXXX")
+  trap 'scripts/pg-cluster.sh stop "$pg_dir"' EXIT
+  NOD_TEST_POSTGRES_URL=$(scripts/pg-cluster.sh start "$pg_dir")
+  export NOD_TEST_POSTGRES_URL
+fi
+echo "    $NOD_TEST_POSTGRES_URL"
 
 echo "==> cargo test"
 cargo test --workspace --locked
