@@ -105,6 +105,11 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let purge = tokio::spawn(purge_loop(app.clone()));
+    let deliveries = tokio::spawn(webhooks::deliver(
+        app.service.outbox.clone(),
+        app.service.http.clone(),
+        app.service.clock.clone(),
+    ));
     let router = build_router(app);
     // Event streams never end by themselves: after the signal, requests get a few seconds
     // to finish, then the server stops anyway.
@@ -127,14 +132,36 @@ pub async fn serve(
         () = grace => Ok(()),
     };
     purge.abort();
+    deliveries.abort();
     result
 }
 
-/// Deletes expired codes, tokens, login requests and browsers every ten minutes.
+/// How often expired rows are purged.
+const PURGE_EVERY: Duration = Duration::from_secs(600);
+
+/// Deletes expired codes, tokens, login requests and browsers every ten minutes, on one
+/// instance at a time: the instance that holds the `purge` lease, which it renews at
+/// each round. When it stops, another takes the lease over within two rounds.
 async fn purge_loop(app: Arc<App>) {
-    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    let holder = uuid::Uuid::new_v4().to_string();
+    let lease = i64::try_from(PURGE_EVERY.as_secs()).unwrap_or(600) + 60;
+    let mut tick = tokio::time::interval(PURGE_EVERY);
     loop {
         tick.tick().await;
+        let now = app.now();
+        match app
+            .service
+            .store
+            .take_lease("purge", &holder, now, now + lease)
+            .await
+        {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::warn!(error = %e, "purge: the lease could not be taken");
+                continue;
+            }
+        }
         match app.service.purge_expired().await {
             Ok(n) if n > 0 => tracing::info!(rows = n, "purged expired rows"),
             Ok(_) => {}

@@ -15,6 +15,7 @@ use crate::keys::KeyRing;
 use crate::ratelimit::RateLimiter;
 use crate::service::SalesUnitCache;
 use crate::service::Service;
+use crate::webhooks::Outbox;
 
 pub struct App {
     pub config: Arc<ServerConfig>,
@@ -48,12 +49,13 @@ impl App {
             .build()?;
         let service = Service {
             config: config.clone(),
-            store,
+            store: store.clone(),
             clock,
             events: Events::default(),
             keys,
             pairwise_key,
             http,
+            outbox: Arc::new(Outbox::new(store.clone())),
             phone_limiter: RateLimiter::new(config.phone_form_per_ip_per_minute),
             sales_units: SalesUnitCache::default(),
         };

@@ -382,6 +382,67 @@ pub trait WebhookStore: Send + Sync {
     async fn delete_webhook(&self, client_id: &str, id: Uuid) -> Result<bool>;
 }
 
+/// How a delivery proves it comes from Nod, stored with it so any instance can send it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DeliveryAuth {
+    /// Nothing (the Login API's `CONSENT_REVOKED` webhook).
+    None,
+    /// `Authorization: Bearer {token}` (CIBA ping notifications).
+    Bearer(String),
+    /// The Webhooks API's HMAC-SHA256 headers, keyed with the registration's secret.
+    Hmac(String),
+}
+
+/// A request to a merchant waiting in the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: Uuid,
+    pub url: String,
+    pub content_type: String,
+    /// The body exactly as sent.
+    pub body: Vec<u8>,
+    pub auth: DeliveryAuth,
+    /// Attempts made so far.
+    pub attempts: u32,
+    /// When the next attempt is due.
+    pub due_at: Timestamp,
+    pub created_at: Timestamp,
+}
+
+/// The outbox: requests to merchants, kept until sent so that neither a restart nor the
+/// death of an instance loses one, and claimed so that two instances never send one at
+/// the same time.
+#[async_trait]
+pub trait OutboxStore: Send + Sync {
+    async fn enqueue_delivery(&self, delivery: &Delivery) -> Result<()>;
+    /// Up to `limit` deliveries due at `now` that nobody holds, oldest due first, each
+    /// now held until `held_until`. Two claims at once never get the same delivery.
+    async fn claim_deliveries(
+        &self,
+        now: Timestamp,
+        held_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Delivery>>;
+    /// Removes a delivery: sent, or given up.
+    async fn finish_delivery(&self, id: Uuid) -> Result<()>;
+    /// Lets a delivery go for another attempt at `due_at`, `attempts` made so far.
+    async fn retry_delivery(&self, id: Uuid, attempts: u32, due_at: Timestamp) -> Result<()>;
+}
+
+/// Leases on background work that one instance at a time does.
+#[async_trait]
+pub trait LeaseStore: Send + Sync {
+    /// Takes the lease `name` for `holder` until `until`, or renews it when `holder` has
+    /// it; false when another holder has it past `now`.
+    async fn take_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> Result<bool>;
+}
+
 /// The sales units that have one merchant serial number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MsnMatch {
@@ -440,6 +501,8 @@ pub trait Store:
     + KeyStore
     + WebhookStore
     + PartnerStore
+    + OutboxStore
+    + LeaseStore
 {
     /// Whether the database answers.
     async fn ping(&self) -> Result<()>;

@@ -13,7 +13,7 @@ use serde_json::json;
 use super::engine::{Result, Service, ServiceError, audit_entry};
 use super::tokens::{Grant, TokenResponse};
 use crate::events::LoginEvent;
-use crate::webhooks::{self, Auth, Delivery};
+use nod_store::DeliveryAuth;
 
 /// A started merchant-initiated login.
 #[derive(Debug)]
@@ -184,10 +184,9 @@ impl Service {
             unit.ciba_notification_endpoint.clone(),
             ciba.notification_token.clone(),
         ) {
-            webhooks::send(
-                self.http.clone(),
-                Delivery::json(endpoint, &body, Auth::Bearer(token)),
-            );
+            self.outbox
+                .send_json(endpoint, &body, DeliveryAuth::Bearer(token))
+                .await;
         }
     }
 

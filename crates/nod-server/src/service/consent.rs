@@ -8,7 +8,7 @@ use nod_core::webhook::{ConsentRevoked, unsecured_jwt};
 use uuid::Uuid;
 
 use super::engine::{Result, Service, ServiceError};
-use crate::webhooks::{self, Auth, Delivery};
+use nod_store::DeliveryAuth;
 
 impl Service {
     /// The consentable scopes of a login the person has not agreed to yet.
@@ -51,15 +51,9 @@ impl Service {
             let sub = crypto::pairwise_subject(&self.pairwise_key, client_id, user_id);
             let token = unsecured_jwt(&ConsentRevoked::new(sub.to_string(), self.now()))
                 .map_err(anyhow::Error::from)?;
-            webhooks::send(
-                self.http.clone(),
-                Delivery {
-                    url,
-                    content_type: "text/plain",
-                    body: token.into_bytes(),
-                    auth: Auth::None,
-                },
-            );
+            self.outbox
+                .send(url, "text/plain", token.into_bytes(), DeliveryAuth::None)
+                .await;
         }
         Ok(())
     }

@@ -14,6 +14,7 @@ use crate::config::ServerConfig;
 use crate::events::{Events, LoginEvent};
 use crate::keys::KeyRing;
 use crate::ratelimit::RateLimiter;
+use crate::webhooks::Outbox;
 
 /// Errors of the engine. Handlers map them into API errors (JSON) or page errors (HTML).
 #[derive(Debug, thiserror::Error)]
@@ -104,6 +105,8 @@ pub struct Service {
     pub pairwise_key: Vec<u8>,
     /// Client for Nod's own outgoing calls (webhooks, CIBA pings).
     pub http: reqwest::Client,
+    /// Requests to merchants, sent by the outbox's worker.
+    pub outbox: Arc<Outbox>,
     /// Phone-number submissions and device activations per address.
     pub phone_limiter: RateLimiter,
     /// Sales units read in the last second.

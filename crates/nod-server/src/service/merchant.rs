@@ -11,7 +11,7 @@ use nod_core::{OAuthError, Timestamp, crypto};
 use uuid::Uuid;
 
 use super::engine::{AuthScheme, Result, Service, ServiceError};
-use crate::webhooks::{self, Auth, Delivery};
+use nod_store::DeliveryAuth;
 
 /// A merchant API access token just issued.
 #[derive(Debug)]
@@ -191,14 +191,13 @@ impl Service {
             }
         };
         for registration in registrations {
-            let auth = Auth::Hmac {
-                secret: registration.secret,
-                clock: self.clock.clone(),
-            };
-            webhooks::send(
-                self.http.clone(),
-                Delivery::json(registration.url, body, auth),
-            );
+            self.outbox
+                .send_json(
+                    registration.url,
+                    body,
+                    DeliveryAuth::Hmac(registration.secret),
+                )
+                .await;
         }
     }
 }

@@ -526,3 +526,36 @@ async fn consent_revoked_is_an_unsigned_jwt_in_a_text_body() {
     );
     assert!(claims["sub"].is_string());
 }
+
+#[tokio::test]
+async fn what_an_instance_that_died_was_sending_is_sent_once_its_hold_runs_out() {
+    use nod_server::Clock as _;
+    let receiver = WebhookReceiver::start().await;
+    let now = nod_server::SystemClock.now();
+    let delivery = nod_store::Delivery {
+        id: uuid::Uuid::new_v4(),
+        url: receiver.url.clone(),
+        content_type: "application/json".into(),
+        body: br#"{"auth_req_id":"left-behind"}"#.to_vec(),
+        auth: nod_store::DeliveryAuth::Bearer("ping-token".into()),
+        attempts: 0,
+        due_at: now,
+        created_at: now,
+    };
+    // Claimed by an instance that died: held two more seconds.
+    let began = std::time::Instant::now();
+    let _app = TestApp::builder()
+        .with_held_delivery(delivery, now + 2)
+        .spawn()
+        .await;
+    let event = receiver.first(Duration::from_secs(10)).await;
+    assert!(
+        began.elapsed() >= Duration::from_secs(1),
+        "sent while another instance held it"
+    );
+    assert_eq!(event.body, json!({ "auth_req_id": "left-behind" }));
+    assert_eq!(event.authorization.as_deref(), Some("Bearer ping-token"));
+    // Sent once: finished, not sent again.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    assert_eq!(receiver.calls(), 1);
+}

@@ -62,6 +62,7 @@ pub(super) const MIGRATIONS: &[Migration] = migrations![
     8 "0008_email_verified.sql" "email verified",
     9 "0009_partners.sql" "partners",
     10 "0010_expiry_indexes.sql" "expiry indexes",
+    11 "0011_outbox.sql" "outbox",
 ];
 
 /// The table, as `sqlx` creates it.

@@ -89,6 +89,7 @@ mod grants;
 mod keys;
 mod login_requests;
 mod migrate;
+mod outbox;
 mod partners;
 mod rows;
 mod sales_units;

@@ -15,7 +15,7 @@ use rusqlite::Row;
 use rusqlite::types::FromSql;
 use uuid::Uuid;
 
-use crate::{BoxError, Result, SigningKey, StoreError};
+use crate::{BoxError, Delivery, DeliveryAuth, Result, SigningKey, StoreError};
 
 /// The error for an unreadable value of `table.column`.
 pub(super) fn corrupt(column: &str, source: impl Into<BoxError>) -> StoreError {
@@ -184,15 +184,20 @@ macro_rules! partner_columns {
         "id, secret_hash, name, created_at"
     };
 }
+macro_rules! delivery_columns {
+    () => {
+        "id, url, content_type, body, auth, secret, attempts, due_at, created_at"
+    };
+}
 macro_rules! partner_token_columns {
     () => {
         "token_hash, partner_id, expires_at"
     };
 }
 pub(super) use {
-    auth_code_columns, browser_columns, consent_columns, device_columns, login_request_columns,
-    merchant_token_columns, partner_columns, partner_token_columns, sales_unit_columns,
-    signing_key_columns, user_columns, webhook_columns,
+    auth_code_columns, browser_columns, consent_columns, delivery_columns, device_columns,
+    login_request_columns, merchant_token_columns, partner_columns, partner_token_columns,
+    sales_unit_columns, signing_key_columns, user_columns, webhook_columns,
 };
 
 /// A sales unit ([`sales_unit_columns`]).
@@ -564,6 +569,53 @@ pub(super) fn partner_token(row: &Row<'_>) -> Result<PartnerToken> {
         token_hash: c.get("token_hash")?,
         partner_id: c.get("partner_id")?,
         expires_at: c.get("expires_at")?,
+    })
+}
+
+/// How a delivery authenticates, as stored: `auth` names the kind, `secret` holds the
+/// bearer token or the HMAC key.
+pub(super) fn delivery_auth(auth: &DeliveryAuth) -> (&'static str, Option<&str>) {
+    match auth {
+        DeliveryAuth::None => ("none", None),
+        DeliveryAuth::Bearer(token) => ("bearer", Some(token)),
+        DeliveryAuth::Hmac(secret) => ("hmac", Some(secret)),
+    }
+}
+
+/// A delivery of the outbox ([`delivery_columns`]).
+pub(super) fn delivery(row: &Row<'_>) -> Result<Delivery> {
+    let mut c = Columns::new(row);
+    let id: String = c.get("id")?;
+    let url = c.get("url")?;
+    let content_type = c.get("content_type")?;
+    let body = c.get("body")?;
+    let auth: String = c.get("auth")?;
+    let secret: Option<String> = c.get("secret")?;
+    let attempts: i64 = c.get("attempts")?;
+    let due_at = c.get("due_at")?;
+    let created_at = c.get("created_at")?;
+    let auth = match (auth.as_str(), secret) {
+        ("none", None) => DeliveryAuth::None,
+        ("bearer", Some(token)) => DeliveryAuth::Bearer(token),
+        ("hmac", Some(secret)) => DeliveryAuth::Hmac(secret),
+        ("none" | "bearer" | "hmac", _) => {
+            return Err(corrupt(
+                "deliveries.secret",
+                Invalid::Inconsistent("a secret that does not go with the kind"),
+            ));
+        }
+        _ => return Err(corrupt("deliveries.auth", Invalid::UnknownName(auth))),
+    };
+    Ok(Delivery {
+        id: uuid("deliveries.id", &id)?,
+        url,
+        content_type,
+        body,
+        auth,
+        attempts: u32::try_from(attempts)
+            .map_err(|_| corrupt("deliveries.attempts", Invalid::OutOfRange(attempts)))?,
+        due_at,
+        created_at,
     })
 }
 

@@ -14,6 +14,7 @@ mod devices;
 mod grants;
 mod keys;
 mod login_requests;
+mod outbox;
 mod partners;
 mod sales_units;
 mod support;

@@ -5,11 +5,12 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use nod_core::Timestamp;
 use nod_core::crypto;
 use nod_core::partner::Partner;
 use nod_core::sales_unit::{AuthMethod, CibaMode, ConsentTexts, SalesUnit};
 use nod_server::{App, Clock, ServerConfig, SystemClock, TestClock, paths};
-use nod_store::Store;
+use nod_store::{Delivery, Store};
 use reqwest::redirect::Policy;
 
 use super::{
@@ -116,9 +117,17 @@ pub(crate) struct TestAppBuilder {
     test_mode: bool,
     sales_units: Vec<SalesUnitSpec>,
     partners: Vec<PartnerSpec>,
+    held: Vec<(Delivery, Timestamp)>,
 }
 
 impl TestAppBuilder {
+    /// A delivery in the outbox that another instance claimed before it died: held
+    /// until `until` (the real clock's time).
+    pub(crate) fn with_held_delivery(mut self, delivery: Delivery, until: Timestamp) -> Self {
+        self.held.push((delivery, until));
+        self
+    }
+
     /// The clock; by default a fake one at [`START`].
     pub(crate) fn clock(mut self, time: TestTime) -> Self {
         self.time = time;
@@ -167,6 +176,14 @@ impl TestAppBuilder {
         for spec in &self.partners {
             store.create_partner(&spec.to_partner()).await.unwrap();
         }
+        for (delivery, until) in &self.held {
+            store.enqueue_delivery(delivery).await.unwrap();
+            let claimed = store
+                .claim_deliveries(delivery.due_at, *until, 1)
+                .await
+                .unwrap();
+            assert_eq!(claimed.len(), 1, "the held delivery was not claimed");
+        }
         let (clock, app_clock): (_, Arc<dyn Clock>) = match self.time {
             TestTime::At(start) => {
                 let clock = Arc::new(TestClock::new(start));
@@ -204,6 +221,7 @@ impl TestApp {
             test_mode: true,
             sales_units: vec![SalesUnitSpec::default()],
             partners: Vec::new(),
+            held: Vec::new(),
         }
     }
 

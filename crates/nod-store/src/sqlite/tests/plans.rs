@@ -35,8 +35,8 @@ const LOOKUPS: &[&str] = &[
     "SELECT * FROM login_requests WHERE auth_req_id = 'a' AND client_id = 'c'",
     "SELECT * FROM login_requests WHERE user_id = 'u' AND status = 'waiting' AND expires_at > 0 ORDER BY created_at",
     // codes and tokens
-    "UPDATE auth_codes SET redeemed_at = 1 WHERE code_hash = x'00' AND client_id = 'c' AND redeemed_at IS NULL AND expires_at > 0",
-    "SELECT 1 FROM auth_codes WHERE code_hash = x'00' AND client_id = 'c' AND redeemed_at IS NOT NULL",
+    "SELECT *, redeemed_at FROM auth_codes WHERE code_hash = x'00' AND client_id = 'c'",
+    "UPDATE auth_codes SET redeemed_at = 1 WHERE code_hash = x'00'",
     "DELETE FROM access_tokens WHERE code_hash = x'00'",
     "DELETE FROM access_tokens WHERE token_hash = x'00' AND client_id = 'c'",
     "SELECT * FROM access_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = x'00' AND t.expires_at > 0",
@@ -58,6 +58,11 @@ const LOOKUPS: &[&str] = &[
     "SELECT * FROM sales_units WHERE client_id = 'c'",
     "SELECT * FROM sales_units WHERE msn = '1' ORDER BY client_id LIMIT 2",
     "SELECT * FROM webhooks WHERE client_id = 'c' ORDER BY created_at, id",
+    // the outbox and the leases
+    "UPDATE deliveries SET held_until = 2 WHERE id IN (SELECT id FROM deliveries WHERE due_at <= 1 AND held_until <= 1 ORDER BY due_at LIMIT 64)",
+    "DELETE FROM deliveries WHERE id = 'd'",
+    "UPDATE deliveries SET attempts = 1, due_at = 2, held_until = 0 WHERE id = 'd'",
+    "INSERT INTO leases (name, holder, until) VALUES ('purge', 'a', 2) ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, until = excluded.until WHERE leases.holder = excluded.holder OR leases.until <= 1",
     "SELECT * FROM webhooks w WHERE client_id = 'c' AND EXISTS (SELECT 1 FROM json_each(w.events) WHERE value = 'e') ORDER BY created_at, id",
     "SELECT 1 FROM webhooks w, json_each(w.events) e WHERE w.client_id = 'c' AND e.value IN (SELECT value FROM json_each('[]')) GROUP BY e.value HAVING COUNT(*) >= 1",
     "DELETE FROM webhooks WHERE id = 'w' AND client_id = 'c'",
@@ -82,13 +87,13 @@ const LOOKUPS: &[&str] = &[
     "SELECT 1 FROM partner_msns WHERE partner_id = 'p'",
     "SELECT 1 FROM partner_tokens WHERE partner_id = 'p'",
     // the purge, one batch of each table
-    "DELETE FROM auth_codes WHERE rowid IN (SELECT rowid FROM auth_codes WHERE expires_at < 0 LIMIT 500)",
-    "DELETE FROM access_tokens WHERE rowid IN (SELECT rowid FROM access_tokens WHERE expires_at < 0 LIMIT 500)",
-    "DELETE FROM merchant_tokens WHERE rowid IN (SELECT rowid FROM merchant_tokens WHERE expires_at < 0 LIMIT 500)",
-    "DELETE FROM partner_tokens WHERE rowid IN (SELECT rowid FROM partner_tokens WHERE expires_at < 0 LIMIT 500)",
-    "DELETE FROM login_requests WHERE rowid IN (SELECT rowid FROM login_requests WHERE expires_at < 0 LIMIT 500)",
-    "DELETE FROM browsers WHERE rowid IN (SELECT rowid FROM browsers WHERE expires_at < 0 LIMIT 500)",
-    "DELETE FROM activation_codes WHERE rowid IN (SELECT rowid FROM activation_codes WHERE expires_at < 0 LIMIT 500)",
+    "DELETE FROM auth_codes WHERE rowid IN (SELECT rowid FROM auth_codes WHERE expires_at < 0 LIMIT 100)",
+    "DELETE FROM access_tokens WHERE rowid IN (SELECT rowid FROM access_tokens WHERE expires_at < 0 LIMIT 100)",
+    "DELETE FROM merchant_tokens WHERE rowid IN (SELECT rowid FROM merchant_tokens WHERE expires_at < 0 LIMIT 100)",
+    "DELETE FROM partner_tokens WHERE rowid IN (SELECT rowid FROM partner_tokens WHERE expires_at < 0 LIMIT 100)",
+    "DELETE FROM login_requests WHERE rowid IN (SELECT rowid FROM login_requests WHERE expires_at < 0 LIMIT 100)",
+    "DELETE FROM browsers WHERE rowid IN (SELECT rowid FROM browsers WHERE expires_at < 0 LIMIT 100)",
+    "DELETE FROM activation_codes WHERE rowid IN (SELECT rowid FROM activation_codes WHERE expires_at < 0 LIMIT 100)",
 ];
 
 #[tokio::test]
