@@ -1,14 +1,19 @@
-//! In-process notifications: a login request changed, or a user got a new one. Browsers'
-//! and apps' server-sent event streams listen here, so a confirmation reaches the waiting
-//! page at once.
+//! Notifications: a login request changed, or a user got a new one. Browsers' and apps'
+//! server-sent event streams listen here, so a confirmation reaches the waiting page at
+//! once.
 //!
 //! Listeners subscribe to one login request or one user, never to everything: an event
 //! wakes only the streams it concerns, however many browsers are waiting.
+//!
+//! Several instances on one database: an event also goes to the others (`relay.rs`),
+//! through the store's broadcast (PostgreSQL `NOTIFY`), since the browser waiting for a
+//! login may be on another instance than the app that approves it. On SQLite (one
+//! instance) nothing leaves the process.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
 use uuid::Uuid;
 
 pub(crate) use tokio::sync::broadcast::error::RecvError;
@@ -23,6 +28,32 @@ pub enum LoginEvent {
     Closed { id: Uuid, user_id: Uuid },
 }
 
+impl LoginEvent {
+    /// The event as a line of text for the other instances.
+    pub(crate) fn encode(&self) -> String {
+        match self {
+            LoginEvent::Changed { id } => format!("c {id}"),
+            LoginEvent::Sent { id, user_id } => format!("s {id} {user_id}"),
+            LoginEvent::Closed { id, user_id } => format!("x {id} {user_id}"),
+        }
+    }
+
+    /// An event [`encode`](Self::encode)d; `None` for anything else.
+    pub(crate) fn decode(text: &str) -> Option<Self> {
+        let mut parts = text.split(' ');
+        let kind = parts.next()?;
+        let id = Uuid::parse_str(parts.next()?).ok()?;
+        let user = parts.next().map(Uuid::parse_str);
+        let event = match (kind, user) {
+            ("c", None) => LoginEvent::Changed { id },
+            ("s", Some(Ok(user_id))) => LoginEvent::Sent { id, user_id },
+            ("x", Some(Ok(user_id))) => LoginEvent::Closed { id, user_id },
+            _ => return None,
+        };
+        parts.next().is_none().then_some(event)
+    }
+}
+
 /// The event bus. Slow listeners miss events rather than slowing senders; every stream
 /// re-reads state from the store, so a missed event only delays, never loses, an update.
 #[derive(Default)]
@@ -31,10 +62,27 @@ pub struct Events {
     logins: Arc<Channels>,
     /// `Sent` and `Closed`, by user.
     users: Arc<Channels>,
+    /// To the other instances, once the relay runs with a database that has them.
+    others: OnceLock<mpsc::UnboundedSender<LoginEvent>>,
 }
 
 impl Events {
     pub fn send(&self, event: LoginEvent) {
+        self.deliver(event);
+        if let Some(others) = self.others.get() {
+            // The relay stops only with the server.
+            let _ = others.send(event);
+        }
+    }
+
+    /// Sends what [`send`](Self::send) is given to the other instances too, from now on;
+    /// false when something already does.
+    pub(crate) fn reach_others(&self, others: mpsc::UnboundedSender<LoginEvent>) -> bool {
+        self.others.set(others).is_ok()
+    }
+
+    /// To this instance's listeners only.
+    pub(crate) fn deliver(&self, event: LoginEvent) {
         match event {
             LoginEvent::Changed { id } => self.logins.send(id, event),
             LoginEvent::Sent { user_id, .. } | LoginEvent::Closed { user_id, .. } => {
@@ -132,6 +180,29 @@ impl Drop for Subscription {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn events_cross_to_other_instances_as_they_were() {
+        let (id, user_id) = (Uuid::new_v4(), Uuid::new_v4());
+        for event in [
+            LoginEvent::Changed { id },
+            LoginEvent::Sent { id, user_id },
+            LoginEvent::Closed { id, user_id },
+        ] {
+            assert_eq!(LoginEvent::decode(&event.encode()), Some(event));
+        }
+        for garbage in [
+            "",
+            "c",
+            "c x",
+            "s 1 2",
+            &format!("c {id} {user_id}"),
+            &format!("s {id}"),
+            &format!("q {id}"),
+        ] {
+            assert_eq!(LoginEvent::decode(garbage), None, "{garbage:?}");
+        }
+    }
 
     #[tokio::test]
     async fn an_event_reaches_only_the_listeners_of_its_login_or_user() {

@@ -27,6 +27,7 @@ mod oidc;
 mod pages;
 pub mod paths;
 mod ratelimit;
+mod relay;
 mod service;
 mod state;
 mod test_app;
@@ -105,6 +106,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let purge = tokio::spawn(purge_loop(app.clone()));
+    let relay = tokio::spawn(relay::run(app.clone()));
     let deliveries = tokio::spawn(webhooks::deliver(
         app.service.outbox.clone(),
         app.service.http.clone(),
@@ -133,6 +135,7 @@ pub async fn serve(
     };
     purge.abort();
     deliveries.abort();
+    relay.abort();
     result
 }
 

@@ -443,6 +443,24 @@ pub trait LeaseStore: Send + Sync {
     ) -> Result<bool>;
 }
 
+/// Messages between the instances of Nod that share a database (the login events that
+/// wake event streams on whichever instance they are open).
+#[async_trait]
+pub trait BroadcastStore: Send + Sync {
+    /// Sends each message to every instance listening, this one included.
+    async fn broadcast(&self, messages: &[String]) -> Result<()>;
+    /// Listens to what the instances broadcast; `None` when the database serves one
+    /// instance only (SQLite), so there is nobody else to tell.
+    async fn listen(&self) -> Result<Option<Box<dyn Listener>>>;
+}
+
+/// Messages broadcast by the instances sharing a database.
+#[async_trait]
+pub trait Listener: Send {
+    /// The next message. After an error, messages may have been missed; listen again.
+    async fn recv(&mut self) -> Result<String>;
+}
+
 /// The sales units that have one merchant serial number.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MsnMatch {
@@ -503,6 +521,7 @@ pub trait Store:
     + PartnerStore
     + OutboxStore
     + LeaseStore
+    + BroadcastStore
 {
     /// Whether the database answers.
     async fn ping(&self) -> Result<()>;

@@ -1,5 +1,6 @@
-//! The outbox of requests to merchants, and the leases on background work. Both are
-//! claimed by conditional writes, which SQLite's single writer makes one at a time.
+//! The outbox of requests to merchants, and the leases on background work: both are
+//! claimed by conditional writes, which SQLite's single writer makes one at a time. And
+//! broadcasts, which need no database here: one instance serves a SQLite file.
 
 use async_trait::async_trait;
 use nod_core::Timestamp;
@@ -7,7 +8,7 @@ use uuid::Uuid;
 
 use super::rows::{self, delivery_columns};
 use super::{SqliteStore, execute, query_all};
-use crate::{Delivery, LeaseStore, OutboxStore, Result};
+use crate::{BroadcastStore, Delivery, LeaseStore, Listener, OutboxStore, Result};
 
 #[async_trait]
 impl OutboxStore for SqliteStore {
@@ -104,5 +105,17 @@ impl LeaseStore for SqliteStore {
             )
         })?;
         Ok(taken == 1)
+    }
+}
+
+/// One instance serves a SQLite database: its events stay in its own process.
+#[async_trait]
+impl BroadcastStore for SqliteStore {
+    async fn broadcast(&self, _messages: &[String]) -> Result<()> {
+        Ok(())
+    }
+
+    async fn listen(&self) -> Result<Option<Box<dyn Listener>>> {
+        Ok(None)
     }
 }
