@@ -16,6 +16,7 @@ mod ciba;
 mod compat;
 mod discovery;
 mod flows;
+mod instances;
 mod interop;
 mod journey;
 mod partners;

@@ -1,6 +1,10 @@
-//! `TestApp` and its builder: the real server on `127.0.0.1:0` over a fresh SQLite
-//! database, with the demo users, the sales units the test asks for and a clock the test
-//! moves.
+//! `TestApp` and its builder: the real server on `127.0.0.1:0` over a fresh database,
+//! with the demo users, the sales units the test asks for and a clock the test moves.
+//!
+//! The database is a SQLite file in a temporary directory, or, with
+//! `NOD_TEST_BACKEND=postgres`, a new database on the PostgreSQL server
+//! `NOD_TEST_POSTGRES_URL` names (the README's test command runs the suite both ways).
+//! [`TestApp::another_instance`] starts a second server on the same database.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -118,9 +122,21 @@ pub(crate) struct TestAppBuilder {
     sales_units: Vec<SalesUnitSpec>,
     partners: Vec<PartnerSpec>,
     held: Vec<(Delivery, Timestamp)>,
+    postgres: bool,
 }
 
 impl TestAppBuilder {
+    /// On PostgreSQL whatever `NOD_TEST_BACKEND` says; `None` (the test skips, saying so)
+    /// when `NOD_TEST_POSTGRES_URL` names no server.
+    pub(crate) fn on_postgres(mut self) -> Option<Self> {
+        if std::env::var_os("NOD_TEST_POSTGRES_URL").is_none() {
+            eprintln!("skipped: NOD_TEST_POSTGRES_URL names no PostgreSQL server");
+            return None;
+        }
+        self.postgres = true;
+        Some(self)
+    }
+
     /// A delivery in the outbox that another instance claimed before it died: held
     /// until `until` (the real clock's time).
     pub(crate) fn with_held_delivery(mut self, delivery: Delivery, until: Timestamp) -> Self {
@@ -155,16 +171,61 @@ impl TestAppBuilder {
     }
 
     pub(crate) async fn spawn(self) -> TestApp {
-        let dir = tempfile::tempdir().unwrap();
-        let url = format!("sqlite://{}", dir.path().join("nod.db").display());
-        let store = nod_store::connect(&url).await.unwrap();
+        let (database, store, clock, test_mode) = self.prepare().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        let config = ServerConfig {
-            public_url: base.clone(),
-            test_mode: self.test_mode,
-            ..ServerConfig::default()
+        start(database, store, clock, test_mode, listener, base).await
+    }
+
+    /// `instances` servers on one database behind a balancer that hands each connection
+    /// to the next instance in turn, as a load balancer would; every server's public URL
+    /// is the balancer's. The returned app's clients open a connection per request, so
+    /// consecutive requests go to different instances.
+    pub(crate) async fn spawn_balanced(self, instances: usize) -> TestApp {
+        let (database, store, clock, test_mode) = self.prepare().await;
+        let front = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", front.local_addr().unwrap());
+        let mut backends = Vec::new();
+        let mut first = None;
+        for _ in 0..instances {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            backends.push(listener.local_addr().unwrap());
+            let store = match first {
+                None => store.clone(),
+                Some(()) => nod_store::connect(&database.url).await.unwrap(),
+            };
+            first = Some(());
+            start(
+                database.clone(),
+                store,
+                clock.clone(),
+                test_mode,
+                listener,
+                base.clone(),
+            )
+            .await;
+        }
+        tokio::spawn(balance(front, backends));
+        let mut app = start_front(database, store, clock, test_mode, base);
+        app.per_request_connections = true;
+        app
+    }
+
+    /// The database with what the test asked for, and the clock.
+    async fn prepare(
+        self,
+    ) -> (
+        Arc<TestDatabase>,
+        Arc<dyn Store>,
+        Option<Arc<TestClock>>,
+        bool,
+    ) {
+        let database = if self.postgres {
+            TestDatabase::postgres().await
+        } else {
+            TestDatabase::fresh().await
         };
+        let store = nod_store::connect(&database.url).await.unwrap();
         let users = nod_core::demo::seed_users(0);
         store.import_users(&users).await.unwrap();
         for spec in &self.sales_units {
@@ -184,20 +245,114 @@ impl TestAppBuilder {
                 .unwrap();
             assert_eq!(claimed.len(), 1, "the held delivery was not claimed");
         }
-        let (clock, app_clock): (_, Arc<dyn Clock>) = match self.time {
-            TestTime::At(start) => {
-                let clock = Arc::new(TestClock::new(start));
-                (Some(clock.clone()), clock)
-            }
-            TestTime::Real => (None, Arc::new(SystemClock)),
+        let clock = match self.time {
+            TestTime::At(start) => Some(Arc::new(TestClock::new(start))),
+            TestTime::Real => None,
         };
-        let app = App::new(config, store.clone(), app_clock).await.unwrap();
-        tokio::spawn(nod_server::serve(listener, app, std::future::pending()));
-        TestApp {
-            base,
-            store,
-            clock,
-            _dir: dir,
+        (Arc::new(database), store, clock, self.test_mode)
+    }
+}
+
+/// Hands each connection accepted on `front` to the next of `backends`, in turn.
+async fn balance(front: tokio::net::TcpListener, backends: Vec<std::net::SocketAddr>) {
+    for turn in 0.. {
+        let Ok((mut inbound, _)) = front.accept().await else {
+            return;
+        };
+        let backend = backends[turn % backends.len()];
+        tokio::spawn(async move {
+            if let Ok(mut outbound) = tokio::net::TcpStream::connect(backend).await {
+                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+            }
+        });
+    }
+}
+
+/// The [`TestApp`] of a server started elsewhere, at `base`.
+fn start_front(
+    database: Arc<TestDatabase>,
+    store: Arc<dyn Store>,
+    clock: Option<Arc<TestClock>>,
+    test_mode: bool,
+    base: String,
+) -> TestApp {
+    TestApp {
+        base,
+        store,
+        clock,
+        test_mode,
+        database,
+        per_request_connections: false,
+    }
+}
+
+/// Starts a server on `store` (whose database `database` keeps), listening on
+/// `listener`, its public URL `base`.
+async fn start(
+    database: Arc<TestDatabase>,
+    store: Arc<dyn Store>,
+    clock: Option<Arc<TestClock>>,
+    test_mode: bool,
+    listener: tokio::net::TcpListener,
+    base: String,
+) -> TestApp {
+    let config = ServerConfig {
+        public_url: base.clone(),
+        test_mode,
+        ..ServerConfig::default()
+    };
+    let app_clock: Arc<dyn Clock> = match &clock {
+        Some(clock) => clock.clone(),
+        None => Arc::new(SystemClock),
+    };
+    let app = App::new(config, store.clone(), app_clock).await.unwrap();
+    tokio::spawn(nod_server::serve(listener, app, std::future::pending()));
+    start_front(database, store, clock, test_mode, base)
+}
+
+/// The database of a [`TestApp`] (and of its other instances), dropped with the last.
+pub(crate) struct TestDatabase {
+    pub url: String,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl TestDatabase {
+    /// A fresh database of the backend `NOD_TEST_BACKEND` names (`sqlite` by default).
+    async fn fresh() -> Self {
+        match std::env::var("NOD_TEST_BACKEND").as_deref() {
+            Ok("postgres") => Self::postgres().await,
+            Ok("sqlite") | Err(_) => Self::sqlite(),
+            Ok(other) => panic!("NOD_TEST_BACKEND={other}: expected sqlite or postgres"),
+        }
+    }
+
+    fn sqlite() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        Self {
+            url: format!("sqlite://{}", dir.path().join("nod.db").display()),
+            _dir: Some(dir),
+        }
+    }
+
+    /// A new database on the server `NOD_TEST_POSTGRES_URL` names.
+    async fn postgres() -> Self {
+        use sqlx::Connection as _;
+        let server = std::env::var("NOD_TEST_POSTGRES_URL")
+            .expect("NOD_TEST_BACKEND=postgres needs NOD_TEST_POSTGRES_URL");
+        let mut admin = sqlx::PgConnection::connect(&server)
+            .await
+            .expect("NOD_TEST_POSTGRES_URL does not answer");
+        let name = format!("nod_it_{}", uuid::Uuid::new_v4().simple());
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut admin)
+            .await
+            .expect("create a test database");
+        let url = url::Url::parse(&server).expect("NOD_TEST_POSTGRES_URL is a URL");
+        let mut url = url.clone();
+        url.set_path(&name);
+        Self {
+            url: url.to_string(),
+            _dir: None,
         }
     }
 }
@@ -209,10 +364,30 @@ pub(crate) struct TestApp {
     /// The database behind the server, for setting up what has no HTTP API.
     pub store: Arc<dyn Store>,
     clock: Option<Arc<TestClock>>,
-    _dir: tempfile::TempDir,
+    test_mode: bool,
+    database: Arc<TestDatabase>,
+    /// Every request on a connection of its own (behind [`TestAppBuilder::spawn_balanced`]).
+    per_request_connections: bool,
 }
 
 impl TestApp {
+    /// Another server on this one's database, with the same clock: a second instance
+    /// behind the same load balancer.
+    pub(crate) async fn another_instance(&self) -> TestApp {
+        let store = nod_store::connect(&self.database.url).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        start(
+            self.database.clone(),
+            store,
+            self.clock.clone(),
+            self.test_mode,
+            listener,
+            base,
+        )
+        .await
+    }
+
     /// By default: test mode, the demo users, the sales unit `shop`, a fake clock at
     /// [`START`].
     pub(crate) fn builder() -> TestAppBuilder {
@@ -222,6 +397,7 @@ impl TestApp {
             sales_units: vec![SalesUnitSpec::default()],
             partners: Vec::new(),
             held: Vec::new(),
+            postgres: false,
         }
     }
 
@@ -244,7 +420,16 @@ impl TestApp {
 
     /// A plain HTTP client that does not follow redirects, for requests no actor makes.
     pub(crate) fn client(&self) -> reqwest::Client {
-        client(reqwest::Client::builder())
+        client(self.client_builder())
+    }
+
+    fn client_builder(&self) -> reqwest::ClientBuilder {
+        let builder = reqwest::Client::builder();
+        if self.per_request_connections {
+            builder.pool_max_idle_per_host(0)
+        } else {
+            builder
+        }
     }
 
     /// A browser that keeps cookies.
@@ -260,7 +445,7 @@ impl TestApp {
             .map(|(name, value)| (name.parse().unwrap(), value.parse().unwrap()))
             .collect();
         let client = client(
-            reqwest::Client::builder()
+            self.client_builder()
                 .cookie_store(true)
                 .default_headers(headers),
         );
