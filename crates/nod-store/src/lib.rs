@@ -16,6 +16,7 @@ use nod_core::user::User;
 use nod_core::webhook::{Webhook, WebhookEvent};
 use uuid::Uuid;
 
+mod decode;
 mod sqlite;
 
 pub use sqlite::SqliteStore;
