@@ -262,20 +262,4 @@ impl Store for PgStore {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn server_trouble_is_unavailable() {
-        for code in ["57P01", "08006", "08001", "40001", "40P01", "53300"] {
-            assert!(unavailable_code(code), "{code}");
-        }
-        for code in ["23505", "23503", "42P01", "22P02"] {
-            assert!(!unavailable_code(code), "{code}");
-        }
-        assert!(matches!(
-            db_error(sqlx::Error::PoolTimedOut),
-            StoreError::Unavailable(_)
-        ));
-    }
-}
+mod tests;
