@@ -291,3 +291,85 @@ fn server_trouble_is_unavailable() {
         assert!(e.source().is_some());
     }
 }
+
+/// A redemption that issues a token and a replay at the same moment: whichever wins, no
+/// token issued from the code survives the replay (the replay waits for the redemption
+/// to commit, then revokes what it issued).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_replay_racing_the_redemption_leaves_no_token() {
+    use nod_core::grant::{AccessToken, AuthCode, Redemption};
+    use nod_core::login::Amr;
+    use nod_core::user::User;
+
+    use crate::GrantStore;
+
+    let Some(store) = store().await else { return };
+    let mut new_user = nod_core::demo::demo_users().remove(0);
+    new_user.phone_number = "4700000003".into();
+    let user = User::new(new_user, 1_000);
+    store.create_user(&user).await.unwrap();
+    let mut outcomes = (0, 0);
+    for trial in 0..20u8 {
+        let code = AuthCode {
+            code_hash: vec![b'c', trial],
+            client_id: "client".into(),
+            user_id: user.id,
+            redirect_uri: None,
+            scopes: ScopeSet::parse("openid").unwrap(),
+            nonce: None,
+            code_challenge: None,
+            code_challenge_method: None,
+            sid: Uuid::new_v4(),
+            auth_time: 1_000,
+            amr: Amr::App,
+            acr: None,
+            auth_req_id: None,
+            expires_at: 2_000,
+        };
+        let mut conn = store.pool.acquire().await.unwrap();
+        login_requests::insert_code(&mut conn, &code).await.unwrap();
+        drop(conn);
+        let token_hash = vec![b't', trial];
+        let (a, b) = (store.clone(), store.clone());
+        let hash = code.code_hash.clone();
+        let issuing = tokio::spawn({
+            let (hash, token_hash) = (hash.clone(), token_hash.clone());
+            async move {
+                let issue = |c: &AuthCode| {
+                    Some(AccessToken {
+                        token_hash: token_hash.clone(),
+                        client_id: c.client_id.clone(),
+                        user_id: c.user_id,
+                        scopes: c.scopes,
+                        sid: c.sid,
+                        code_hash: Some(c.code_hash.clone()),
+                        expires_at: 2_000,
+                    })
+                };
+                a.redeem_code_issuing(&hash, "client", 1_500, &issue).await
+            }
+        });
+        let replay = tokio::spawn(async move { b.redeem_code(&hash, "client", 1_500).await });
+        let (issuing, replay) = (
+            issuing.await.unwrap().unwrap(),
+            replay.await.unwrap().unwrap(),
+        );
+        match (&issuing, &replay) {
+            (Redemption::Redeemed(_), Redemption::Replayed { tokens_revoked }) => {
+                assert!(tokens_revoked, "trial {trial}");
+                outcomes.0 += 1;
+            }
+            (Redemption::Replayed { tokens_revoked }, Redemption::Redeemed(_)) => {
+                assert!(!tokens_revoked, "trial {trial}");
+                outcomes.1 += 1;
+            }
+            other => panic!("trial {trial}: {other:?}"),
+        }
+        let left = store.get_access_token_with_user(&token_hash, 1_500).await;
+        assert!(left.unwrap().is_none(), "trial {trial}");
+    }
+    eprintln!(
+        "issuing redemption won {}, plain one {}",
+        outcomes.0, outcomes.1
+    );
+}
