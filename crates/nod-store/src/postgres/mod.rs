@@ -11,7 +11,8 @@
 //! an idle connection before handing it out (sqlx's default), so the connections a
 //! server restart broke are replaced rather than failing one request each.
 //! Every statement goes through `sqlx::query` with bound parameters: sqlx prepares each
-//! statement once per connection and keeps it, so the SQL text is parsed and planned once.
+//! statement once per connection and keeps it (room for [`STATEMENT_CACHE`], more than
+//! the store has), so its text is parsed once per connection.
 //!
 //! # Transactions and concurrency
 //!
@@ -39,7 +40,8 @@
 //!   every row inserted under that lock before. The lock is released at commit or
 //!   rollback. Locks of one kind share the first key ([`Lock`]), so they never collide
 //!   with another kind's or with another application's; the second is `hashtext` of
-//!   the key (a collision only makes two unrelated requests wait for each other). A
+//!   the key, computed by the server, so every instance agrees on it (a collision only
+//!   makes two unrelated requests wait for each other). A
 //!   transaction that takes two takes them in one order (the number before the person),
 //!   so two transactions never wait for each other in a circle.
 //!
@@ -54,13 +56,14 @@
 //! cannot be opened or broke, a pool with no free connection in time, a server shutting
 //! down (57P01 and the rest of class 57), a connection exception (class 08), too many
 //! connections (53300) and a serialization failure or deadlock (40001, 40P01) are
-//! [`StoreError::Unavailable`]: the request may succeed later, and nothing was written.
+//! [`StoreError::Unavailable`]: the request may succeed later.
 //! A value that cannot be decoded as the column's type is [`StoreError::Corrupt`].
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use sqlx::postgres::{PgArguments, PgPoolOptions, PgRow};
+use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgExecutor, PgPool, Postgres};
 
 use crate::{AuditEvent, Result, Store, StoreError};
@@ -81,6 +84,8 @@ mod webhooks;
 const MAX_CONNECTIONS: u32 = 16;
 /// How long a request waits for a free connection before the store is `Unavailable`.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
+/// Prepared statements kept per connection (the store has about eighty).
+const STATEMENT_CACHE: usize = 256;
 
 /// The PostgreSQL implementation of [`Store`].
 #[derive(Clone)]
@@ -108,10 +113,13 @@ impl PgStore {
     /// Connects to the database a `postgres://` or `postgresql://` URL names. One
     /// connection is opened at once, so a server that cannot be reached fails here.
     pub async fn connect(url: &str) -> Result<Self> {
+        let options = PgConnectOptions::from_str(url)
+            .map_err(|e| StoreError::Other(Box::new(e)))?
+            .statement_cache_capacity(STATEMENT_CACHE);
         let pool = PgPoolOptions::new()
             .max_connections(MAX_CONNECTIONS)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            .connect(url)
+            .connect_with(options)
             .await
             .map_err(|e| match e {
                 sqlx::Error::Configuration(_) => StoreError::Other(Box::new(e)),
