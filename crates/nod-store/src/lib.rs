@@ -16,8 +16,11 @@ use nod_core::user::User;
 use nod_core::webhook::{Webhook, WebhookEvent};
 use uuid::Uuid;
 
+mod decode;
+mod postgres;
 mod sqlite;
 
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// The cause of a [`StoreError`], boxed so that no database type leaks out of this crate.
@@ -527,19 +530,20 @@ pub trait Store:
     async fn ping(&self) -> Result<()>;
 }
 
-/// Opens the store a database URL names (`sqlite://path`) and brings its schema up to date.
+/// Opens the store a database URL names (`sqlite://path`, or `postgres://…` /
+/// `postgresql://…`) and brings its schema up to date.
 pub async fn connect(url: &str) -> Result<std::sync::Arc<dyn Store>> {
     if url.starts_with("sqlite:") {
         let store = SqliteStore::connect(url).await?;
         store.migrate().await?;
         Ok(std::sync::Arc::new(store))
     } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
-        Err(StoreError::UnsupportedUrl(
-            "PostgreSQL is not supported yet; use a sqlite:// database URL",
-        ))
+        let store = PgStore::connect(url).await?;
+        store.migrate().await?;
+        Ok(std::sync::Arc::new(store))
     } else {
         Err(StoreError::UnsupportedUrl(
-            "unknown database URL scheme; expected sqlite://…",
+            "unknown database URL scheme; expected sqlite://… or postgres://…",
         ))
     }
 }

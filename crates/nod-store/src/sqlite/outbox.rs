@@ -13,7 +13,7 @@ use crate::{BroadcastStore, Delivery, LeaseStore, Listener, OutboxStore, Result}
 #[async_trait]
 impl OutboxStore for SqliteStore {
     async fn enqueue_delivery(&self, d: &Delivery) -> Result<()> {
-        let (auth, secret) = rows::delivery_auth(&d.auth);
+        let (auth, secret) = crate::decode::delivery_auth(&d.auth);
         self.write(|conn| {
             execute(
                 conn,

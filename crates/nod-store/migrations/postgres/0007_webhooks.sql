@@ -1,0 +1,3 @@
+-- Version 0007 of migrations/sqlite (0007_webhooks.sql): 0001_init.sql already creates what it adds,
+-- since no PostgreSQL database of Nod is older than it. This file keeps the version numbers
+-- of the two folders in step.
