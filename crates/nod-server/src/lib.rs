@@ -120,6 +120,13 @@ pub async fn serve(
         shutdown.await;
         let _ = stopping.send(true);
     };
+    // No Nagle: an event stream's small writes go out at once instead of waiting up to
+    // 40 ms for the browser's delayed acknowledgement of the previous one.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "TCP_NODELAY not set on a connection");
+        }
+    });
     let server = axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),

@@ -217,7 +217,10 @@ const MIGRATION_FILES: [(i64, &str); 3] = [
         10,
         include_str!("../../migrations/postgres/0010_expiry_indexes.sql"),
     ),
-    (11, include_str!("../../migrations/postgres/0011_outbox.sql")),
+    (
+        11,
+        include_str!("../../migrations/postgres/0011_outbox.sql"),
+    ),
 ];
 
 #[tokio::test]

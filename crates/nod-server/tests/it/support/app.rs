@@ -7,6 +7,7 @@
 //! [`TestApp::another_instance`] starts a second server on the same database.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use nod_core::Timestamp;
@@ -205,9 +206,12 @@ impl TestAppBuilder {
             )
             .await;
         }
-        tokio::spawn(balance(front, backends));
+        let served: Arc<Vec<AtomicUsize>> =
+            Arc::new(backends.iter().map(|_| AtomicUsize::new(0)).collect());
+        tokio::spawn(balance(front, backends, served.clone()));
         let mut app = start_front(database, store, clock, test_mode, base);
         app.per_request_connections = true;
+        app.served = Some(served);
         app
     }
 
@@ -253,13 +257,19 @@ impl TestAppBuilder {
     }
 }
 
-/// Hands each connection accepted on `front` to the next of `backends`, in turn.
-async fn balance(front: tokio::net::TcpListener, backends: Vec<std::net::SocketAddr>) {
+/// Hands each connection accepted on `front` to the next of `backends`, in turn,
+/// counting them in `served`.
+async fn balance(
+    front: tokio::net::TcpListener,
+    backends: Vec<std::net::SocketAddr>,
+    served: Arc<Vec<AtomicUsize>>,
+) {
     for turn in 0.. {
         let Ok((mut inbound, _)) = front.accept().await else {
             return;
         };
         let backend = backends[turn % backends.len()];
+        served[turn % backends.len()].fetch_add(1, Ordering::Relaxed);
         tokio::spawn(async move {
             if let Ok(mut outbound) = tokio::net::TcpStream::connect(backend).await {
                 let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
@@ -283,6 +293,7 @@ fn start_front(
         test_mode,
         database,
         per_request_connections: false,
+        served: None,
     }
 }
 
@@ -368,9 +379,21 @@ pub(crate) struct TestApp {
     database: Arc<TestDatabase>,
     /// Every request on a connection of its own (behind [`TestAppBuilder::spawn_balanced`]).
     per_request_connections: bool,
+    /// Behind the balancer: the connections each instance was handed.
+    served: Option<Arc<Vec<AtomicUsize>>>,
 }
 
 impl TestApp {
+    /// Behind [`TestAppBuilder::spawn_balanced`]: the connections each instance served.
+    pub(crate) fn served(&self) -> Vec<usize> {
+        self.served
+            .as_ref()
+            .expect("not behind the balancer")
+            .iter()
+            .map(|n| n.load(Ordering::Relaxed))
+            .collect()
+    }
+
     /// Another server on this one's database, with the same clock: a second instance
     /// behind the same load balancer.
     pub(crate) async fn another_instance(&self) -> TestApp {
