@@ -49,6 +49,9 @@ echo "    $NOD_TEST_POSTGRES_URL"
 echo "==> cargo test"
 cargo test --workspace --locked
 
+echo "==> the server's suite again, every flow on PostgreSQL"
+NOD_TEST_BACKEND=postgres cargo test --locked -p nod-server --test it
+
 echo "==> browser journeys (Chromium)"
 # `cargo test` built target/debug/nod for the CLI tests; the journeys run that binary.
 [ -x target/debug/nod ] || cargo build --locked -p nod
