@@ -5,6 +5,9 @@
 #                                     postgresql), creates a cluster in DIR (trust
 #                                     authentication, a free port, its socket and log in
 #                                     DIR), starts it, and prints its URL
+#   scripts/pg-cluster.sh restart DIR [SECONDS]
+#                                     stops it (fast: open connections are cut), waits
+#                                     SECONDS (default 0) and starts it on the same port
 #   scripts/pg-cluster.sh stop DIR    stops it and removes DIR
 #
 # As root the cluster runs as the `postgres` user (the server refuses to run as root).
@@ -43,14 +46,22 @@ case "$cmd" in
     bin=$(pg_bin)
     [ -n "$bin" ] || { echo "no PostgreSQL server found after installing it" >&2; exit 1; }
     mkdir -p "$dir"
-    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
     port=$(free_port)
+    if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
     as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync >/dev/null
     # fsync off: a test cluster that loses its data on a power cut loses nothing of value.
-    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=300" \
+    echo "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=300" \
+      >"$dir/options"
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o "$(cat "$dir/options")" \
       start >/dev/null
     echo "postgres://postgres@127.0.0.1:$port/postgres"
+    ;;
+  restart)
+    bin=$(pg_bin)
+    as_owner "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+    sleep "${3:-0}"
+    as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o "$(cat "$dir/options")" \
+      start >/dev/null
     ;;
   stop)
     bin=$(pg_bin)

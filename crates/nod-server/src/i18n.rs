@@ -99,7 +99,7 @@ pub(crate) struct Texts {
     /// Scope descriptions, in the order of [`Scope::ALL`].
     pub scopes: [&'static str; 9],
     /// Error pages: (title, message) by [`Problem`].
-    pub problems: [(&'static str, &'static str); 9],
+    pub problems: [(&'static str, &'static str); 10],
 }
 
 impl Texts {
@@ -125,6 +125,7 @@ pub(crate) enum Problem {
     BrokenLink = 6,
     BadResumeLink = 7,
     BrokenRedirect = 8,
+    Unavailable = 9,
 }
 
 pub(crate) static EN: Texts = Texts {
@@ -209,6 +210,10 @@ pub(crate) static EN: Texts = Texts {
             "This link was already used or is not valid. Go back to the app and try again.",
         ),
         ("Broken redirect", "The shop's return address is not valid."),
+        (
+            "Try again in a moment",
+            "The login service is briefly unavailable. Nothing is lost: reload this page in a moment.",
+        ),
     ],
 };
 
@@ -296,6 +301,10 @@ pub(crate) static NB: Texts = Texts {
         (
             "Ugyldig returadresse",
             "Butikkens returadresse er ikke gyldig.",
+        ),
+        (
+            "Prøv igjen om litt",
+            "Innloggingstjenesten er utilgjengelig en kort stund. Ingenting er tapt: last inn siden på nytt om litt.",
         ),
     ],
 };
@@ -385,6 +394,10 @@ pub(crate) static DA: Texts = Texts {
             "Ugyldig returadresse",
             "Butikkens returadresse er ikke gyldig.",
         ),
+        (
+            "Prøv igen om lidt",
+            "Login-tjenesten er kortvarigt utilgængelig. Intet er tabt: genindlæs siden om lidt.",
+        ),
     ],
 };
 
@@ -472,6 +485,10 @@ pub(crate) static FI: Texts = Texts {
         (
             "Virheellinen paluuosoite",
             "Kaupan paluuosoite ei ole kelvollinen.",
+        ),
+        (
+            "Yritä hetken kuluttua uudelleen",
+            "Kirjautumispalvelu ei ole hetkeen käytettävissä. Mitään ei menetetty: lataa sivu uudelleen hetken kuluttua.",
         ),
     ],
 };

@@ -357,7 +357,7 @@ impl From<StoreError> for PageError {
         tracing::error!(error = %ErrorChain(&e), "store error on a page");
         match e {
             StoreError::Unavailable(_) => {
-                Self::new(StatusCode::SERVICE_UNAVAILABLE, Problem::Internal)
+                Self::new(StatusCode::SERVICE_UNAVAILABLE, Problem::Unavailable)
             }
             StoreError::Conflict(_) => Self::new(StatusCode::CONFLICT, Problem::Internal),
             _ => Self::internal(),
@@ -409,13 +409,20 @@ pub(crate) async fn render_problem_pages(
         .map(str::to_owned);
     let mut response = next.run(request).await;
     match response.extensions_mut().remove::<ProblemPage>() {
-        Some(ProblemPage(problem, detail)) => render_error_page(
-            response.status(),
-            lang,
-            problem,
-            detail.as_deref(),
-            request_id.as_deref(),
-        ),
+        Some(ProblemPage(problem, detail)) => {
+            let mut page = render_error_page(
+                response.status(),
+                lang,
+                problem,
+                detail.as_deref(),
+                request_id.as_deref(),
+            );
+            if page.status() == StatusCode::SERVICE_UNAVAILABLE {
+                page.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from(1));
+            }
+            page
+        }
         None => response,
     }
 }

@@ -1,4 +1,4 @@
-//! Several instances of Nod on one PostgreSQL database: any instance serves any step of
+//! Two `nod serve` processes on one PostgreSQL database: any instance serves any step of
 //! any login, and what happens on one reaches the event streams open on another at once.
 //! Skipped (saying so) when `NOD_TEST_POSTGRES_URL` names no server; the README's test
 //! command starts one.
@@ -17,11 +17,11 @@ const AT_ONCE: Duration = Duration::from_millis(50);
 
 #[tokio::test]
 async fn a_new_login_request_reaches_the_app_on_the_other_instance_at_once() {
-    let Some(builder) = TestApp::builder().on_postgres() else {
+    let Some(builder) = TestApp::builder().clock(TestTime::Real).on_postgres() else {
         return;
     };
-    let a = builder.spawn().await;
-    let b = a.another_instance().await;
+    let instances = builder.spawn_processes(2).await;
+    let (a, b) = (&instances.each[0], &instances.each[1]);
     let phone = b.phone(PHONE).await;
     let mut events = phone.events().await;
     read_events_until(&mut events, "event: ready").await;
@@ -42,11 +42,11 @@ async fn a_new_login_request_reaches_the_app_on_the_other_instance_at_once() {
 
 #[tokio::test]
 async fn the_browser_waiting_on_one_instance_continues_when_the_app_approves_on_another() {
-    let Some(builder) = TestApp::builder().on_postgres() else {
+    let Some(builder) = TestApp::builder().clock(TestTime::Real).on_postgres() else {
         return;
     };
-    let a = builder.spawn().await;
-    let b = a.another_instance().await;
+    let instances = builder.spawn_processes(2).await;
+    let (a, b) = (&instances.each[0], &instances.each[1]);
     let phone = b.phone(PHONE).await;
     let mut slowest = Duration::ZERO;
     for _ in 0..20 {
@@ -67,17 +67,14 @@ async fn the_browser_waiting_on_one_instance_continues_when_the_app_approves_on_
 
 #[tokio::test]
 async fn two_hundred_logins_succeed_with_every_step_on_the_next_instance() {
-    let Some(builder) = TestApp::builder().on_postgres() else {
+    let Some(builder) = TestApp::builder().clock(TestTime::Real).on_postgres() else {
         return;
     };
-    let app = builder.spawn_balanced(2).await;
+    let instances = builder.spawn_processes(2).await;
+    let app = &instances.app;
     let merchant = app.merchant();
     let phone = app.phone(PHONE).await;
     for n in 0..100 {
-        if n % 10 == 9 {
-            // One address types a phone number at most 20 times a minute.
-            app.advance(60);
-        }
         // Desktop: authorize, the phone form, the app's approval, continue (and consent
         // the first time), then the merchant's token and userinfo.
         let browser = app.browser();

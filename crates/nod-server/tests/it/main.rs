@@ -15,6 +15,7 @@ mod bad_input;
 mod ciba;
 mod compat;
 mod discovery;
+mod faults;
 mod flows;
 mod instances;
 mod interop;

@@ -4,7 +4,7 @@
 //! The database is a SQLite file in a temporary directory, or, with
 //! `NOD_TEST_BACKEND=postgres`, a new database on the PostgreSQL server
 //! `NOD_TEST_POSTGRES_URL` names (the README's test command runs the suite both ways).
-//! [`TestApp::another_instance`] starts a second server on the same database.
+//! `spawn_processes` (in `processes.rs`) starts `nod serve` processes on one database.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -178,45 +178,8 @@ impl TestAppBuilder {
         start(database, store, clock, test_mode, listener, base).await
     }
 
-    /// `instances` servers on one database behind a balancer that hands each connection
-    /// to the next instance in turn, as a load balancer would; every server's public URL
-    /// is the balancer's. The returned app's clients open a connection per request, so
-    /// consecutive requests go to different instances.
-    pub(crate) async fn spawn_balanced(self, instances: usize) -> TestApp {
-        let (database, store, clock, test_mode) = self.prepare().await;
-        let front = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", front.local_addr().unwrap());
-        let mut backends = Vec::new();
-        let mut first = None;
-        for _ in 0..instances {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            backends.push(listener.local_addr().unwrap());
-            let store = match first {
-                None => store.clone(),
-                Some(()) => nod_store::connect(&database.url).await.unwrap(),
-            };
-            first = Some(());
-            start(
-                database.clone(),
-                store,
-                clock.clone(),
-                test_mode,
-                listener,
-                base.clone(),
-            )
-            .await;
-        }
-        let served: Arc<Vec<AtomicUsize>> =
-            Arc::new(backends.iter().map(|_| AtomicUsize::new(0)).collect());
-        tokio::spawn(balance(front, backends, served.clone()));
-        let mut app = start_front(database, store, clock, test_mode, base);
-        app.per_request_connections = true;
-        app.served = Some(served);
-        app
-    }
-
     /// The database with what the test asked for, and the clock.
-    async fn prepare(
+    pub(super) async fn prepare(
         self,
     ) -> (
         Arc<TestDatabase>,
@@ -259,7 +222,7 @@ impl TestAppBuilder {
 
 /// Hands each connection accepted on `front` to the next of `backends`, in turn,
 /// counting them in `served`.
-async fn balance(
+pub(super) async fn balance(
     front: tokio::net::TcpListener,
     backends: Vec<std::net::SocketAddr>,
     served: Arc<Vec<AtomicUsize>>,
@@ -268,30 +231,35 @@ async fn balance(
         let Ok((mut inbound, _)) = front.accept().await else {
             return;
         };
-        let backend = backends[turn % backends.len()];
-        served[turn % backends.len()].fetch_add(1, Ordering::Relaxed);
+        let backends = backends.clone();
+        let served = served.clone();
         tokio::spawn(async move {
-            if let Ok(mut outbound) = tokio::net::TcpStream::connect(backend).await {
-                let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+            // An instance that does not answer is skipped, as a load balancer's health
+            // check would.
+            for next in 0..backends.len() {
+                let i = (turn + next) % backends.len();
+                if let Ok(mut outbound) = tokio::net::TcpStream::connect(backends[i]).await {
+                    served[i].fetch_add(1, Ordering::Relaxed);
+                    let _ = tokio::io::copy_bidirectional(&mut inbound, &mut outbound).await;
+                    return;
+                }
             }
         });
     }
 }
 
 /// The [`TestApp`] of a server started elsewhere, at `base`.
-fn start_front(
+pub(super) fn start_front(
     database: Arc<TestDatabase>,
     store: Arc<dyn Store>,
     clock: Option<Arc<TestClock>>,
-    test_mode: bool,
     base: String,
 ) -> TestApp {
     TestApp {
         base,
         store,
         clock,
-        test_mode,
-        database,
+        _database: database,
         per_request_connections: false,
         served: None,
     }
@@ -318,7 +286,7 @@ async fn start(
     };
     let app = App::new(config, store.clone(), app_clock).await.unwrap();
     tokio::spawn(nod_server::serve(listener, app, std::future::pending()));
-    start_front(database, store, clock, test_mode, base)
+    start_front(database, store, clock, base)
 }
 
 /// The database of a [`TestApp`] (and of its other instances), dropped with the last.
@@ -375,12 +343,12 @@ pub(crate) struct TestApp {
     /// The database behind the server, for setting up what has no HTTP API.
     pub store: Arc<dyn Store>,
     clock: Option<Arc<TestClock>>,
-    test_mode: bool,
-    database: Arc<TestDatabase>,
+    /// Kept for the server's lifetime (a SQLite file's directory goes with it).
+    _database: Arc<TestDatabase>,
     /// Every request on a connection of its own (behind [`TestAppBuilder::spawn_balanced`]).
-    per_request_connections: bool,
+    pub(super) per_request_connections: bool,
     /// Behind the balancer: the connections each instance was handed.
-    served: Option<Arc<Vec<AtomicUsize>>>,
+    pub(super) served: Option<Arc<Vec<AtomicUsize>>>,
 }
 
 impl TestApp {
@@ -392,23 +360,6 @@ impl TestApp {
             .iter()
             .map(|n| n.load(Ordering::Relaxed))
             .collect()
-    }
-
-    /// Another server on this one's database, with the same clock: a second instance
-    /// behind the same load balancer.
-    pub(crate) async fn another_instance(&self) -> TestApp {
-        let store = nod_store::connect(&self.database.url).await.unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        start(
-            self.database.clone(),
-            store,
-            self.clock.clone(),
-            self.test_mode,
-            listener,
-            base,
-        )
-        .await
     }
 
     /// By default: test mode, the demo users, the sales unit `shop`, a fake clock at

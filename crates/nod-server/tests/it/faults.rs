@@ -1,0 +1,387 @@
+//! Faults on PostgreSQL with two `nod serve` processes behind a balancer: the database
+//! restarts, then an instance is killed (`SIGKILL`), while logins go on. No answer is a
+//! 500; every answer the outage cut short is a 503 with `Retry-After`; `/health/ready`
+//! says not ready while the database is down and ready after; nothing stored before is
+//! lost; and new logins succeed afterwards, with no one restarting anything.
+//!
+//! Ignored in the normal run: it restarts the PostgreSQL cluster every other test uses.
+//! `scripts/test.sh` runs it alone, on its own cluster (`NOD_TEST_POSTGRES_DIR`).
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use nod_server::paths;
+use reqwest::{Method, RequestBuilder, StatusCode};
+use serde_json::{Value, json};
+
+use crate::support::*;
+
+const PEOPLE: [&str; 2] = ["4791234502", "4791234503"];
+
+/// How a login ended.
+#[derive(Debug)]
+#[expect(
+    dead_code,
+    reason = "the steps are read through Debug, in the test's output"
+)]
+enum Ended {
+    Completed,
+    /// An answer that is not the next step's: the step, its status and whether it said
+    /// when to try again.
+    Refused {
+        step: &'static str,
+        status: StatusCode,
+        retry_after: bool,
+    },
+    /// No answer: the connection broke (the instance was killed).
+    Interrupted {
+        step: &'static str,
+    },
+}
+
+impl Ended {
+    /// An answer a client can act on: success, a 4xx, or a 503 that says when to retry.
+    fn is_clear(&self) -> bool {
+        match self {
+            Ended::Completed | Ended::Interrupted { .. } => true,
+            Ended::Refused {
+                status,
+                retry_after,
+                ..
+            } => {
+                status.is_client_error()
+                    || (*status == StatusCode::SERVICE_UNAVAILABLE && *retry_after)
+            }
+        }
+    }
+}
+
+/// Sends a step; its response when the status is `expected`.
+async fn step(
+    name: &'static str,
+    request: RequestBuilder,
+    expected: StatusCode,
+) -> Result<reqwest::Response, Ended> {
+    let response = request
+        .send()
+        .await
+        .map_err(|_| Ended::Interrupted { step: name })?;
+    if response.status() == expected {
+        Ok(response)
+    } else {
+        Err(Ended::Refused {
+            step: name,
+            status: response.status(),
+            retry_after: response.headers().contains_key("retry-after"),
+        })
+    }
+}
+
+async fn text(name: &'static str, response: reqwest::Response) -> Result<String, Ended> {
+    response
+        .text()
+        .await
+        .map_err(|_| Ended::Interrupted { step: name })
+}
+
+async fn json_of(name: &'static str, response: reqwest::Response) -> Result<Value, Ended> {
+    response
+        .json()
+        .await
+        .map_err(|_| Ended::Interrupted { step: name })
+}
+
+fn header_location(response: &reqwest::Response) -> String {
+    location(response)
+}
+
+/// A desktop login, every request on its own connection (so on the next instance).
+async fn desktop(app: &TestApp, phone: &Phone, merchant: &reqwest::Client) -> Result<(), Ended> {
+    let browser = app.browser();
+    let client = browser.client();
+    let ok = StatusCode::OK;
+    let see_other = StatusCode::SEE_OTHER;
+    let r = step("authorize", client.get(app.authorize_url("")), see_other).await?;
+    let page = header_location(&r);
+    let id = login_id_of(&page).unwrap_or_default().to_owned();
+    let r = step("login page", client.get(app.url(&page)), ok).await?;
+    let html = text("login page", r).await?;
+    let csrf = between(&html, "name=\"csrf\" value=\"", "\"").unwrap_or_default();
+    let form = [("csrf", csrf.as_str()), ("phone_number", phone.number())];
+    let phone_form = client.post(app.url(&login_path(&id, "phone"))).form(&form);
+    step("phone form", phone_form, see_other).await?;
+    let r = step(
+        "waiting page",
+        client.get(app.url(&login_path(&id, "wait"))),
+        ok,
+    )
+    .await?;
+    let html = text("waiting page", r).await?;
+    let number: u8 = html
+        .find("id=\"challenge\"")
+        .and_then(|i| between(&html[i..], ">", "<"))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_default();
+    let approve = phone
+        .request(Method::POST, &format!("/login-requests/{id}/approve"))
+        .json(&json!({ "challenge": number, "remember_browser": false }));
+    step("approve", approve, ok).await?;
+    let r = step(
+        "continue",
+        client.get(app.url(&login_path(&id, "continue"))),
+        see_other,
+    )
+    .await?;
+    let code = query(&header_location(&r))
+        .get("code")
+        .cloned()
+        .unwrap_or_default();
+    let token = merchant
+        .post(app.url(paths::TOKEN))
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code.as_str()),
+            ("redirect_uri", REDIRECT_URI),
+        ]);
+    let tokens = json_of("token", step("token", token, ok).await?).await?;
+    userinfo(app, merchant, &tokens).await
+}
+
+/// A merchant-initiated login: started, approved in the app, polled, userinfo.
+async fn ciba(app: &TestApp, phone: &Phone, merchant: &reqwest::Client) -> Result<(), Ended> {
+    let ok = StatusCode::OK;
+    let hint = format!("urn:msisdn:{}", phone.number());
+    let start = merchant
+        .post(app.url(paths::CIBA_START))
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .form(&[("login_hint", hint.as_str()), ("scope", "openid name")]);
+    let started = json_of("ciba start", step("ciba start", start, ok).await?).await?;
+    let auth_req_id = started["auth_req_id"].as_str().unwrap_or_default();
+    let listed = step("pending", phone.request(Method::GET, "/login-requests"), ok).await?;
+    let listed = json_of("pending", listed).await?;
+    let id = listed["login_requests"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|r| r["kind"] == "merchant_initiated")
+        .and_then(|r| r["id"].as_str())
+        .unwrap_or_default()
+        .to_owned();
+    let approve = phone
+        .request(Method::POST, &format!("/login-requests/{id}/approve"))
+        .json(&json!({ "consent": true }));
+    step("approve", approve, ok).await?;
+    let poll = merchant
+        .post(app.url(paths::TOKEN))
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .form(&[("grant_type", CIBA_GRANT), ("auth_req_id", auth_req_id)]);
+    let tokens = json_of("ciba poll", step("ciba poll", poll, ok).await?).await?;
+    userinfo(app, merchant, &tokens).await
+}
+
+async fn userinfo(app: &TestApp, merchant: &reqwest::Client, tokens: &Value) -> Result<(), Ended> {
+    let access_token = tokens["access_token"].as_str().unwrap_or_default();
+    let request = merchant
+        .get(app.url(paths::USERINFO))
+        .bearer_auth(access_token);
+    let info = json_of("userinfo", step("userinfo", request, StatusCode::OK).await?).await?;
+    if info["sub"].is_string() {
+        Ok(())
+    } else {
+        Err(Ended::Refused {
+            step: "userinfo",
+            status: StatusCode::OK,
+            retry_after: false,
+        })
+    }
+}
+
+/// One desktop and one merchant-initiated login.
+async fn both(app: &TestApp, phone: &Phone, merchant: &reqwest::Client) -> [Ended; 2] {
+    let desktop = desktop(app, phone, merchant)
+        .await
+        .err()
+        .unwrap_or(Ended::Completed);
+    let ciba = ciba(app, phone, merchant)
+        .await
+        .err()
+        .unwrap_or(Ended::Completed);
+    [desktop, ciba]
+}
+
+/// What must outlive any fault: every user, sales unit, consent, signing key, webhook
+/// registration and remembered browser, by id.
+async fn stored(app: &TestApp, now: i64) -> BTreeSet<String> {
+    let store = &app.store;
+    let mut all = BTreeSet::new();
+    for unit in store.list_sales_units().await.unwrap() {
+        all.insert(format!("sales unit {}", unit.client_id));
+        for hook in store.list_webhooks(&unit.client_id).await.unwrap() {
+            all.insert(format!("webhook {}", hook.id));
+        }
+    }
+    for key in store.list_signing_keys().await.unwrap() {
+        all.insert(format!("key {}", key.kid));
+    }
+    for phone in PEOPLE.iter().chain(&[PHONE]) {
+        let user = store.get_user_by_phone(phone).await.unwrap().unwrap();
+        all.insert(format!("user {}", user.id));
+        for consent in store.list_consents(user.id).await.unwrap() {
+            all.insert(format!("consent {} {}", user.id, consent.client_id));
+        }
+        for browser in store.list_browsers(user.id, now).await.unwrap() {
+            all.insert(format!("browser {}", browser.id));
+        }
+    }
+    all
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "restarts PostgreSQL: scripts/test.sh runs it alone"]
+async fn postgres_restarts_and_an_instance_dies_in_the_middle_of_logins() {
+    let Some(cluster) = std::env::var_os("NOD_TEST_POSTGRES_DIR") else {
+        eprintln!("skipped: NOD_TEST_POSTGRES_DIR names no cluster of scripts/pg-cluster.sh");
+        return;
+    };
+    let Some(builder) = TestApp::builder().clock(TestTime::Real).on_postgres() else {
+        return;
+    };
+    let mut instances = builder.spawn_processes(2).await;
+    let app = instances.app.clone();
+    let merchant_client = app.client();
+
+    // What must survive: a remembered browser and consent, a webhook registration.
+    let first = app.phone(PHONE).await;
+    let browser = app.browser();
+    let (_, response) = log_in(&browser, &first, "", true).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    let merchant = app.merchant();
+    let token = merchant.access_token().await;
+    merchant
+        .registered_webhook(
+            &token,
+            "https://shop.example/hooks",
+            &["login.merchant-initiated.ping.v1"],
+        )
+        .await;
+    let mut phones = Vec::new();
+    for number in PEOPLE {
+        let phone = app.phone(number).await;
+        // Consent given once, so later logins show no consent page.
+        let (_, response) = log_in(&app.browser(), &phone, "", false).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        phones.push(Arc::new(phone));
+    }
+    // Every remembered browser: none expired at time 0.
+    let before = stored(&app, 0).await;
+    assert!(
+        before.iter().any(|s| s.starts_with("browser ")),
+        "{before:?}"
+    );
+    assert!(
+        before.iter().any(|s| s.starts_with("webhook ")),
+        "{before:?}"
+    );
+
+    // Logins, on and on, one person per task.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for phone in &phones {
+        let (app, phone, merchant, stop) = (
+            app.clone(),
+            phone.clone(),
+            merchant_client.clone(),
+            stop.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let mut ended = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                ended.extend(both(&app, &phone, &merchant).await);
+            }
+            ended
+        }));
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // The database goes away for a second and comes back.
+    let restart = tokio::task::spawn_blocking({
+        let cluster = cluster.clone();
+        move || {
+            std::process::Command::new("scripts/pg-cluster.sh")
+                .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../.."))
+                .arg("restart")
+                .arg(&cluster)
+                .arg("2")
+                .status()
+                .unwrap()
+        }
+    });
+    let health = reqwest::Client::new();
+    let ready = format!("{}/health/ready", instances.direct[1]);
+    let mut saw_not_ready = false;
+    while !restart.is_finished() {
+        if let Ok(r) = health.get(&ready).send().await
+            && r.status() == StatusCode::SERVICE_UNAVAILABLE
+        {
+            saw_not_ready = true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(restart.await.unwrap().success(), "the restart failed");
+    assert!(
+        saw_not_ready,
+        "/health/ready never said not ready while the database was down"
+    );
+    for base in &instances.direct {
+        wait_ready(base).await;
+    }
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    // An instance dies; the balancer sends everything to the other.
+    instances.kill(0);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    stop.store(true, Ordering::Relaxed);
+    let mut ended = Vec::new();
+    for task in tasks {
+        ended.extend(task.await.unwrap());
+    }
+    let completed = ended
+        .iter()
+        .filter(|e| matches!(e, Ended::Completed))
+        .count();
+    let unclear: Vec<&Ended> = ended.iter().filter(|e| !e.is_clear()).collect();
+    eprintln!(
+        "{} logins: {completed} completed, {} refused, {} interrupted",
+        ended.len(),
+        ended
+            .iter()
+            .filter(|e| matches!(e, Ended::Refused { .. }))
+            .count(),
+        ended
+            .iter()
+            .filter(|e| matches!(e, Ended::Interrupted { .. }))
+            .count(),
+    );
+    for e in ended.iter().filter(|e| !matches!(e, Ended::Completed)) {
+        eprintln!("  {e:?}");
+    }
+    assert!(
+        unclear.is_empty(),
+        "answers that were not clear: {unclear:?}"
+    );
+    assert!(completed > 10, "only {completed} logins completed");
+
+    // Nothing stored before is gone, and new logins succeed with nobody's help.
+    let after = stored(&app, 0).await;
+    let lost: Vec<&String> = before.difference(&after).collect();
+    assert!(lost.is_empty(), "lost: {lost:?}");
+    for phone in &phones {
+        for e in both(&app, phone, &merchant_client).await {
+            assert!(matches!(e, Ended::Completed), "after the faults: {e:?}");
+        }
+    }
+    drop(instances);
+}
