@@ -33,13 +33,41 @@ struct Signer {
     header: String,
 }
 
+/// How long an instance waits for the first key another instance claimed to appear.
+const FIRST_KEY_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Stores the first signing key of a database. Instances starting together on an empty
+/// database agree on one: the first to claim it (an atomic setting) stores its key, and
+/// the others wait for that key rather than storing their own, which would leave each
+/// instance signing with a key the others do not publish. If the claimant died before
+/// storing it, the key of the one waiting is stored after [`FIRST_KEY_WAIT`].
+async fn first_key(store: &dyn Store, key: &SigningKey) -> anyhow::Result<()> {
+    let claimed = store
+        .setting_or_init("first_signing_key", key.kid.as_bytes())
+        .await?;
+    if claimed == key.kid.as_bytes() {
+        store.insert_signing_key(key).await?;
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    while started.elapsed() < FIRST_KEY_WAIT {
+        if !store.list_signing_keys().await?.is_empty() {
+            return Ok(());
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    tracing::warn!("the first signing key was claimed but never stored; storing this one");
+    store.insert_signing_key(key).await?;
+    Ok(())
+}
+
 impl KeyRing {
     /// Loads the stored keys, generating the first one when there is none.
     pub async fn load(store: &dyn Store, now: Timestamp) -> anyhow::Result<Self> {
         let mut stored = store.list_signing_keys().await?;
         if stored.is_empty() {
             let key = tokio::task::spawn_blocking(move || generate_key(now)).await??;
-            store.insert_signing_key(&key).await?;
+            first_key(store, &key).await?;
             stored = store.list_signing_keys().await?;
         }
         Ok(Self {

@@ -104,3 +104,28 @@ async fn two_hundred_logins_succeed_with_every_step_on_the_next_instance() {
         "each instance served at least 40%: {served:?}"
     );
 }
+
+#[tokio::test]
+async fn instances_starting_together_on_an_empty_database_publish_one_key() {
+    use std::sync::Arc;
+
+    use nod_server::{App, ServerConfig, SystemClock};
+    if std::env::var_os("NOD_TEST_POSTGRES_URL").is_none() {
+        eprintln!("skipped: NOD_TEST_POSTGRES_URL names no PostgreSQL server");
+        return;
+    }
+    for _ in 0..5 {
+        let database = TestDatabase::postgres().await;
+        let (a, b) = tokio::join!(
+            nod_store::connect(&database.url),
+            nod_store::connect(&database.url)
+        );
+        let (a, b) = (a.unwrap(), b.unwrap());
+        let start = |store| App::new(ServerConfig::default(), store, Arc::new(SystemClock));
+        let (a, b) = tokio::join!(start(a), start(b));
+        let (a, b) = (a.unwrap(), b.unwrap());
+        let jwks = a.service.keys.jwks();
+        assert_eq!(jwks["keys"].as_array().map(Vec::len), Some(1), "{jwks}");
+        assert_eq!(jwks, b.service.keys.jwks());
+    }
+}

@@ -314,7 +314,7 @@ impl TestDatabase {
     }
 
     /// A new database on the server `NOD_TEST_POSTGRES_URL` names.
-    async fn postgres() -> Self {
+    pub(crate) async fn postgres() -> Self {
         use sqlx::Connection as _;
         let server = std::env::var("NOD_TEST_POSTGRES_URL")
             .expect("NOD_TEST_BACKEND=postgres needs NOD_TEST_POSTGRES_URL");
