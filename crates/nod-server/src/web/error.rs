@@ -194,6 +194,8 @@ pub(crate) struct ProblemJson {
     pub extra_details: Vec<(&'static str, String)>,
     /// A `WWW-Authenticate` challenge (401).
     pub www_authenticate: Option<&'static str>,
+    /// Seconds for `Retry-After` (429, 503).
+    pub retry_after: Option<i64>,
 }
 
 impl ProblemJson {
@@ -203,6 +205,7 @@ impl ProblemJson {
             detail: detail.into(),
             extra_details: Vec::new(),
             www_authenticate: None,
+            retry_after: None,
         }
     }
 }
@@ -217,6 +220,7 @@ impl From<ApiError> for ProblemJson {
             ),
             extra_details: Vec::new(),
             www_authenticate: e.www_authenticate,
+            retry_after: e.retry_after,
         }
     }
 }
@@ -272,6 +276,9 @@ impl IntoResponse for ProblemJson {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static(challenge),
             );
+        }
+        if let Some(seconds) = self.retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
