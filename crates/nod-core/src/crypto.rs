@@ -76,6 +76,45 @@ pub fn pairwise_subject(key: &[u8], client_id: &str, user_id: Uuid) -> Uuid {
     uuid::Builder::from_custom_bytes(bytes).into_uuid()
 }
 
+/// The key that signs browser binding values, derived from the installation's pairwise
+/// key (the same for every instance) for this one purpose.
+pub fn binding_key(pairwise_key: &[u8]) -> [u8; 32] {
+    mac(pairwise_key, &[b"nod browser binding"])
+}
+
+/// A new browser binding value: a random secret, a dot, and a MAC of the secret under
+/// `key` (128 bits), so that Nod recognizes the values it issued and adopts no other.
+pub fn signed_binding(key: &[u8]) -> String {
+    let secret = random_secret();
+    let tag = URL_SAFE_NO_PAD.encode(&mac(key, &[secret.as_bytes()])[..16]);
+    format!("{secret}.{tag}")
+}
+
+/// Whether a browser binding value is one [`signed_binding`] made with `key` (in
+/// constant time).
+pub fn verify_binding(key: &[u8], value: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    let Some((secret, tag)) = value.split_once('.') else {
+        return false;
+    };
+    let Ok(tag) = URL_SAFE_NO_PAD.decode(tag) else {
+        return false;
+    };
+    secret.len() == 43 && tag.len() == 16 && mac(key, &[secret.as_bytes()])[..16].ct_eq(&tag).into()
+}
+
+/// HMAC-SHA256 of the parts, one after another.
+fn mac(key: &[u8], parts: &[&[u8]]) -> [u8; 32] {
+    // HMAC accepts keys of any length, so `new_from_slice` cannot fail.
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(key) else {
+        return [0; 32];
+    };
+    for part in parts {
+        mac.update(part);
+    }
+    mac.finalize().into_bytes().into()
+}
+
 /// `at_hash` (OpenID Connect Core §3.1.3.6) for an RS256-signed ID token.
 pub fn at_hash(access_token: &str) -> String {
     let digest = Sha256::digest(access_token.as_bytes());
@@ -90,6 +129,27 @@ pub fn s256(verifier: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn binding_values_are_recognized_only_with_their_key() {
+        let key = binding_key(b"pairwise");
+        let value = signed_binding(&key);
+        assert!(verify_binding(&key, &value));
+        assert!(!verify_binding(&binding_key(b"another"), &value));
+        let (secret, _) = value.split_once('.').unwrap();
+        for forged in [
+            secret.to_owned(),
+            format!("{secret}."),
+            format!("{secret}.AAAAAAAAAAAAAAAAAAAAAA"),
+            format!("x{value}"),
+            value.replace('.', ""),
+            String::new(),
+            "a.b".to_owned(),
+        ] {
+            assert!(!verify_binding(&key, &forged), "{forged}");
+        }
+        assert_ne!(signed_binding(&key), value, "each value is new");
+    }
 
     #[test]
     fn secrets_are_long_and_distinct() {

@@ -22,8 +22,9 @@ pub fn is_valid(msisdn: &str) -> bool {
     })
 }
 
-/// Turns what a person typed (`+47 912 34 567`, `0047…`, `91234567`) into an MSISDN.
-/// A bare eight-digit number is taken as Norwegian. `None` when it is not a phone number.
+/// Turns what a person typed (`+47 912 34 567`, `(+47) 912 34 567`, `0047…`, `91234567`)
+/// into an MSISDN. A bare eight-digit number is taken as Norwegian. `None` when it is not
+/// a phone number.
 pub fn normalize(input: &str) -> Option<String> {
     let trimmed = input.trim();
     if trimmed.len() > 32 {
@@ -31,10 +32,11 @@ pub fn normalize(input: &str) -> Option<String> {
     }
     let mut digits = String::with_capacity(16);
     let mut plus = false;
-    for (i, c) in trimmed.chars().enumerate() {
+    for c in trimmed.chars() {
         match c {
             '0'..='9' => digits.push(c),
-            '+' if i == 0 => plus = true,
+            // Before the first digit only: `+47`, `(+47)`.
+            '+' if digits.is_empty() && !plus => plus = true,
             ' ' | '-' | '.' | '(' | ')' => {}
             _ => return None,
         }
@@ -65,6 +67,10 @@ mod tests {
             normalize("+358 40 1234567").as_deref(),
             Some("358401234567")
         );
+        assert_eq!(normalize("(+47) 912 34 503").as_deref(), Some("4791234503"));
+        assert_eq!(normalize("+(47) 91234503").as_deref(), Some("4791234503"));
+        assert_eq!(normalize("47+91234503"), None, "a plus after a digit");
+        assert_eq!(normalize("++4791234503"), None);
         assert_eq!(normalize("abc"), None);
         assert_eq!(normalize("+1 555 1234"), None);
         assert_eq!(normalize("4791234"), None);

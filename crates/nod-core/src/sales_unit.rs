@@ -169,6 +169,37 @@ pub enum UriProblem {
     TooLong,
     #[error("must be an http or https URL (Nod POSTs to it)")]
     NotHttp,
+    #[error("has a scheme a browser must never be sent to (javascript:, data:, file:, …)")]
+    DangerousScheme,
+    #[error("must be https, or http to this machine only (localhost, 127.0.0.1, [::1])")]
+    PlainHttp,
+}
+
+/// Schemes a redirect URI may never have: a browser sent there runs the URL as code or
+/// shows a local file.
+const DANGEROUS_SCHEMES: &[&str] = &["javascript", "data", "vbscript", "file", "about", "blob"];
+
+/// Checks a redirect URI: as [`check_uri`]; `https`, `http` to the loopback interface only
+/// (RFC 8252 §7.3), or an app's own scheme (`myapp://callback`), never one of
+/// [`DANGEROUS_SCHEMES`] (OAuth 2.0 Security BCP, RFC 9700 §4.1 and §2.6).
+fn check_redirect_uri(uri: &str) -> Result<(), UriProblem> {
+    check_uri(uri)?;
+    let parsed = url::Url::parse(uri).map_err(|_| UriProblem::NotAbsolute)?;
+    match parsed.scheme() {
+        scheme if DANGEROUS_SCHEMES.contains(&scheme) => Err(UriProblem::DangerousScheme),
+        "http" if !is_loopback(parsed.host()) => Err(UriProblem::PlainHttp),
+        _ => Ok(()),
+    }
+}
+
+/// `localhost`, `127.0.0.0/8` or `[::1]`.
+fn is_loopback(host: Option<url::Host<&str>>) -> bool {
+    match host {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 /// Checks a URI a sales unit registers: absolute, without a fragment, at most 2000
@@ -224,7 +255,7 @@ impl SalesUnit {
             return Err(SalesUnitError::NoRedirectUri);
         }
         for uri in &self.redirect_uris {
-            check_uri(uri).map_err(|problem| SalesUnitError::RedirectUri {
+            check_redirect_uri(uri).map_err(|problem| SalesUnitError::RedirectUri {
                 uri: uri.clone(),
                 problem,
             })?;
@@ -368,6 +399,20 @@ mod tests {
         for (uri, problem) in [
             ("/cb", UriProblem::NotAbsolute),
             ("https://shop.example/cb#x", UriProblem::Fragment),
+            (
+                "javascript:alert(document.cookie)",
+                UriProblem::DangerousScheme,
+            ),
+            ("JavaScript:alert(1)", UriProblem::DangerousScheme),
+            (
+                "data:text/html,<script>alert(1)</script>",
+                UriProblem::DangerousScheme,
+            ),
+            ("file:///etc/passwd", UriProblem::DangerousScheme),
+            ("vbscript:msgbox", UriProblem::DangerousScheme),
+            ("http://shop.example/cb", UriProblem::PlainHttp),
+            ("http://192.168.1.10/cb", UriProblem::PlainHttp),
+            ("http://localhost.shop.example/cb", UriProblem::PlainHttp),
         ] {
             assert_eq!(
                 with(|u| u.redirect_uris.push(uri.into())),
@@ -375,6 +420,21 @@ mod tests {
                     uri: uri.into(),
                     problem
                 })
+            );
+        }
+        for good in [
+            "https://shop.example/cb",
+            "http://localhost:3000/callback",
+            "http://LOCALHOST/cb",
+            "http://127.0.0.1:8080/cb",
+            "http://[::1]/cb",
+            "myapp://callback",
+            "no.vipps.shop:/oauth",
+        ] {
+            assert_eq!(
+                with(|u| u.redirect_uris = vec![good.into()]),
+                Ok(()),
+                "{good}"
             );
         }
         let long = format!("https://shop.example/{}", "x".repeat(2000));

@@ -53,6 +53,7 @@ impl App {
             clock,
             events: Events::default(),
             keys,
+            binding_key: nod_core::crypto::binding_key(&pairwise_key),
             pairwise_key,
             http,
             outbox: Arc::new(Outbox::new(store.clone())),

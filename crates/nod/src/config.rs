@@ -129,7 +129,13 @@ fn url_check(url: &str) -> anyhow::Result<String> {
         matches!(parsed.scheme(), "http" | "https"),
         "the public URL must be http:// or https://"
     );
-    Ok(url.trim_end_matches('/').to_owned())
+    anyhow::ensure!(
+        parsed.query().is_none() && parsed.fragment().is_none(),
+        "the public URL has no query or fragment"
+    );
+    // As the URL parser writes it: the scheme and host in lower case (`HTTPS://Login.Example`
+    // is `https://login.example`, whose cookies are `Secure`), without a trailing slash.
+    Ok(parsed.as_str().trim_end_matches('/').to_owned())
 }
 
 /// A database URL without its password, for messages.
@@ -218,7 +224,17 @@ mod tests {
         let config = settings.server_config(true).unwrap();
         assert_eq!(config.public_url, "https://login.example");
         assert!(config.test_mode);
+        let settings = load("public_url = \"HTTPS://Login.Example\"\n", &["migrate"]).unwrap();
+        let config = settings.server_config(false).unwrap();
+        assert_eq!(config.public_url, "https://login.example");
+        assert!(config.secure_cookies());
         let settings = load("public_url = \"ftp://login.example\"\n", &["migrate"]).unwrap();
+        assert!(settings.server_config(false).is_err());
+        let settings = load(
+            "public_url = \"https://login.example/?a=b\"\n",
+            &["migrate"],
+        )
+        .unwrap();
         assert!(settings.server_config(false).is_err());
         let settings = load("remember_days = 0\n", &["migrate"]).unwrap();
         assert!(settings.server_config(false).is_err());

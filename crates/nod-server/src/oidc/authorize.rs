@@ -32,9 +32,9 @@ pub(super) async fn authorize(
         Ok(params) => params,
         Err(e) => return authorize_error(&state, lang, AuthorizeError::Page(e)),
     };
-    let (jar, binding) = cookies::browser_binding(&state.config, jar);
+    let (jar, binding) = cookies::browser_binding(&state.config, &state.service.binding_key, jar);
     let raw_query = raw_query.as_deref().unwrap_or("");
-    let remember_token = cookies::remember_token(&jar);
+    let remember_token = cookies::remember_token(&state.config, &jar);
     match state
         .service
         .authorize(&params, raw_query, binding, remember_token)

@@ -73,7 +73,7 @@ pub(super) async fn get_login(
         .service
         .enter(
             &login,
-            cookies::remember_token(&jar),
+            cookies::remember_token(&state.config, &jar),
             links::is_mobile(&agent),
         )
         .await?;

@@ -16,7 +16,7 @@ use crate::i18n::{Lang, Problem, Texts};
 use crate::paths;
 use crate::service::{Finished, Step};
 use crate::state::AppState;
-use crate::web::cookies::{self, REMEMBER_COOKIE};
+use crate::web::cookies::{self, Name};
 use crate::web::error::PageError;
 use crate::web::redirect::{authorization_response, error_response, see_other};
 use crate::web::render::{html, render_message};
@@ -98,7 +98,7 @@ pub(crate) async fn back_to_merchant(
         let days = state.config.remember_days;
         jar = jar.add(cookies::cookie(
             &state.config,
-            REMEMBER_COOKIE,
+            Name::Remember,
             token.clone(),
             days,
         ));

@@ -103,6 +103,8 @@ pub struct Service {
     pub keys: KeyRing,
     /// Key for deriving pairwise subjects; stored in the database, the same for every instance.
     pub pairwise_key: Vec<u8>,
+    /// Signs browser binding cookies (derived from the pairwise key).
+    pub binding_key: [u8; 32],
     /// Client for Nod's own outgoing calls (webhooks, CIBA pings).
     pub http: reqwest::Client,
     /// Requests to merchants, sent by the outbox's worker.

@@ -275,7 +275,10 @@ impl FromRequestParts<crate::state::AppState> for BoundLogin {
         let jar = axum_extra::extract::CookieJar::from_headers(&parts.headers);
         let login = state
             .service
-            .bound_login(&id, crate::web::cookies::binding(&jar))
+            .bound_login(
+                &id,
+                crate::web::cookies::binding(&state.config, &state.service.binding_key, &jar),
+            )
             .await?;
         Ok(BoundLogin(login))
     }

@@ -14,6 +14,7 @@ mod app_api;
 mod bad_input;
 mod ciba;
 mod compat;
+mod cookies;
 mod discovery;
 mod faults;
 mod flows;

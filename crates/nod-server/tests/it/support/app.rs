@@ -124,6 +124,7 @@ pub(crate) struct TestAppBuilder {
     partners: Vec<PartnerSpec>,
     held: Vec<(Delivery, Timestamp)>,
     postgres: bool,
+    public_url: Option<String>,
 }
 
 impl TestAppBuilder {
@@ -172,10 +173,22 @@ impl TestAppBuilder {
     }
 
     pub(crate) async fn spawn(self) -> TestApp {
+        let public_url = self.public_url.clone();
         let (database, store, clock, test_mode) = self.prepare().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
-        start(database, store, clock, test_mode, listener, base).await
+        let public_url = public_url.unwrap_or_else(|| base.clone());
+        start(
+            database, store, clock, test_mode, listener, base, public_url,
+        )
+        .await
+    }
+
+    /// The public URL the server names (its issuer, and what its cookies are for), when
+    /// it is not the address the test reaches it at: `https://…` for `Secure` cookies.
+    pub(crate) fn public_url(mut self, url: &str) -> Self {
+        self.public_url = Some(url.to_owned());
+        self
     }
 
     /// The database with what the test asked for, and the clock.
@@ -274,9 +287,10 @@ async fn start(
     test_mode: bool,
     listener: tokio::net::TcpListener,
     base: String,
+    public_url: String,
 ) -> TestApp {
     let config = ServerConfig {
-        public_url: base.clone(),
+        public_url,
         test_mode,
         ..ServerConfig::default()
     };
@@ -372,6 +386,7 @@ impl TestApp {
             partners: Vec::new(),
             held: Vec::new(),
             postgres: false,
+            public_url: None,
         }
     }
 
