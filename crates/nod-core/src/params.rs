@@ -14,31 +14,45 @@ const MAX_VALUE: usize = 4096;
 #[derive(Debug, Default, Clone)]
 pub struct Params {
     pairs: Vec<(String, String)>,
+    /// Parameters whose value was too long to keep: reading one is `invalid_request`,
+    /// so the endpoint still learns which client sent the request and where its
+    /// errors go (authorize redirects a `state` of 5,000 characters back as an error).
+    too_long: Vec<String>,
 }
 
 impl Params {
-    /// Parses a query string or form body. Too many parameters, or a value that is too long,
-    /// is `invalid_request`.
+    /// Parses a query string or form body. Too many parameters, or a name that is too
+    /// long, is `invalid_request`; a value that is too long is kept as such, and reading
+    /// it is `invalid_request`.
     pub fn parse(input: &[u8]) -> Result<Params, OAuthError> {
-        let mut pairs = Vec::new();
+        let mut params = Params::default();
         for (name, value) in form_urlencoded::parse(input) {
-            if pairs.len() == MAX_PARAMS {
+            if params.pairs.len() + params.too_long.len() == MAX_PARAMS {
                 return Err(OAuthError::invalid_request("too many parameters"));
             }
-            if value.len() > MAX_VALUE || name.len() > 100 {
+            if name.len() > 100 {
                 return Err(OAuthError::invalid_request(format!(
                     "parameter '{}' is too long",
                     crate::scope::truncate(&name, 40)
                 )));
             }
-            pairs.push((name.into_owned(), value.into_owned()));
+            if value.len() > MAX_VALUE {
+                params.too_long.push(name.into_owned());
+            } else {
+                params.pairs.push((name.into_owned(), value.into_owned()));
+            }
         }
-        Ok(Params { pairs })
+        Ok(params)
     }
 
     /// The value of a parameter. An empty value counts as absent (RFC 6749 §3.1); a
     /// parameter sent twice is `invalid_request`.
     pub fn get(&self, name: &str) -> Result<Option<&str>, OAuthError> {
+        if self.too_long.iter().any(|n| n == name) {
+            return Err(OAuthError::invalid_request(format!(
+                "parameter '{name}' is longer than {MAX_VALUE} bytes"
+            )));
+        }
         let mut found = None;
         for (n, v) in &self.pairs {
             if n == name {
@@ -85,8 +99,12 @@ mod tests {
 
     #[test]
     fn limits() {
-        let long = format!("a={}", "x".repeat(5000));
-        assert!(Params::parse(long.as_bytes()).is_err());
+        let long = format!("a={}&b=1", "x".repeat(5000));
+        let p = Params::parse(long.as_bytes()).unwrap();
+        assert!(p.get("a").is_err(), "a value too long to keep");
+        assert_eq!(p.get("b").unwrap(), Some("1"), "the others are read");
+        let long_name = format!("{}=1", "n".repeat(101));
+        assert!(Params::parse(long_name.as_bytes()).is_err());
         let many: Vec<String> = (0..70).map(|i| format!("p{i}=1")).collect();
         assert!(Params::parse(many.join("&").as_bytes()).is_err());
         let p = Params::parse(b"s=abcdef").unwrap();

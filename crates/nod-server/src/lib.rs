@@ -61,8 +61,10 @@ pub fn build_router(app: Arc<App>) -> Router {
         // Layers run bottom-up on the request: every request gets an id (kept when a
         // proxy sent one) that goes on its log lines and back on the response; tracing
         // sees everything, then the body limit and the system headers check; on the way
-        // out, error pages are rendered in the request's language (with the request id)
-        // and then the security headers go on every response.
+        // out, a JSON API's unknown paths and methods are answered in its JSON, error
+        // pages are rendered in the request's language (with the request id), and then
+        // the security headers go on every response.
+        .layer(axum::middleware::from_fn(web::error::json_api_misses))
         .layer(axum::middleware::from_fn(web::error::render_problem_pages))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,

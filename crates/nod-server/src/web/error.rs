@@ -433,3 +433,86 @@ pub(crate) async fn render_problem_pages(
         None => response,
     }
 }
+
+/// The kind of API a path belongs to, for the answers the router gives by itself (no
+/// such path, not that method): JSON there, never an empty body or an HTML page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum ApiKind {
+    /// `{"error", "error_description"}`: the OpenID Connect endpoints, CIBA, userinfo and
+    /// the app API.
+    OAuth,
+    /// `application/problem+json`: the access token API and the Webhooks API.
+    Problem,
+}
+
+fn api_kind(path: &str) -> Option<ApiKind> {
+    const OAUTH: &[&str] = &[
+        "/access-management-1.0/access/oauth2/token",
+        "/access-management-1.0/access/oauth2/revoke",
+        "/access-management-1.0/access/.well-known/",
+        "/.well-known/",
+        "/vipps-userinfo-api/",
+        "/vipps-login-ciba/",
+        "/app-api/",
+    ];
+    if path.starts_with("/accesstoken/") || path.starts_with("/webhooks/") {
+        Some(ApiKind::Problem)
+    } else if OAUTH.iter().any(|prefix| path.starts_with(prefix)) {
+        Some(ApiKind::OAuth)
+    } else {
+        None
+    }
+}
+
+/// Answers an unknown path (404) or method (405) of a JSON API in that API's format;
+/// pages keep theirs.
+pub(crate) async fn json_api_misses(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let kind = api_kind(request.uri().path());
+    let response = next.run(request).await;
+    let status = response.status();
+    let Some(kind) = kind else {
+        return response;
+    };
+    let is_json = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("json"));
+    if is_json
+        || !matches!(
+            status,
+            StatusCode::NOT_FOUND | StatusCode::METHOD_NOT_ALLOWED
+        )
+    {
+        return response;
+    }
+    let allow = response.headers().get(header::ALLOW).cloned();
+    let detail = match (status, allow.as_ref().and_then(|a| a.to_str().ok())) {
+        (StatusCode::METHOD_NOT_ALLOWED, Some(allowed)) => {
+            format!("this endpoint does not take this method; it takes {allowed}")
+        }
+        (StatusCode::METHOD_NOT_ALLOWED, None) => "this endpoint does not take this method".into(),
+        _ => "there is no such endpoint".into(),
+    };
+    let mut answer = match kind {
+        ApiKind::OAuth => {
+            let error = if status == StatusCode::NOT_FOUND {
+                "not_found"
+            } else {
+                "invalid_request"
+            };
+            let body = json!({ "error": error, "error_description": detail });
+            (status, axum::Json(body)).into_response()
+        }
+        ApiKind::Problem => ProblemJson::new(status, detail).into_response(),
+    };
+    let headers = answer.headers_mut();
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(allow) = allow {
+        headers.insert(header::ALLOW, allow);
+    }
+    answer
+}

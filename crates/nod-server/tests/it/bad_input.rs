@@ -38,8 +38,16 @@ async fn authorize_page_errors() {
             base_query(&app),
             urlencode(REDIRECT_URI)
         ),
-        // An over-long parameter: the query is not trusted at all.
-        format!("{}&nonce={}", base_query(&app), "x".repeat(5000)),
+        // An over-long client id or redirect URI: nothing to redirect to.
+        base_query(&app).replace(
+            &format!("client_id={CLIENT_ID}"),
+            &format!("client_id={}", "x".repeat(5000)),
+        ),
+        format!(
+            "{}&redirect_uri={}",
+            base_query(&app).replace(&format!("&redirect_uri={}", urlencode(REDIRECT_URI)), ""),
+            "x".repeat(5000)
+        ),
         "%%%&&&===".to_owned(),
     ];
     for case in cases {
@@ -70,7 +78,21 @@ async fn authorize_redirect_errors() {
     let app = TestApp::builder().spawn().await;
     let base = base_query(&app);
     let long = "a".repeat(1001);
+    let too_long = "a".repeat(5000);
     let cases: Vec<(String, &str, Option<&str>)> = vec![
+        (
+            base.replace("state=state-12345", &format!("state={too_long}")),
+            "invalid_request",
+            None,
+        ),
+        (
+            base.replace(
+                "state=state-12345",
+                &format!("state=state-12345&nonce={too_long}"),
+            ),
+            "invalid_request",
+            Some("state-12345"),
+        ),
         (
             base.replace("response_type=code&", ""),
             "invalid_request",
@@ -848,4 +870,112 @@ async fn every_response_carries_a_request_id_and_error_pages_show_it() {
         .await
         .unwrap();
     assert_eq!(id_of(&proxied), "proxy-7f3a");
+}
+
+/// The router's own answers on the JSON APIs (a path that does not exist, a method the
+/// endpoint does not take) are JSON in the API's format, never empty or a page.
+#[tokio::test]
+async fn unknown_paths_and_methods_of_json_apis_answer_json() {
+    let app = TestApp::builder().spawn().await;
+    let client = app.client();
+    let cases = [
+        (
+            reqwest::Method::GET,
+            paths::TOKEN,
+            405,
+            "application/json",
+            Some("POST"),
+        ),
+        (
+            reqwest::Method::PUT,
+            paths::USERINFO,
+            405,
+            "application/json",
+            None,
+        ),
+        (
+            reqwest::Method::GET,
+            paths::CIBA_START,
+            405,
+            "application/json",
+            Some("POST"),
+        ),
+        (
+            reqwest::Method::DELETE,
+            "/app-api/v1/login-requests",
+            405,
+            "application/json",
+            None,
+        ),
+        (
+            reqwest::Method::GET,
+            "/app-api/v1/nothing",
+            404,
+            "application/json",
+            None,
+        ),
+        (
+            reqwest::Method::GET,
+            "/vipps-login-ciba/api/nothing",
+            404,
+            "application/json",
+            None,
+        ),
+        (
+            reqwest::Method::GET,
+            paths::ACCESS_TOKEN,
+            405,
+            "application/problem+json",
+            Some("POST"),
+        ),
+        (
+            reqwest::Method::GET,
+            "/webhooks/v1/nothing",
+            404,
+            "application/problem+json",
+            None,
+        ),
+    ];
+    for (method, path, status, content_type, allow) in cases {
+        let response = client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), status, "{method} {path}");
+        assert_eq!(
+            response.headers()["content-type"],
+            content_type,
+            "{method} {path}"
+        );
+        if let Some(allow) = allow {
+            assert!(
+                response.headers()["allow"]
+                    .to_str()
+                    .unwrap()
+                    .contains(allow),
+                "{method} {path}"
+            );
+        }
+        let body: Value = response.json().await.unwrap();
+        if content_type == "application/json" {
+            assert!(body["error"].is_string(), "{method} {path}: {body}");
+            assert!(
+                body["error_description"].is_string(),
+                "{method} {path}: {body}"
+            );
+        } else {
+            assert_eq!(body["status"], status, "{method} {path}: {body}");
+            assert!(body["detail"].is_string(), "{method} {path}: {body}");
+        }
+    }
+    // Pages keep their pages.
+    let response = client.get(app.url("/no/such/page")).send().await.unwrap();
+    assert_eq!(response.status(), 404);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
 }
