@@ -99,7 +99,7 @@ pub(crate) struct Texts {
     /// Scope descriptions, in the order of [`Scope::ALL`].
     pub scopes: [&'static str; 9],
     /// Error pages: (title, message) by [`Problem`].
-    pub problems: [(&'static str, &'static str); 10],
+    pub problems: [(&'static str, &'static str); 11],
 }
 
 impl Texts {
@@ -126,6 +126,7 @@ pub(crate) enum Problem {
     BadResumeLink = 7,
     BrokenRedirect = 8,
     Unavailable = 9,
+    TooLarge = 10,
 }
 
 pub(crate) static EN: Texts = Texts {
@@ -213,6 +214,10 @@ pub(crate) static EN: Texts = Texts {
         (
             "Try again in a moment",
             "The login service is briefly unavailable. Nothing is lost: reload this page in a moment.",
+        ),
+        (
+            "Too much sent",
+            "The form sent more than this page accepts. Go back and try again.",
         ),
     ],
 };
@@ -306,6 +311,10 @@ pub(crate) static NB: Texts = Texts {
             "Prøv igjen om litt",
             "Innloggingstjenesten er utilgjengelig en kort stund. Ingenting er tapt: last inn siden på nytt om litt.",
         ),
+        (
+            "For mye sendt",
+            "Skjemaet sendte mer enn denne siden tar imot. Gå tilbake og prøv igjen.",
+        ),
     ],
 };
 
@@ -398,6 +407,10 @@ pub(crate) static DA: Texts = Texts {
             "Prøv igen om lidt",
             "Login-tjenesten er kortvarigt utilgængelig. Intet er tabt: genindlæs siden om lidt.",
         ),
+        (
+            "For meget sendt",
+            "Formularen sendte mere, end denne side modtager. Gå tilbage, og prøv igen.",
+        ),
     ],
 };
 
@@ -489,6 +502,10 @@ pub(crate) static FI: Texts = Texts {
         (
             "Yritä hetken kuluttua uudelleen",
             "Kirjautumispalvelu ei ole hetkeen käytettävissä. Mitään ei menetetty: lataa sivu uudelleen hetken kuluttua.",
+        ),
+        (
+            "Liikaa tietoa",
+            "Lomake lähetti enemmän kuin tämä sivu ottaa vastaan. Palaa takaisin ja yritä uudelleen.",
         ),
     ],
 };

@@ -31,10 +31,20 @@ impl<S: Send + Sync> FromRequest<S> for FormParams {
                 "the body must be application/x-www-form-urlencoded",
             )));
         }
-        let body = Bytes::from_request(req, state).await.map_err(|_| {
-            ApiError::bad_request(OAuthError::invalid_request("the body could not be read"))
-        })?;
+        let body = Bytes::from_request(req, state).await.map_err(unreadable)?;
         Ok(Self(Params::parse(&body)?))
+    }
+}
+
+/// A body that could not be read: too large (413, as the body limit says), or broken.
+fn unreadable(rejection: axum::extract::rejection::BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            OAuthError::invalid_request("the body is larger than this endpoint accepts"),
+        )
+    } else {
+        ApiError::bad_request(OAuthError::invalid_request("the body could not be read"))
     }
 }
 
@@ -56,9 +66,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let body = Bytes::from_request(req, state).await.map_err(|_| {
-            ApiError::bad_request(OAuthError::invalid_request("the body could not be read"))
-        })?;
+        let body = Bytes::from_request(req, state).await.map_err(unreadable)?;
         let body: &[u8] = if body.is_empty() { b"{}" } else { &body };
         serde_json::from_slice(body).map(Self).map_err(|e| {
             ApiError::bad_request(OAuthError::invalid_request(format!(
@@ -336,9 +344,13 @@ impl FromRequest<crate::state::AppState> for LoginForm {
             .map_err(IntoResponse::into_response)?;
         let FormParams(params) = FormParams::from_request(Request::from_parts(parts, body), state)
             .await
-            .map_err(|_| {
-                PageError::new(StatusCode::BAD_REQUEST, crate::i18n::Problem::FormExpired)
-                    .into_response()
+            .map_err(|e| {
+                let (status, problem) = if e.status == StatusCode::PAYLOAD_TOO_LARGE {
+                    (e.status, crate::i18n::Problem::TooLarge)
+                } else {
+                    (StatusCode::BAD_REQUEST, crate::i18n::Problem::FormExpired)
+                };
+                PageError::new(status, problem).into_response()
             })?;
         crate::service::Service::check_csrf(&login, params.get("csrf").ok().flatten())
             .map_err(|e| PageError::from(e).into_response())?;

@@ -979,3 +979,49 @@ async fn unknown_paths_and_methods_of_json_apis_answer_json() {
             .starts_with("text/html")
     );
 }
+
+/// A body over the limit (64 KiB) is 413, in JSON at the token endpoint and as a page on
+/// a login form; a person never sees JSON.
+#[tokio::test]
+async fn bodies_over_the_limit_are_413_in_the_form_their_reader_expects() {
+    let app = TestApp::builder().spawn().await;
+    let big = format!(
+        "grant_type=authorization_code&code={}",
+        "x".repeat(70 * 1024)
+    );
+    let response = app
+        .client()
+        .post(app.url(paths::TOKEN))
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(big.clone())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"], "invalid_request");
+
+    let browser = app.browser();
+    let login = browser.start_login("").await;
+    let response = browser
+        .client()
+        .post(browser.url(&login_path(&login.id, "phone")))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "csrf={}&phone_number={}",
+            login.csrf,
+            "9".repeat(70 * 1024)
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(response.text().await.unwrap().contains("Too much sent"));
+}
