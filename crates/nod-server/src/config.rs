@@ -34,6 +34,9 @@ pub struct ServerConfig {
     pub max_pending_per_user: usize,
     /// Phone numbers one address may submit on the login page per minute. Default 20.
     pub phone_form_per_ip_per_minute: u32,
+    /// Device activations (an activation code tried in the app) one address may make
+    /// per minute, counted apart from the phone-number form. Default 10.
+    pub device_activation_per_ip_per_minute: u32,
     /// Deep link that opens the app on a phone; `{ticket}` is replaced. Default
     /// `{public_url}/test-app/open?ticket={ticket}`.
     pub deep_link_template: Option<String>,
@@ -54,6 +57,7 @@ impl Default for ServerConfig {
             remember_days: 180,
             max_pending_per_user: 3,
             phone_form_per_ip_per_minute: 20,
+            device_activation_per_ip_per_minute: 10,
             deep_link_template: None,
         }
     }

@@ -58,6 +58,7 @@ impl App {
             http,
             outbox: Arc::new(Outbox::new(store.clone())),
             phone_limiter: RateLimiter::new(config.phone_form_per_ip_per_minute),
+            activation_limiter: RateLimiter::new(config.device_activation_per_ip_per_minute),
             sales_units: SalesUnitCache::default(),
         };
         Ok(Arc::new(App {

@@ -127,6 +127,10 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "NOD_PHONE_FORM_PER_IP_PER_MINUTE")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phone_form_per_ip_per_minute: Option<u32>,
+    /// Device activations one address may make per minute (default 10).
+    #[arg(long, env = "NOD_DEVICE_ACTIVATION_PER_IP_PER_MINUTE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_activation_per_ip_per_minute: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -45,7 +45,7 @@ impl Service {
                 .ok_or_else(|| OAuthError::invalid_request("activation_code is required"))?;
             // The same answer for a wrong code and an unknown number: nothing to probe.
             let refused = || ServiceError::Refused("the activation code is wrong, used or expired");
-            if !self.phone_limiter.allow(address, now) {
+            if !self.activation_limiter.allow(address, now) {
                 return Err(ServiceError::TooMany {
                     retry_after: 60,
                     description: "too many attempts from this address; wait a minute",

@@ -109,8 +109,11 @@ pub struct Service {
     pub http: reqwest::Client,
     /// Requests to merchants, sent by the outbox's worker.
     pub outbox: Arc<Outbox>,
-    /// Phone-number submissions and device activations per address.
+    /// Phone-number submissions per address.
     pub phone_limiter: RateLimiter,
+    /// Device activations per address (a budget of their own: a person activating their
+    /// app is not refused because the phone form was busy, nor the other way round).
+    pub activation_limiter: RateLimiter,
     /// Sales units read in the last second.
     pub sales_units: SalesUnitCache,
 }

@@ -277,3 +277,33 @@ async fn outside_test_mode_devices_need_an_activation_code() {
         assert_eq!(response.status(), StatusCode::NOT_FOUND, "{path}");
     }
 }
+
+#[tokio::test]
+async fn device_activations_have_a_budget_of_their_own() {
+    let app = TestApp::builder().test_mode(false).spawn().await;
+    let phone = app.unregistered_phone();
+    // Ten wrong codes a minute from one address, then 429.
+    for _ in 0..10 {
+        let response = phone
+            .register(json!({ "phone_number": PHONE, "activation_code": "0000-0000-0000" }))
+            .await;
+        assert_eq!(response.status(), StatusCode::FORBIDDEN);
+    }
+    let response = phone
+        .register(json!({ "phone_number": PHONE, "activation_code": "0000-0000-0000" }))
+        .await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    // The phone-number form of the same address is not held back by it.
+    let browser = app.browser();
+    let login = browser.start_login("").await;
+    let response = browser.post_phone(&login.id, &login.csrf, PHONE).await;
+    assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    assert_eq!(location(&response), login_path(&login.id, "wait"));
+    // A minute later activations are allowed again.
+    app.advance(60);
+    let response = phone
+        .register(json!({ "phone_number": PHONE, "activation_code": "0000-0000-0000" }))
+        .await;
+    assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
