@@ -1,7 +1,6 @@
 //! Nod's HTTP server: the OpenID Connect endpoints on the compatible paths, the login
 //! pages, the app API, health checks, and the state they share.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -22,6 +21,7 @@ mod events;
 mod health;
 mod i18n;
 mod keys;
+mod listen;
 mod merchant_api;
 mod oidc;
 mod pages;
@@ -86,6 +86,12 @@ pub fn build_router(app: Arc<App>) -> Router {
         ))
         .layer(axum::middleware::from_fn(oidc::check_system_headers))
         .layer(axum::extract::DefaultBodyLimit::max(64 * 1024))
+        // A request (its body read, its handler) gets 30 s to produce a response; an
+        // event stream's response comes at once and then streams.
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            Duration::from_secs(30),
+        ))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
                 let id = req
@@ -115,33 +121,7 @@ pub async fn serve(
         app.service.clock.clone(),
     ));
     let router = build_router(app);
-    // Event streams never end by themselves: after the signal, requests get a few seconds
-    // to finish, then the server stops anyway.
-    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
-    let signal = async move {
-        shutdown.await;
-        let _ = stopping.send(true);
-    };
-    // No Nagle: an event stream's small writes go out at once instead of waiting up to
-    // 40 ms for the browser's delayed acknowledgement of the previous one.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        if let Err(e) = tcp.set_nodelay(true) {
-            tracing::debug!(error = %e, "TCP_NODELAY not set on a connection");
-        }
-    });
-    let server = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(signal);
-    let grace = async move {
-        let _ = stopped.wait_for(|s| *s).await;
-        tokio::time::sleep(Duration::from_secs(5)).await;
-    };
-    let result = tokio::select! {
-        result = server => result,
-        () = grace => Ok(()),
-    };
+    let result = listen::serve(listener, router, shutdown).await;
     purge.abort();
     deliveries.abort();
     relay.abort();

@@ -15,6 +15,13 @@ use crate::config::{Settings, redact};
 
 pub(crate) async fn run(settings: Settings, args: ServeArgs) -> anyhow::Result<()> {
     init_logging(settings.log_format);
+    // Each connection is a file descriptor: take all the system allows (the soft limit is
+    // often 1,024, the hard one far higher), so that thousands of idle connections cannot
+    // exhaust them.
+    match rlimit::increase_nofile_limit(u64::MAX) {
+        Ok(limit) => tracing::debug!(limit, "open files"),
+        Err(e) => tracing::warn!(error = %e, "the open-files limit could not be raised"),
+    }
     let config = settings.server_config(args.demo)?;
     let store = nod_store::connect(&settings.database_url)
         .await

@@ -1,6 +1,8 @@
 //! Every error row of the authorize and token endpoints, and malformed requests of every
 //! kind: each gets the exact protocol answer, never a 500.
 
+use std::time::Duration;
+
 use nod_core::sales_unit::AuthMethod;
 use nod_server::paths;
 use reqwest::{Response, StatusCode};
@@ -1024,4 +1026,44 @@ async fn bodies_over_the_limit_are_413_in_the_form_their_reader_expects() {
             .starts_with("text/html")
     );
     assert!(response.text().await.unwrap().contains("Too much sent"));
+}
+
+/// Two thousand connections that send half a request head and wait neither stop others
+/// being served nor stay open past the header timeout (10 s).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idle_half_sent_connections_neither_block_service_nor_stay() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let app = TestApp::builder().spawn().await;
+    let address = app.base.trim_start_matches("http://").to_owned();
+    let mut idle = Vec::new();
+    for _ in 0..2000 {
+        let mut stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+        stream
+            .write_all(b"GET /health/live HTTP/1.1\r\nHost: x\r\n")
+            .await
+            .unwrap();
+        idle.push(stream);
+    }
+    let started = std::time::Instant::now();
+    let response = app
+        .client()
+        .get(app.url("/health/live"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    // The server closes them after the header timeout: a read sees the end.
+    let mut buffer = [0u8; 256];
+    let read = tokio::time::timeout(Duration::from_secs(15), idle[0].read(&mut buffer))
+        .await
+        .expect("closed within 15 s");
+    assert!(
+        matches!(read, Ok(0) | Err(_)) || buffer.starts_with(b"HTTP/1.1 408"),
+        "{read:?}"
+    );
 }
