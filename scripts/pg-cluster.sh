@@ -5,6 +5,9 @@
 #                                     postgresql), creates a cluster in DIR (trust
 #                                     authentication, a free port, its socket and log in
 #                                     DIR), starts it, and prints its URL
+#   scripts/pg-cluster.sh start DIR durable
+#                                     the same with fsync on (the default settings but
+#                                     max_connections): for benchmarks of durable storage
 #   scripts/pg-cluster.sh stop DIR    stops it and removes DIR
 #
 # As root the cluster runs as the `postgres` user (the server refuses to run as root).
@@ -31,7 +34,8 @@ free_port() {
 
 cmd=${1:-}
 dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+mode=${3:-}
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR [durable]" >&2; exit 2; }
 
 case "$cmd" in
   start)
@@ -47,8 +51,11 @@ case "$cmd" in
     port=$(free_port)
     as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync >/dev/null
     # fsync off: a test cluster that loses its data on a power cut loses nothing of value.
+    # `durable` keeps fsync and synchronous_commit on, as a production server has them.
+    sync="-c fsync=off"
+    [ "$mode" = durable ] && sync="-c fsync=on -c synchronous_commit=on"
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=300" \
+      -o "-c listen_addresses=127.0.0.1 -p $port -k $dir $sync -c max_connections=300" \
       start >/dev/null
     echo "postgres://postgres@127.0.0.1:$port/postgres"
     ;;
@@ -60,7 +67,7 @@ case "$cmd" in
     rm -rf "$dir"
     ;;
   *)
-    echo "usage: $0 start|stop DIR" >&2
+    echo "usage: $0 start|stop DIR [durable]" >&2
     exit 2
     ;;
 esac
