@@ -9,7 +9,9 @@
 # databases with 1,000 and 1,000,000 generated users. Prints the side-by-side table and
 # writes results.json, results.md and chart.svg to bench/results/. The servers are
 # stopped on exit. Sizes: --waiting, --approval-rate, --pending, --small-users,
-# --large-users.
+# --large-users. With --postgres URL (a server on this machine), then `remembered` and
+# `ciba` on one Nod and on two Nods sharing a fresh PostgreSQL database; --only postgres
+# runs that part alone. --smoke takes NOD_TEST_POSTGRES_URL for it when that is set.
 #
 # Usage: bench/run.sh [--smoke] [nod-bench run options, e.g. --seconds 20 --rounds 5]
 #   --smoke: debug builds and a second or so of load per scenario; fails when the harness

@@ -5,6 +5,9 @@
 #                                     postgresql), creates a cluster in DIR (trust
 #                                     authentication, a free port, its socket and log in
 #                                     DIR), starts it, and prints its URL
+#   scripts/pg-cluster.sh start DIR durable
+#                                     the same with fsync on (the default settings but
+#                                     max_connections): for benchmarks of durable storage
 #   scripts/pg-cluster.sh restart DIR [SECONDS]
 #                                     stops it (fast: open connections are cut), waits
 #                                     SECONDS (default 0) and starts it on the same port
@@ -34,7 +37,8 @@ free_port() {
 
 cmd=${1:-}
 dir=${2:-}
-[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+mode=${3:-}
+[ -n "$cmd" ] && [ -n "$dir" ] || { echo "usage: $0 start DIR [durable] | restart DIR [SECONDS] | stop DIR" >&2; exit 2; }
 
 case "$cmd" in
   start)
@@ -50,7 +54,10 @@ case "$cmd" in
     if [ "$(id -u)" -eq 0 ]; then chown postgres: "$dir"; fi
     as_owner "$bin/initdb" -D "$dir/data" -A trust -U postgres --no-sync >/dev/null
     # fsync off: a test cluster that loses its data on a power cut loses nothing of value.
-    echo "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c max_connections=300" \
+    # `durable` keeps fsync and synchronous_commit on, as a production server has them.
+    sync="-c fsync=off"
+    if [ "$mode" = durable ]; then sync="-c fsync=on -c synchronous_commit=on"; fi
+    echo "-c listen_addresses=127.0.0.1 -p $port -k $dir $sync -c max_connections=300" \
       >"$dir/options"
     as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -o "$(cat "$dir/options")" \
       start >/dev/null
@@ -71,7 +78,7 @@ case "$cmd" in
     rm -rf "$dir"
     ;;
   *)
-    echo "usage: $0 start|stop DIR" >&2
+    echo "usage: $0 start|stop DIR [durable]" >&2
     exit 2
     ;;
 esac

@@ -132,35 +132,59 @@ pub(crate) fn basic_auth(user: &str, password: &str) -> String {
     )
 }
 
-/// One keep-alive connection, reopened when the server closed it.
+/// One keep-alive connection, reopened when the server closed it; or, spread over several
+/// instances of a server, one such connection to each, the requests sent to each in turn.
 pub(crate) struct Conn {
-    addr: SocketAddr,
+    backends: Vec<Backend>,
+    /// The backend of the next request.
+    next: usize,
     host: HeaderValue,
-    sender: Option<SendRequest<Full<Bytes>>>,
     /// Connections opened, the first included.
     pub(crate) opened: u64,
 }
 
+struct Backend {
+    addr: SocketAddr,
+    sender: Option<SendRequest<Full<Bytes>>>,
+}
+
 impl Conn {
     pub(crate) fn new(addr: SocketAddr) -> Self {
-        let host = HeaderValue::from_str(&addr.to_string())
-            .unwrap_or_else(|_| HeaderValue::from_static("127.0.0.1"));
+        Self::spread(&[addr], addr)
+    }
+
+    /// Requests sent to `addrs` in turn (to `host` alone when `addrs` is empty), each with
+    /// `host` in its `Host` header, as behind a load balancer.
+    pub(crate) fn spread(addrs: &[SocketAddr], host: SocketAddr) -> Self {
+        let addrs = if addrs.is_empty() { &[host][..] } else { addrs };
         Self {
-            addr,
-            host,
-            sender: None,
+            backends: addrs
+                .iter()
+                .map(|&addr| Backend { addr, sender: None })
+                .collect(),
+            next: 0,
+            host: HeaderValue::from_str(&host.to_string())
+                .unwrap_or_else(|_| HeaderValue::from_static("127.0.0.1")),
             opened: 0,
         }
     }
 
-    async fn ready(&mut self) -> Result<&mut SendRequest<Full<Bytes>>, HttpError> {
-        if let Some(sender) = &mut self.sender
+    /// The backend this request goes to; the next one goes to the next.
+    fn take_turn(&mut self) -> usize {
+        let i = self.next % self.backends.len();
+        self.next = (i + 1) % self.backends.len();
+        i
+    }
+
+    async fn ready(&mut self, i: usize) -> Result<&mut SendRequest<Full<Bytes>>, HttpError> {
+        let backend = &mut self.backends[i];
+        if let Some(sender) = &mut backend.sender
             && sender.ready().await.is_err()
         {
-            self.sender = None;
+            backend.sender = None;
         }
-        if self.sender.is_none() {
-            let stream = TcpStream::connect(self.addr)
+        if backend.sender.is_none() {
+            let stream = TcpStream::connect(backend.addr)
                 .await
                 .map_err(|e| HttpError::Connect(e.to_string()))?;
             stream
@@ -175,9 +199,10 @@ impl Conn {
                 let _ = connection.await;
             });
             self.opened += 1;
-            self.sender = Some(sender);
+            backend.sender = Some(sender);
         }
-        self.sender
+        backend
+            .sender
             .as_mut()
             .ok_or_else(|| HttpError::Connect("no connection".into()))
     }
@@ -188,15 +213,16 @@ impl Conn {
         call: Call<'_>,
         cookie: Option<&str>,
     ) -> Result<Response, HttpError> {
-        match tokio::time::timeout(REQUEST_TIMEOUT, self.send_inner(call, cookie)).await {
+        let i = self.take_turn();
+        match tokio::time::timeout(REQUEST_TIMEOUT, self.send_inner(i, call, cookie)).await {
             Ok(result) => {
                 if result.is_err() {
-                    self.sender = None;
+                    self.backends[i].sender = None;
                 }
                 result
             }
             Err(_) => {
-                self.sender = None;
+                self.backends[i].sender = None;
                 Err(HttpError::Timeout)
             }
         }
@@ -204,11 +230,12 @@ impl Conn {
 
     async fn send_inner(
         &mut self,
+        i: usize,
         call: Call<'_>,
         cookie: Option<&str>,
     ) -> Result<Response, HttpError> {
         let host = self.host.clone();
-        let sender = self.ready().await?;
+        let sender = self.ready(i).await?;
         let mut builder = Request::builder()
             .method(call.method)
             .uri(call.path)
@@ -244,7 +271,7 @@ impl Conn {
             .get(header::CONNECTION)
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"close"));
         if closing {
-            self.sender = None;
+            self.backends[i].sender = None;
         }
         Ok(Response {
             status: parts.status,
@@ -265,5 +292,18 @@ mod tests {
             basic_auth("demo-client", "s3cr+t"),
             "Basic ZGVtby1jbGllbnQ6czNjciUyQnQ="
         );
+    }
+
+    #[test]
+    fn a_spread_connection_takes_the_instances_in_turn() -> anyhow::Result<()> {
+        let a: SocketAddr = "127.0.0.1:1".parse()?;
+        let b: SocketAddr = "127.0.0.1:2".parse()?;
+        let mut conn = Conn::spread(&[a, b], a);
+        let turns: Vec<usize> = (0..5).map(|_| conn.take_turn()).collect();
+        assert_eq!(turns, [0, 1, 0, 1, 0]);
+        assert_eq!(conn.host, "127.0.0.1:1");
+        let mut single = Conn::new(b);
+        assert_eq!((single.take_turn(), single.take_turn()), (0, 0));
+        Ok(())
     }
 }

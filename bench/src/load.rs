@@ -22,13 +22,16 @@ pub(crate) enum Model {
     Open { rate: f64, max_connections: usize },
 }
 
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub(crate) struct Load {
     pub(crate) model: Model,
     pub(crate) warmup: Duration,
     pub(crate) duration: Duration,
-    /// The server process, for its CPU time and memory.
-    pub(crate) server_pid: Option<u32>,
+    /// The server's processes (one per instance), for their CPU time and memory, summed.
+    pub(crate) server_pids: Vec<u32>,
+    /// A database server outside the server's process (PostgreSQL's postmaster), for the
+    /// CPU time of it and its children.
+    pub(crate) database_pid: Option<u32>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -61,9 +64,23 @@ pub(crate) struct RunResult {
     pub(crate) consent_pages: u64,
     /// Virtual users (closed loop) or pooled connections (open loop) in use.
     pub(crate) connections: usize,
+    /// Instances of the server the requests were spread over.
+    pub(crate) instances: usize,
+    /// Summed over the instances.
     pub(crate) server_cpu_s: Option<f64>,
+    /// Each instance's share, when there are several.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub(crate) server_cpu_s_per_instance: Vec<f64>,
     pub(crate) server_cpu_ms_per_login: Option<f64>,
+    /// Summed over the instances.
     pub(crate) server_memory: Option<Memory>,
+    /// The database server's processes, when the database is not inside the server's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) database_cpu_s: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) database_cpu_ms_per_login: Option<f64>,
+    /// The load generator's own CPU seconds in the window (it shares the machine).
+    pub(crate) generator_cpu_s: Option<f64>,
 }
 
 impl RunResult {
@@ -98,33 +115,79 @@ impl FirstErrors {
 }
 
 struct Sampler {
-    pid: Option<u32>,
-    before: Option<u64>,
+    pids: Vec<u32>,
+    database: Option<u32>,
+    /// Each process's ticks at the start.
+    before: Vec<u64>,
+    database_before: Option<u64>,
+    /// This process's (the load generator's) ticks at the start.
+    generator_before: u64,
+}
+
+/// What a sampler measured: the server's CPU ticks and memory (summed over its
+/// processes), and the database server's CPU ticks.
+#[derive(Default)]
+struct Sampled {
+    ticks: Option<u64>,
+    /// Each process's, when there are several.
+    ticks_per_process: Vec<u64>,
+    memory: Option<Memory>,
+    database_ticks: Option<u64>,
+    generator_ticks: Option<u64>,
 }
 
 impl Sampler {
-    fn start(pid: Option<u32>) -> anyhow::Result<Self> {
+    fn start(load: &Load) -> anyhow::Result<Self> {
+        let pids = load.server_pids.clone();
         Ok(Self {
-            pid,
-            before: pid.map(procfs::cpu_ticks).transpose()?,
+            before: pids
+                .iter()
+                .map(|&pid| procfs::cpu_ticks(pid))
+                .collect::<anyhow::Result<_>>()?,
+            pids,
+            database: load.database_pid,
+            database_before: load.database_pid.map(procfs::tree_ticks).transpose()?,
+            generator_before: procfs::cpu_ticks(std::process::id())?,
         })
     }
 
-    fn finish(self) -> anyhow::Result<(Option<u64>, Option<Memory>)> {
-        let (Some(pid), Some(before)) = (self.pid, self.before) else {
-            return Ok((None, None));
+    fn finish(self) -> anyhow::Result<Sampled> {
+        let database_ticks = match (self.database, self.database_before) {
+            (Some(pid), Some(before)) => Some(procfs::tree_ticks(pid)?.saturating_sub(before)),
+            _ => None,
         };
-        let after = procfs::cpu_ticks(pid)?;
-        Ok((
-            Some(after.saturating_sub(before)),
-            Some(procfs::memory(pid)?),
-        ))
+        let generator_ticks =
+            Some(procfs::cpu_ticks(std::process::id())?.saturating_sub(self.generator_before));
+        if self.pids.is_empty() {
+            return Ok(Sampled {
+                database_ticks,
+                generator_ticks,
+                ..Sampled::default()
+            });
+        }
+        let mut each = Vec::with_capacity(self.pids.len());
+        for (&pid, &before) in self.pids.iter().zip(&self.before) {
+            each.push(procfs::cpu_ticks(pid)?.saturating_sub(before));
+        }
+        let mut memory = Memory::default();
+        for &pid in &self.pids {
+            let m = procfs::memory(pid)?;
+            memory.rss_kib += m.rss_kib;
+            memory.hwm_kib += m.hwm_kib;
+        }
+        Ok(Sampled {
+            ticks: Some(each.iter().sum()),
+            ticks_per_process: if each.len() > 1 { each } else { Vec::new() },
+            memory: Some(memory),
+            database_ticks,
+            generator_ticks,
+        })
     }
 }
 
 pub(crate) async fn run(shared: Arc<Shared>, load: Load) -> anyhow::Result<RunResult> {
     let errors = Arc::new(FirstErrors::default());
-    let (recorder, outside, connections, cpu_ticks, memory) = match load.model {
+    let (recorder, outside, connections, sampled) = match load.model {
         Model::Closed { vus } => closed(&shared, vus, &load, &errors).await?,
         Model::Open {
             rate,
@@ -132,7 +195,13 @@ pub(crate) async fn run(shared: Arc<Shared>, load: Load) -> anyhow::Result<RunRe
         } => open(&shared, rate, max_connections, &load, &errors).await?,
     };
     let completed = recorder.completed();
-    let cpu = cpu_ticks.map(|t| procfs::cpu_use(0, t, procfs::clock_ticks_per_second(), completed));
+    let ticks_per_second = procfs::clock_ticks_per_second();
+    let cpu = sampled
+        .ticks
+        .map(|t| procfs::cpu_use(0, t, ticks_per_second, completed));
+    let database_cpu = sampled
+        .database_ticks
+        .map(|t| procfs::cpu_use(0, t, ticks_per_second, completed));
     let (vus, rate) = match load.model {
         Model::Closed { vus } => (Some(vus), None),
         Model::Open { rate, .. } => (None, Some(rate)),
@@ -162,13 +231,24 @@ pub(crate) async fn run(shared: Arc<Shared>, load: Load) -> anyhow::Result<RunRe
             .collect(),
         consent_pages: recorder.consent_pages(),
         connections,
+        instances: shared.target.instances.len(),
         server_cpu_s: cpu.map(|c| c.seconds),
+        server_cpu_s_per_instance: sampled
+            .ticks_per_process
+            .iter()
+            .map(|&t| procfs::cpu_use(0, t, ticks_per_second, completed).seconds)
+            .collect(),
         server_cpu_ms_per_login: cpu.and_then(|c| c.ms_per_login),
-        server_memory: memory,
+        server_memory: sampled.memory,
+        database_cpu_s: database_cpu.map(|c| c.seconds),
+        database_cpu_ms_per_login: database_cpu.and_then(|c| c.ms_per_login),
+        generator_cpu_s: sampled
+            .generator_ticks
+            .map(|t| procfs::cpu_use(0, t, ticks_per_second, completed).seconds),
     })
 }
 
-type Collected = (Recorder, u64, usize, Option<u64>, Option<Memory>);
+type Collected = (Recorder, u64, usize, Sampled);
 
 async fn closed(
     shared: &Arc<Shared>,
@@ -191,9 +271,9 @@ async fn closed(
         }));
     }
     tokio::time::sleep_until(window_start).await;
-    let sampler = Sampler::start(load.server_pid)?;
+    let sampler = Sampler::start(load)?;
     tokio::time::sleep_until(window_end).await;
-    let (ticks, memory) = sampler.finish()?;
+    let sampled = sampler.finish()?;
     let mut total = Recorder::new()?;
     let mut outside = 0;
     for task in tasks {
@@ -201,7 +281,7 @@ async fn closed(
         total.merge(&recorder);
         outside += failed;
     }
-    Ok((total, outside, vus, ticks, memory))
+    Ok((total, outside, vus, sampled))
 }
 
 /// One closed-loop virtual user: logins back to back until the window's end; those that
@@ -263,7 +343,7 @@ async fn open(
         tokio::time::sleep_until(at).await;
         let in_window = i >= warmup_count;
         if in_window && sampler.is_none() {
-            sampler = Some(Sampler::start(load.server_pid)?);
+            sampler = Some(Sampler::start(load)?);
         }
         let shared = Arc::clone(shared);
         let pool = Arc::clone(&pool);
@@ -313,9 +393,9 @@ async fn open(
     for task in tasks {
         task.await?;
     }
-    let (ticks, memory) = match sampler {
+    let sampled = match sampler {
         Some(s) => s.finish()?,
-        None => (None, None),
+        None => Sampled::default(),
     };
     let recorder = recorder
         .lock()
@@ -325,8 +405,7 @@ async fn open(
         recorder,
         outside.load(std::sync::atomic::Ordering::Relaxed),
         created.load(std::sync::atomic::Ordering::Relaxed),
-        ticks,
-        memory,
+        sampled,
     ))
 }
 

@@ -6,6 +6,7 @@ mod http;
 mod links;
 mod load;
 mod orchestrate;
+mod postgres;
 mod procfs;
 mod purge;
 mod report;
@@ -128,7 +129,8 @@ async fn load(args: LoadArgs) -> anyhow::Result<()> {
             model,
             warmup: Duration::from_secs_f64(args.warmup),
             duration: Duration::from_secs_f64(args.duration),
-            server_pid: args.server_pid,
+            server_pids: args.server_pid.into_iter().collect(),
+            database_pid: None,
         },
     )
     .await?;

@@ -13,8 +13,12 @@ use serde_json::json;
 
 use crate::http::{Call, Conn};
 use crate::load::{self, Load, Model, RunResult};
-use crate::report::{self, Machine, Report, UsersComparison, UsersSize};
+use crate::purge::PurgeResult;
+use crate::report::{
+    self, Machine, PostgresResult, PostgresSection, Report, UsersComparison, UsersSize,
+};
 use crate::scale;
+use crate::scale::{PendingResult, WaitingResult};
 use crate::scenario::{Flavor, Scenario, Shared, Target};
 use crate::sign;
 
@@ -73,6 +77,21 @@ pub(crate) struct RunArgs {
     /// Generated users in the large database (default 1000000; 5000 with --smoke).
     #[arg(long)]
     pub(crate) large_users: Option<u32>,
+    /// A PostgreSQL server (`postgres://user@host:port/db`, on this machine for its CPU
+    /// time): after the other sections, `remembered` and `ciba` on one Nod and on two Nods
+    /// sharing a fresh database there. Without it, and without NOD_TEST_POSTGRES_URL in
+    /// --smoke, that section is skipped.
+    #[arg(long)]
+    pub(crate) postgres: Option<String>,
+    /// Only this section (the RS256 figure is always measured).
+    #[arg(long, value_enum)]
+    pub(crate) only: Option<Section>,
+}
+
+/// A section `--only` can pick.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Section {
+    Postgres,
 }
 
 /// People imported into Nod for the virtual users: the remembered browser's person first.
@@ -198,11 +217,25 @@ fn start_nod(
 ) -> anyhow::Result<(Server, Option<f64>)> {
     std::fs::create_dir_all(dir)?;
     let database = format!("sqlite://{}", dir.join("nod.db").display());
+    let generation_s = prepare_database(args, &database, dir, generate, extra)?;
+    let server = spawn_nod(args, &database, dir, "nod", addr, addr)?;
+    Ok((server, generation_s))
+}
+
+/// Fills a fresh database: `generate` users made by `nod user generate` first (answers how
+/// long that took), then the harness's people and `extra` imported.
+fn prepare_database(
+    args: &RunArgs,
+    database: &str,
+    dir: &Path,
+    generate: Option<u32>,
+    extra: &[String],
+) -> anyhow::Result<Option<f64>> {
     let generation_s = match generate {
         Some(count) => {
             let started = std::time::Instant::now();
             let out = Command::new(&args.nod)
-                .args(["--database", &database, "user", "generate", "--count"])
+                .args(["--database", database, "user", "generate", "--count"])
                 .arg(count.to_string())
                 .stdin(Stdio::null())
                 .stdout(Stdio::null())
@@ -226,7 +259,7 @@ fn start_nod(
     all.extend_from_slice(extra);
     std::fs::write(&people, people_json(&all).to_string())?;
     let import = Command::new(&args.nod)
-        .args(["--database", &database, "user", "import"])
+        .args(["--database", database, "user", "import"])
         .arg(&people)
         .output()
         .with_context(|| format!("running {}", args.nod.display()))?;
@@ -236,11 +269,24 @@ fn start_nod(
             String::from_utf8_lossy(&import.stderr)
         );
     }
-    let log = std::fs::File::create(dir.join("nod.log"))?;
+    Ok(generation_s)
+}
+
+/// `nod serve --demo` on `database`, listening on `addr`, its public URL at `public` (the
+/// first instance's address when there are several), logging to `dir/<name>.log`.
+fn spawn_nod(
+    args: &RunArgs,
+    database: &str,
+    dir: &Path,
+    name: &'static str,
+    addr: SocketAddr,
+    public: SocketAddr,
+) -> anyhow::Result<Server> {
+    let log = std::fs::File::create(dir.join(format!("{name}.log")))?;
     let child = Command::new(&args.nod)
-        .args(["--database", &database])
+        .args(["--database", database])
         .args(["--listen", &addr.to_string()])
-        .args(["--public-url", &format!("http://{addr}")])
+        .args(["--public-url", &format!("http://{public}")])
         .args(["--log-format", "json", "serve", "--demo"])
         // The generator is one address logging many people in, with many logins at once
         // for each in the authorize flood; the defaults are push-bombing defences.
@@ -252,7 +298,7 @@ fn start_nod(
         .stderr(log)
         .spawn()
         .with_context(|| format!("starting {}", args.nod.display()))?;
-    Ok((Server { name: "nod", child }, generation_s))
+    Ok(Server { name, child })
 }
 
 fn start_peer(args: &RunArgs, dir: &Path, addr: SocketAddr) -> anyhow::Result<Server> {
@@ -282,7 +328,8 @@ struct Plan {
 
 async fn one_run(
     target: &Target,
-    pid: u32,
+    pids: &[u32],
+    database_pid: Option<u32>,
     scenario: Scenario,
     model: Model,
     plan: &Plan,
@@ -294,11 +341,12 @@ async fn one_run(
         model,
         warmup: Duration::from_secs_f64(plan.warmup),
         duration: Duration::from_secs_f64(plan.seconds),
-        server_pid: Some(pid),
+        server_pids: pids.to_vec(),
+        database_pid,
     };
     let result = load::run(Arc::new(shared), load).await?;
     eprintln!(
-        "{:>4} {:<15} {:<10} {:>8.0} logins/s  p50 {:>7.2} ms  p99 {:>7.2} ms  CPU {:>6} ms/login  failed {}",
+        "{:>4} {:<15} {:<10} {:>8.0} logins/s  p50 {:>7.2} ms  p99 {:>7.2} ms  CPU {:>6} ms/login{}  failed {}",
         result.target,
         result.scenario,
         match model {
@@ -311,9 +359,130 @@ async fn one_run(
         result
             .server_cpu_ms_per_login
             .map_or_else(|| "–".into(), |c| format!("{c:.3}")),
+        result
+            .database_cpu_ms_per_login
+            .map_or_else(String::new, |c| format!(" (+ PostgreSQL {c:.3})")),
         result.all_failed(),
     );
     Ok(result)
+}
+
+/// What the SQLite sections measured.
+#[derive(Default)]
+struct Sections {
+    runs: Vec<RunResult>,
+    waiting: Option<WaitingResult>,
+    pending: Option<PendingResult>,
+    users: Option<UsersComparison>,
+    purge: Option<PurgeResult>,
+}
+
+/// Every section on SQLite: Nod against the peer, the scenarios, the waiting browsers, the
+/// pending requests' memory, the users comparison and the purge.
+async fn sqlite_sections(args: &RunArgs, plan: &Plan, dir: &TempDir) -> anyhow::Result<Sections> {
+    let (nod_port, peer_port) = match args.port {
+        Some(p) => (p, p + 1),
+        None => free_ports()?,
+    };
+    let nod_addr: SocketAddr = ([127, 0, 0, 1], nod_port).into();
+    let peer_addr: SocketAddr = ([127, 0, 0, 1], peer_port).into();
+    let waiting_people = waiting_phones(args.waiting.unwrap_or(if args.smoke { 20 } else { 1000 }));
+    let (mut nod, _) = start_nod(args, &dir.0, nod_addr, None, &waiting_people)?;
+    let mut peer = start_peer(args, &dir.0, peer_addr)?;
+    wait_ready(&mut nod, nod_addr, DISCOVERY, &issuer(nod_addr)).await?;
+    let peer_issuer = format!("\"issuer\":\"http://{peer_addr}\"");
+    wait_ready(
+        &mut peer,
+        peer_addr,
+        "/.well-known/openid-configuration",
+        &peer_issuer,
+    )
+    .await?;
+    let nod_target = Target::new(Flavor::Nod, nod_addr)?;
+    let peer_target = Target::new(Flavor::Peer, peer_addr)?;
+    let both = [(&nod_target, nod.pid()), (&peer_target, peer.pid())];
+
+    let mut runs = Vec::new();
+    for round in 0..plan.rounds {
+        for &vus in &plan.levels {
+            // Alternate who goes first, so neither always runs on a warmer machine.
+            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+            for i in order {
+                let (target, pid) = both[i];
+                let model = Model::Closed { vus };
+                runs.push(one_run(target, &[pid], None, Scenario::Remembered, model, plan).await?);
+            }
+        }
+    }
+    for scenario in [Scenario::Desktop, Scenario::Ciba] {
+        for &vus in &plan.levels {
+            let model = Model::Closed { vus };
+            runs.push(one_run(&nod_target, &[nod.pid()], None, scenario, model, plan).await?);
+        }
+    }
+    for (target, pid) in both {
+        let model = Model::Open {
+            rate: plan.flood_rate,
+            max_connections: 256,
+        };
+        runs.push(one_run(target, &[pid], None, Scenario::AuthorizeFlood, model, plan).await?);
+    }
+    drop(peer);
+    // On the run's Nod, after the scenarios: their pending requests are answered or few.
+    let waiting = scale::waiting(
+        &nod_target,
+        Some(nod.pid()),
+        &waiting_people,
+        args.approval_rate,
+    )
+    .await?;
+    drop(nod);
+
+    // A fresh Nod for the memory of pending requests.
+    let pending_count = args
+        .pending
+        .unwrap_or(if args.smoke { 500 } else { 100_000 });
+    let pending = {
+        let (port, _) = free_ports()?;
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let (mut server, _) = start_nod(args, &dir.0.join("pending"), addr, None, &[])?;
+        wait_ready(&mut server, addr, DISCOVERY, &issuer(addr)).await?;
+        let target = Target::new(Flavor::Nod, addr)?;
+        scale::pending_memory(&target, server.pid(), pending_count, 8).await?
+    };
+
+    let large = args
+        .large_users
+        .unwrap_or(if args.smoke { 5_000 } else { 1_000_000 });
+    let mut sizes = Vec::new();
+    for users in [args.small_users, large] {
+        sizes.push(with_users(args, &dir.0, users, plan).await?);
+    }
+    let users = UsersComparison::of(sizes);
+
+    let purge_rows = args
+        .purge_rows
+        .unwrap_or(if args.smoke { 5_000 } else { 240_000 });
+    let purge = crate::purge::measure(&dir.0, purge_rows).await?;
+    eprintln!(
+        "purge: {} of {} expired rows in {:.1} s; writes before: p99 {:.2} ms, max {:.2} ms; \
+         meanwhile: p99 {:.2} ms, max {:.2} ms",
+        purge.removed,
+        purge.stored,
+        purge.seconds,
+        purge.writes_before.p99_ms,
+        purge.writes_before.max_ms,
+        purge.writes.p99_ms,
+        purge.writes.max_ms
+    );
+
+    Ok(Sections {
+        runs,
+        waiting: Some(waiting),
+        pending: Some(pending),
+        users: Some(users),
+        purge: Some(purge),
+    })
 }
 
 pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
@@ -337,101 +506,35 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
 
     let dir = TempDir(std::env::temp_dir().join(format!("nod-bench-{}", std::process::id())));
     std::fs::create_dir_all(&dir.0)?;
-    let (nod_port, peer_port) = match args.port {
-        Some(p) => (p, p + 1),
-        None => free_ports()?,
+    let sections = if args.only == Some(Section::Postgres) {
+        eprintln!("--only postgres: the SQLite sections skipped");
+        Sections::default()
+    } else {
+        sqlite_sections(&args, &plan, &dir).await?
     };
-    let nod_addr: SocketAddr = ([127, 0, 0, 1], nod_port).into();
-    let peer_addr: SocketAddr = ([127, 0, 0, 1], peer_port).into();
-    let waiting_people = waiting_phones(args.waiting.unwrap_or(if args.smoke { 20 } else { 1000 }));
-    let (mut nod, _) = start_nod(&args, &dir.0, nod_addr, None, &waiting_people)?;
-    let mut peer = start_peer(&args, &dir.0, peer_addr)?;
-    wait_ready(&mut nod, nod_addr, DISCOVERY, &issuer(nod_addr)).await?;
-    let peer_issuer = format!("\"issuer\":\"http://{peer_addr}\"");
-    wait_ready(
-        &mut peer,
-        peer_addr,
-        "/.well-known/openid-configuration",
-        &peer_issuer,
-    )
-    .await?;
-    let nod_target = Target::new(Flavor::Nod, nod_addr)?;
-    let peer_target = Target::new(Flavor::Peer, peer_addr)?;
-    let both = [(&nod_target, nod.pid()), (&peer_target, peer.pid())];
-
-    let mut runs = Vec::new();
-    for round in 0..plan.rounds {
-        for &vus in &plan.levels {
-            // Alternate who goes first, so neither always runs on a warmer machine.
-            let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
-            for i in order {
-                let (target, pid) = both[i];
-                let model = Model::Closed { vus };
-                runs.push(one_run(target, pid, Scenario::Remembered, model, &plan).await?);
-            }
+    let postgres_url = args.postgres.clone().or_else(|| {
+        args.smoke
+            .then(|| std::env::var("NOD_TEST_POSTGRES_URL").ok())
+            .flatten()
+            .filter(|u| !u.is_empty())
+    });
+    let postgres = match postgres_url {
+        Some(url) => {
+            PostgresSection::Measured(postgres_sections(&args, &plan, &dir.0, &url).await?)
         }
-    }
-    for scenario in [Scenario::Desktop, Scenario::Ciba] {
-        for &vus in &plan.levels {
-            let model = Model::Closed { vus };
-            runs.push(one_run(&nod_target, nod.pid(), scenario, model, &plan).await?);
+        None if args.only == Some(Section::Postgres) => {
+            bail!("--only postgres needs --postgres URL")
         }
-    }
-    for (target, pid) in both {
-        let model = Model::Open {
-            rate: plan.flood_rate,
-            max_connections: 256,
-        };
-        runs.push(one_run(target, pid, Scenario::AuthorizeFlood, model, &plan).await?);
-    }
-    drop(peer);
-    // On the run's Nod, after the scenarios: their pending requests are answered or few.
-    let waiting = scale::waiting(
-        &nod_target,
-        Some(nod.pid()),
-        &waiting_people,
-        args.approval_rate,
-    )
-    .await?;
-    drop(nod);
-
-    // A fresh Nod for the memory of pending requests.
-    let pending_count = args
-        .pending
-        .unwrap_or(if args.smoke { 500 } else { 100_000 });
-    let pending = {
-        let (port, _) = free_ports()?;
-        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let (mut server, _) = start_nod(&args, &dir.0.join("pending"), addr, None, &[])?;
-        wait_ready(&mut server, addr, DISCOVERY, &issuer(addr)).await?;
-        let target = Target::new(Flavor::Nod, addr)?;
-        scale::pending_memory(&target, server.pid(), pending_count, 8).await?
+        None => {
+            let why = if args.smoke {
+                "no --postgres URL and no NOD_TEST_POSTGRES_URL"
+            } else {
+                "no --postgres URL"
+            };
+            eprintln!("PostgreSQL sections skipped: {why}");
+            PostgresSection::Skipped(why.into())
+        }
     };
-
-    let large = args
-        .large_users
-        .unwrap_or(if args.smoke { 5_000 } else { 1_000_000 });
-    let mut sizes = Vec::new();
-    for users in [args.small_users, large] {
-        sizes.push(with_users(&args, &dir.0, users, &plan).await?);
-    }
-    let users = UsersComparison::of(sizes);
-
-    let purge_rows = args
-        .purge_rows
-        .unwrap_or(if args.smoke { 5_000 } else { 240_000 });
-    let purge = crate::purge::measure(&dir.0, purge_rows).await?;
-    eprintln!(
-        "purge: {} of {} expired rows in {:.1} s; writes before: p99 {:.2} ms, max {:.2} ms; \
-         meanwhile: p99 {:.2} ms, max {:.2} ms",
-        purge.removed,
-        purge.stored,
-        purge.seconds,
-        purge.writes_before.p99_ms,
-        purge.writes_before.max_ms,
-        purge.writes.p99_ms,
-        purge.writes.max_ms
-    );
 
     let report = Report {
         generated_unix: unix_now(),
@@ -440,12 +543,13 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
         load_average_before,
         load_average_after: report::load_average(),
         sign,
-        comparisons: report::compare(&runs, Scenario::Remembered.name()),
-        runs,
-        waiting: Some(waiting),
-        pending: Some(pending),
-        users: Some(users),
-        purge: Some(purge),
+        comparisons: report::compare(&sections.runs, Scenario::Remembered.name()),
+        runs: sections.runs,
+        waiting: sections.waiting,
+        pending: sections.pending,
+        users: sections.users,
+        purge: sections.purge,
+        postgres,
     };
     std::fs::create_dir_all(&args.out)?;
     let markdown = report::markdown(&report);
@@ -458,13 +562,23 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
     println!("{markdown}");
     eprintln!("written to {}", args.out.display());
 
-    let failed: u64 = report.runs.iter().map(RunResult::all_failed).sum();
+    let postgres_runs = match &report.postgres {
+        PostgresSection::Measured(p) => &p.runs[..],
+        PostgresSection::Skipped(_) => &[],
+    };
+    let failed: u64 = report
+        .runs
+        .iter()
+        .chain(postgres_runs)
+        .map(RunResult::all_failed)
+        .sum();
     if failed > 0 {
         bail!("{failed} logins failed");
     }
     let empty: Vec<String> = report
         .runs
         .iter()
+        .chain(postgres_runs)
         .filter(|r| r.completed == 0)
         .map(|r| format!("{} {}", r.target, r.scenario))
         .collect();
@@ -513,6 +627,89 @@ pub(crate) async fn run(args: RunArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `remembered` and `ciba` on PostgreSQL at `url`: one Nod on a fresh database, then two
+/// Nods sharing another fresh one, every virtual user's requests spread over both.
+async fn postgres_sections(
+    args: &RunArgs,
+    plan: &Plan,
+    dir: &Path,
+    url: &str,
+) -> anyhow::Result<PostgresResult> {
+    let mut admin = crate::postgres::Admin::connect(url).await?;
+    let settings = admin.settings().await?;
+    eprintln!(
+        "PostgreSQL: {}",
+        settings
+            .iter()
+            .map(|(name, value)| format!("{name} {value}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    let (postmaster, database_cpu_missing) = match admin.postmaster().await {
+        Ok(pid) => (Some(pid), None),
+        Err(e) => {
+            eprintln!("PostgreSQL's CPU time not measured: {e:#}");
+            (None, Some(format!("{e:#}")))
+        }
+    };
+    let mut runs = Vec::new();
+    for instances in [1, 2] {
+        let name = format!("nodbench_{}_{instances}", std::process::id());
+        let database = admin.fresh_database(&name).await?;
+        let dir = dir.join(format!("postgres-{instances}"));
+        std::fs::create_dir_all(&dir)?;
+        // The servers are stopped when this returns, before their database is dropped.
+        let result = on_instances(args, plan, &dir, &database, instances, postmaster).await;
+        let dropped = admin.drop_database(&name).await;
+        runs.extend(result?);
+        dropped?;
+    }
+    Ok(PostgresResult {
+        settings,
+        database_cpu_missing,
+        runs,
+    })
+}
+
+/// `instances` Nods on `database` (filled here), each at its own address with the first's
+/// as their public URL; `remembered` and `ciba` at each concurrency of the plan.
+async fn on_instances(
+    args: &RunArgs,
+    plan: &Plan,
+    dir: &Path,
+    database: &str,
+    instances: usize,
+    postmaster: Option<u32>,
+) -> anyhow::Result<Vec<RunResult>> {
+    const NAMES: [&str; 2] = ["nod-1", "nod-2"];
+    anyhow::ensure!((1..=NAMES.len()).contains(&instances), "1 or 2 instances");
+    prepare_database(args, database, dir, None, &[])?;
+    let (a, b) = free_ports()?;
+    let addrs: Vec<SocketAddr> = [a, b][..instances]
+        .iter()
+        .map(|&port| SocketAddr::from(([127, 0, 0, 1], port)))
+        .collect();
+    let public = addrs[0];
+    let mut servers = Vec::new();
+    for (&addr, name) in addrs.iter().zip(NAMES) {
+        let mut server = spawn_nod(args, database, dir, name, addr, public)?;
+        wait_ready(&mut server, addr, DISCOVERY, &issuer(public)).await?;
+        servers.push(server);
+    }
+    let pids: Vec<u32> = servers.iter().map(Server::pid).collect();
+    let mut target = Target::new(Flavor::Nod, public)?;
+    target.instances = addrs;
+    target.name = format!("nod-pg×{instances}");
+    let mut runs = Vec::new();
+    for scenario in [Scenario::Remembered, Scenario::Ciba] {
+        for &vus in &plan.levels {
+            let model = Model::Closed { vus };
+            runs.push(one_run(&target, &pids, postmaster, scenario, model, plan).await?);
+        }
+    }
+    Ok(runs)
+}
+
 const DISCOVERY: &str = "/access-management-1.0/access/.well-known/openid-configuration";
 
 /// What Nod's discovery document says its issuer is, at `addr`.
@@ -543,7 +740,7 @@ async fn with_users(
     let mut runs = Vec::new();
     for scenario in [Scenario::Remembered, Scenario::Ciba] {
         let model = Model::Closed { vus: 4 };
-        runs.push(one_run(&target, server.pid(), scenario, model, plan).await?);
+        runs.push(one_run(&target, &[server.pid()], None, scenario, model, plan).await?);
     }
     let memory = crate::procfs::memory(server.pid()).ok();
     drop(server);

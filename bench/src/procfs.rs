@@ -27,6 +27,70 @@ pub(crate) fn parse_stat_ticks(stat: &str) -> anyhow::Result<u64> {
     Ok(utime + stime)
 }
 
+/// The fields of a `stat` line after the command (field 3, the state, is index 0).
+fn stat_fields(stat: &str) -> anyhow::Result<Vec<&str>> {
+    let after = stat
+        .rfind(')')
+        .map(|i| &stat[i + 1..])
+        .context("no ')' in stat")?;
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    if fields.len() < 15 {
+        bail!("short stat line");
+    }
+    Ok(fields)
+}
+
+/// The parent's pid (field 4) of a `stat` line.
+pub(crate) fn parse_stat_parent(stat: &str) -> anyhow::Result<u32> {
+    stat_fields(stat)?[1].parse().context("ppid")
+}
+
+/// utime + stime + cutime + cstime (fields 14–17) of a `stat` line: the process and its
+/// children that ended and were waited for.
+pub(crate) fn parse_stat_ticks_with_children(stat: &str) -> anyhow::Result<u64> {
+    let fields = stat_fields(stat)?;
+    let mut sum = 0u64;
+    for (i, name) in [(11, "utime"), (12, "stime"), (13, "cutime"), (14, "cstime")] {
+        let ticks: u64 = fields[i].parse().context(name)?;
+        sum += ticks;
+    }
+    Ok(sum)
+}
+
+/// The parent of a process.
+pub(crate) fn parent(pid: u32) -> anyhow::Result<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .with_context(|| format!("reading /proc/{pid}/stat"))?;
+    parse_stat_parent(&stat)
+}
+
+/// The CPU ticks of a server that forks a process per connection (PostgreSQL's
+/// postmaster): its own and its ended children's, and its living children's. A child that
+/// ends between two readings moves from the second sum to the first, so the difference of
+/// two readings is the tree's CPU time between them.
+pub(crate) fn tree_ticks(root: u32) -> anyhow::Result<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{root}/stat"))
+        .with_context(|| format!("reading /proc/{root}/stat"))?;
+    let mut sum = parse_stat_ticks_with_children(&stat)?;
+    for entry in std::fs::read_dir("/proc")? {
+        let Some(pid) = entry?
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        // A process may end between the listing and the reading.
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        if parse_stat_parent(&stat).ok() == Some(root) {
+            sum += parse_stat_ticks(&stat)?;
+        }
+    }
+    Ok(sum)
+}
+
 /// Clock ticks per second (`getconf CLK_TCK`; 100 on Linux when getconf is missing).
 pub(crate) fn clock_ticks_per_second() -> u64 {
     std::process::Command::new("getconf")
@@ -97,6 +161,16 @@ mod tests {
     }
 
     #[test]
+    fn stat_parent_and_ticks_with_children() -> anyhow::Result<()> {
+        let stat = "4242 (postgres: x (y)) S 77 4242 4242 0 -1 4194560 1234 0 0 0 \
+                    750 250 30 20 20 0 3 0 98765 123456789 4321 18446744073709551615";
+        assert_eq!(parse_stat_parent(stat)?, 77);
+        assert_eq!(parse_stat_ticks_with_children(stat)?, 1050);
+        assert!(parse_stat_parent("12 (x) S 1 2").is_err());
+        Ok(())
+    }
+
+    #[test]
     fn cpu_per_login_arithmetic() {
         let c = cpu_use(1_000, 1_250, 100, 500);
         assert_eq!(c.seconds, 2.5);
@@ -122,7 +196,9 @@ mod tests {
     #[test]
     fn reads_this_process() -> anyhow::Result<()> {
         let pid = std::process::id();
-        cpu_ticks(pid)?;
+        let own = cpu_ticks(pid)?;
+        assert!(tree_ticks(pid)? >= own);
+        assert!(parent(pid)? > 0);
         assert!(memory(pid)?.rss_kib > 0);
         assert!(clock_ticks_per_second() > 0);
         Ok(())

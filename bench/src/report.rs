@@ -83,6 +83,26 @@ pub(crate) struct Report {
     pub(crate) users: Option<UsersComparison>,
     /// The expiry purge of a backlog, and how long other writes waited meanwhile.
     pub(crate) purge: Option<PurgeResult>,
+    /// `remembered` and `ciba` on PostgreSQL, one and two instances.
+    pub(crate) postgres: PostgresSection,
+}
+
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum PostgresSection {
+    /// Why not.
+    Skipped(String),
+    Measured(PostgresResult),
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub(crate) struct PostgresResult {
+    /// `SHOW` of the settings that shape the figures: (name, value).
+    pub(crate) settings: Vec<(String, String)>,
+    /// Why the PostgreSQL server's own CPU time is missing, when it is.
+    pub(crate) database_cpu_missing: Option<String>,
+    /// One instance, then two: `remembered` and `ciba` at each concurrency.
+    pub(crate) runs: Vec<RunResult>,
 }
 
 /// Nod on a database with this many generated users (each with a consent to every sales
@@ -273,6 +293,51 @@ pub(crate) fn markdown(report: &Report) -> String {
         }
         out.push('\n');
     }
+    if report.runs.is_empty() {
+        out.push_str("The SQLite sections were not run (`--only postgres`).\n");
+    } else {
+        runs_markdown(&mut out, report);
+    }
+    let postgres_runs = match &report.postgres {
+        PostgresSection::Measured(p) => &p.runs[..],
+        PostgresSection::Skipped(_) => &[],
+    };
+    let errors: Vec<String> = report
+        .runs
+        .iter()
+        .chain(postgres_runs)
+        .flat_map(|r| {
+            r.errors.iter().map(move |e| {
+                format!(
+                    "- {} {} {}: {} × {} at {} (e.g. {})",
+                    r.target,
+                    r.scenario,
+                    load_label(r),
+                    e.count,
+                    e.kind,
+                    e.step,
+                    e.example
+                )
+            })
+        })
+        .collect();
+    scale_markdown(&mut out, report);
+    postgres_markdown(&mut out, &report.postgres);
+    out.push_str("\nErrors:");
+    if errors.is_empty() {
+        out.push_str(" none.\n");
+    } else {
+        out.push('\n');
+        for e in errors {
+            out.push_str(&e);
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Every run on SQLite, and the steps of each.
+fn runs_markdown(out: &mut String, report: &Report) {
     out.push_str("Every run:\n\n");
     out.push_str("| target | scenario | load | logins/s | p50 ms | p95 ms | p99 ms | max ms | CPU ms/login | failed | round trips | RSS / peak MiB |\n");
     out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
@@ -340,36 +405,61 @@ pub(crate) fn markdown(report: &Report) -> String {
             );
         }
     }
-    let errors: Vec<String> = report
-        .runs
-        .iter()
-        .flat_map(|r| {
-            r.errors.iter().map(move |e| {
-                format!(
-                    "- {} {} {}: {} × {} at {} (e.g. {})",
-                    r.target,
-                    r.scenario,
-                    load_label(r),
-                    e.count,
-                    e.kind,
-                    e.step,
-                    e.example
-                )
-            })
-        })
-        .collect();
-    scale_markdown(&mut out, report);
-    out.push_str("\nErrors:");
-    if errors.is_empty() {
-        out.push_str(" none.\n");
-    } else {
-        out.push('\n');
-        for e in errors {
-            out.push_str(&e);
-            out.push('\n');
+}
+
+fn postgres_markdown(out: &mut String, section: &PostgresSection) {
+    let p = match section {
+        PostgresSection::Skipped(why) => {
+            let _ = writeln!(out, "\nPostgreSQL, one and two instances: skipped ({why}).");
+            return;
         }
+        PostgresSection::Measured(p) => p,
+    };
+    let settings = p
+        .settings
+        .iter()
+        .map(|(name, value)| format!("{name} {value}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let _ = writeln!(
+        out,
+        "\nPostgreSQL, one and two instances ({settings}); with two, every connection of a \
+         virtual user sends its requests to the instances in turn. Nod's CPU is summed over \
+         its instances; PostgreSQL's is its postmaster's and their children's; CPU seconds are \
+         of the measured window:\n"
+    );
+    out.push_str("| instances | scenario | load | logins/s | p50 ms | p99 ms | Nod CPU ms/login | Nod CPU s by instance | PostgreSQL CPU ms/login | generator CPU s | failed | Nod RSS MiB |\n");
+    out.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for r in &p.runs {
+        let split = if r.server_cpu_s_per_instance.is_empty() {
+            opt(r.server_cpu_s, 2)
+        } else {
+            r.server_cpu_s_per_instance
+                .iter()
+                .map(|s| format!("{s:.2}"))
+                .collect::<Vec<_>>()
+                .join(" + ")
+        };
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {:.0} | {:.2} | {:.2} | {} | {} | {} | {} | {} | {} |",
+            r.instances,
+            r.scenario,
+            load_label(r),
+            r.logins_per_s,
+            r.login.p50_ms,
+            r.login.p99_ms,
+            opt(r.server_cpu_ms_per_login, 3),
+            split,
+            opt(r.database_cpu_ms_per_login, 3),
+            opt(r.generator_cpu_s, 2),
+            r.all_failed(),
+            opt(r.server_memory.map(|m| mib(m.rss_kib)), 1),
+        );
     }
-    out
+    if let Some(why) = &p.database_cpu_missing {
+        let _ = writeln!(out, "\nPostgreSQL's CPU time not measured: {why}.");
+    }
 }
 
 fn scale_markdown(out: &mut String, report: &Report) {

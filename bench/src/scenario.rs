@@ -29,7 +29,11 @@ pub(crate) enum Flavor {
 pub(crate) struct Target {
     pub(crate) name: String,
     pub(crate) flavor: Flavor,
+    /// The public address: what the server's URLs name and every request's `Host`.
     pub(crate) addr: SocketAddr,
+    /// Where the requests go: `addr` alone, or several instances of one server (each
+    /// connection sends its requests to them in turn).
+    pub(crate) instances: Vec<SocketAddr>,
     pub(crate) base: Url,
     pub(crate) client_id: String,
     pub(crate) client_secret: String,
@@ -69,6 +73,7 @@ impl Target {
             },
             flavor,
             addr,
+            instances: vec![addr],
             base,
             client_id: DEMO_CLIENT_ID.into(),
             client_secret: DEMO_CLIENT_SECRET.into(),
@@ -78,6 +83,11 @@ impl Target {
             token_path,
             userinfo_path,
         })
+    }
+
+    /// A connection of a virtual user: to the server, or spread over its instances.
+    pub(crate) fn conn(&self) -> Conn {
+        Conn::spread(&self.instances, self.addr)
     }
 
     fn authorize_url(&self) -> String {
@@ -235,8 +245,8 @@ impl Shared {
             return Ok(());
         }
         let mut vu = Vu {
-            browser: Conn::new(self.target.addr),
-            app: Conn::new(self.target.addr),
+            browser: self.target.conn(),
+            app: self.target.conn(),
             jar: Jar::default(),
             phone: phone.to_owned(),
             device_token: String::new(),
@@ -267,8 +277,8 @@ impl Shared {
     /// A new virtual user: a person of its own (with an app) when the scenario needs one.
     pub(crate) async fn new_vu(&self) -> anyhow::Result<Vu> {
         let mut vu = Vu {
-            browser: Conn::new(self.target.addr),
-            app: Conn::new(self.target.addr),
+            browser: self.target.conn(),
+            app: self.target.conn(),
             jar: self.remembered.clone(),
             phone: String::new(),
             device_token: String::new(),
