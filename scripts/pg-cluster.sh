@@ -78,7 +78,7 @@ case "$cmd" in
     rm -rf "$dir"
     ;;
   *)
-    echo "usage: $0 start|stop DIR [durable]" >&2
+    echo "usage: $0 start DIR [durable] | restart DIR [SECONDS] | stop DIR" >&2
     exit 2
     ;;
 esac
