@@ -289,9 +289,12 @@ fn spawn_nod(
         .args(["--public-url", &format!("http://{public}")])
         .args(["--log-format", "json", "serve", "--demo"])
         // The generator is one address logging many people in, with many logins at once
-        // for each in the authorize flood; the defaults are push-bombing defences.
+        // for each in the authorize flood, for one sales unit; the defaults are
+        // push-bombing and flood defences.
         .args(["--max-pending-per-user", "100000"])
         .args(["--phone-form-per-ip-per-minute", "100000000"])
+        .args(["--authorize-per-ip-per-minute", "100000000"])
+        .args(["--ciba-start-per-client-per-minute", "100000000"])
         .args(["--access-token-lifetime", "3600"])
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)

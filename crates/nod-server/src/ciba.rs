@@ -36,11 +36,11 @@ async fn start_ciba(
 /// reach this person.
 async fn user_exists(
     state: AppState,
-    ClientForm { params, .. }: ClientForm,
+    ClientForm { unit, params }: ClientForm,
 ) -> Result<Response, ApiError> {
     let exists = state
         .service
-        .user_exists(params.require("login_hint")?)
+        .user_exists(&unit, params.require("login_hint")?)
         .await?;
     Ok(([NO_STORE], axum::Json(json!({ "exists": exists }))).into_response())
 }

@@ -37,6 +37,13 @@ pub struct ServerConfig {
     /// Device activations (an activation code tried in the app) one address may make
     /// per minute, counted apart from the phone-number form. Default 10.
     pub device_activation_per_ip_per_minute: u32,
+    /// Logins one address may start at the authorization endpoint per minute (each one
+    /// stores a login request). Default 300.
+    pub authorize_per_ip_per_minute: u32,
+    /// Merchant-initiated logins one sales unit may start per minute. Default 600.
+    pub ciba_start_per_client_per_minute: u32,
+    /// `user-exists` questions one sales unit may ask per minute. Default 600.
+    pub user_exists_per_client_per_minute: u32,
     /// Deep link that opens the app on a phone; `{ticket}` is replaced. Default
     /// `{public_url}/test-app/open?ticket={ticket}`.
     pub deep_link_template: Option<String>,
@@ -58,6 +65,9 @@ impl Default for ServerConfig {
             max_pending_per_user: 3,
             phone_form_per_ip_per_minute: 20,
             device_activation_per_ip_per_minute: 10,
+            authorize_per_ip_per_minute: 300,
+            ciba_start_per_client_per_minute: 600,
+            user_exists_per_client_per_minute: 600,
             deep_link_template: None,
         }
     }

@@ -99,7 +99,7 @@ pub(crate) struct Texts {
     /// Scope descriptions, in the order of [`Scope::ALL`].
     pub scopes: [&'static str; 9],
     /// Error pages: (title, message) by [`Problem`].
-    pub problems: [(&'static str, &'static str); 11],
+    pub problems: [(&'static str, &'static str); 12],
 }
 
 impl Texts {
@@ -127,6 +127,7 @@ pub(crate) enum Problem {
     BrokenRedirect = 8,
     Unavailable = 9,
     TooLarge = 10,
+    TooManyLogins = 11,
 }
 
 pub(crate) static EN: Texts = Texts {
@@ -218,6 +219,10 @@ pub(crate) static EN: Texts = Texts {
         (
             "Too much sent",
             "The form sent more than this page accepts. Go back and try again.",
+        ),
+        (
+            "Too many logins",
+            "Too many logins were started from your network just now. Wait a minute and try again.",
         ),
     ],
 };
@@ -315,6 +320,10 @@ pub(crate) static NB: Texts = Texts {
             "For mye sendt",
             "Skjemaet sendte mer enn denne siden tar imot. Gå tilbake og prøv igjen.",
         ),
+        (
+            "For mange innlogginger",
+            "For mange innlogginger ble startet fra nettverket ditt akkurat nå. Vent et minutt og prøv igjen.",
+        ),
     ],
 };
 
@@ -411,6 +420,10 @@ pub(crate) static DA: Texts = Texts {
             "For meget sendt",
             "Formularen sendte mere, end denne side modtager. Gå tilbage, og prøv igen.",
         ),
+        (
+            "For mange login",
+            "For mange login blev startet fra dit netværk lige nu. Vent et minut, og prøv igen.",
+        ),
     ],
 };
 
@@ -506,6 +519,10 @@ pub(crate) static FI: Texts = Texts {
         (
             "Liikaa tietoa",
             "Lomake lähetti enemmän kuin tämä sivu ottaa vastaan. Palaa takaisin ja yritä uudelleen.",
+        ),
+        (
+            "Liian monta kirjautumista",
+            "Verkostasi aloitettiin juuri liian monta kirjautumista. Odota hetki ja yritä uudelleen.",
         ),
     ],
 };

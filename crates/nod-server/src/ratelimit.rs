@@ -1,20 +1,21 @@
-//! A per-address rate limit for the phone-number form (push-bombing defence): a fixed
-//! window per minute, kept in memory, per instance. The address is the TCP peer's: behind
-//! a proxy all browsers share one, so set the limit with that in mind.
+//! Rate limits: a fixed window per minute and key (an address, a sales unit), kept in
+//! memory, per instance. An address is the TCP peer's: behind a proxy all browsers share
+//! one, so set the limits with that in mind.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::net::IpAddr;
 use std::sync::Mutex;
 
 use nod_core::Timestamp;
 
-/// Counts per address in the current minute.
-pub struct RateLimiter {
+/// Counts per key in the current minute.
+pub struct RateLimiter<K = IpAddr> {
     per_minute: u32,
-    windows: Mutex<HashMap<IpAddr, (Timestamp, u32)>>,
+    windows: Mutex<HashMap<K, (Timestamp, u32)>>,
 }
 
-impl RateLimiter {
+impl<K: Hash + Eq> RateLimiter<K> {
     pub fn new(per_minute: u32) -> Self {
         Self {
             per_minute,
@@ -22,8 +23,9 @@ impl RateLimiter {
         }
     }
 
-    /// Counts one attempt; false when the address is over its limit this minute.
-    pub fn allow(&self, address: Option<IpAddr>, now: Timestamp) -> bool {
+    /// Counts one attempt; false when the key is over its limit this minute (no key, no
+    /// limit).
+    pub fn allow(&self, address: Option<K>, now: Timestamp) -> bool {
         let Some(address) = address else { return true };
         let Ok(mut windows) = self.windows.lock() else {
             return true;

@@ -59,6 +59,9 @@ impl App {
             outbox: Arc::new(Outbox::new(store.clone())),
             phone_limiter: RateLimiter::new(config.phone_form_per_ip_per_minute),
             activation_limiter: RateLimiter::new(config.device_activation_per_ip_per_minute),
+            authorize_limiter: RateLimiter::new(config.authorize_per_ip_per_minute),
+            ciba_limiter: RateLimiter::new(config.ciba_start_per_client_per_minute),
+            user_exists_limiter: RateLimiter::new(config.user_exists_per_client_per_minute),
             sales_units: SalesUnitCache::default(),
         };
         Ok(Arc::new(App {

@@ -131,6 +131,19 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "NOD_DEVICE_ACTIVATION_PER_IP_PER_MINUTE")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub device_activation_per_ip_per_minute: Option<u32>,
+    /// Logins one address may start at the authorization endpoint per minute (default
+    /// 300).
+    #[arg(long, env = "NOD_AUTHORIZE_PER_IP_PER_MINUTE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub authorize_per_ip_per_minute: Option<u32>,
+    /// Merchant-initiated logins one sales unit may start per minute (default 600).
+    #[arg(long, env = "NOD_CIBA_START_PER_CLIENT_PER_MINUTE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ciba_start_per_client_per_minute: Option<u32>,
+    /// `user-exists` questions one sales unit may ask per minute (default 600).
+    #[arg(long, env = "NOD_USER_EXISTS_PER_CLIENT_PER_MINUTE")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_exists_per_client_per_minute: Option<u32>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]

@@ -16,7 +16,7 @@ use crate::service::Authorized;
 use crate::state::AppState;
 use crate::web::cookies;
 use crate::web::error::PageError;
-use crate::web::extract::QueryParams;
+use crate::web::extract::{ClientIp, QueryParams};
 use crate::web::redirect::error_response;
 use crate::web::redirect::see_other;
 
@@ -24,9 +24,15 @@ pub(super) async fn authorize(
     state: AppState,
     lang: Lang,
     jar: CookieJar,
+    ClientIp(address): ClientIp,
     RawQuery(raw_query): RawQuery,
     QueryParams(params): QueryParams,
 ) -> Response {
+    // Every login started stores a login request: one address starts a bounded number.
+    if !state.service.authorize_limiter.allow(address, state.now()) {
+        return PageError::new(StatusCode::TOO_MANY_REQUESTS, Problem::TooManyLogins)
+            .into_response();
+    }
     // A malformed query cannot be trusted to name a redirect URI: shown on a page.
     let params = match params {
         Ok(params) => params,

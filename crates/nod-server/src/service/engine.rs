@@ -114,6 +114,12 @@ pub struct Service {
     /// Device activations per address (a budget of their own: a person activating their
     /// app is not refused because the phone form was busy, nor the other way round).
     pub activation_limiter: RateLimiter,
+    /// Logins started at the authorization endpoint per address.
+    pub authorize_limiter: RateLimiter,
+    /// Merchant-initiated logins started per sales unit.
+    pub ciba_limiter: RateLimiter<String>,
+    /// `user-exists` questions per sales unit.
+    pub user_exists_limiter: RateLimiter<String>,
     /// Sales units read in the last second.
     pub sales_units: SalesUnitCache,
 }

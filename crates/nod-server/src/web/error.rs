@@ -424,9 +424,16 @@ pub(crate) async fn render_problem_pages(
                 detail.as_deref(),
                 request_id.as_deref(),
             );
-            if page.status() == StatusCode::SERVICE_UNAVAILABLE {
-                page.headers_mut()
-                    .insert(header::RETRY_AFTER, HeaderValue::from(1));
+            match page.status() {
+                StatusCode::SERVICE_UNAVAILABLE => {
+                    page.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(1));
+                }
+                StatusCode::TOO_MANY_REQUESTS => {
+                    page.headers_mut()
+                        .insert(header::RETRY_AFTER, HeaderValue::from(60));
+                }
+                _ => {}
             }
             page
         }

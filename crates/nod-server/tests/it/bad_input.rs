@@ -1067,3 +1067,62 @@ async fn idle_half_sent_connections_neither_block_service_nor_stay() {
         "{read:?}"
     );
 }
+
+/// Logins started per address, merchant-initiated logins and user-exists questions per
+/// sales unit: past the limit, 429 with Retry-After; another address or sales unit, or
+/// the next minute, goes on.
+#[tokio::test]
+async fn anonymous_and_merchant_writes_are_limited_per_minute() {
+    let app = TestApp::builder()
+        .with_sales_unit(SalesUnitSpec::other("other-shop"))
+        .configure(|c| {
+            c.authorize_per_ip_per_minute = 3;
+            c.ciba_start_per_client_per_minute = 2;
+            c.user_exists_per_client_per_minute = 2;
+        })
+        .spawn()
+        .await;
+    let client = app.client();
+    for _ in 0..3 {
+        let response = client.get(app.authorize_url("")).send().await.unwrap();
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+    }
+    let response = client.get(app.authorize_url("")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.headers()["retry-after"], "60");
+    assert!(response.text().await.unwrap().contains("Too many logins"));
+
+    let merchant = app.merchant();
+    let hint = ("login_hint", "urn:msisdn:4791234501");
+    let scope = ("scope", "openid name");
+    for _ in 0..2 {
+        assert_eq!(
+            merchant.ciba_start(&[hint, scope]).await.status(),
+            StatusCode::OK
+        );
+    }
+    let response = merchant.ciba_start(&[hint, scope]).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    for _ in 0..2 {
+        assert_eq!(merchant.user_exists(hint.1).await.status(), StatusCode::OK);
+    }
+    let response = merchant.user_exists(hint.1).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    // Another sales unit has its own budget.
+    let other = app.merchant_as("other-shop");
+    assert_eq!(other.user_exists(hint.1).await.status(), StatusCode::OK);
+    // The next minute, all again.
+    app.advance(60);
+    assert_eq!(
+        client
+            .get(app.authorize_url(""))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::SEE_OTHER
+    );
+    assert_eq!(merchant.user_exists(hint.1).await.status(), StatusCode::OK);
+}

@@ -125,6 +125,7 @@ pub(crate) struct TestAppBuilder {
     held: Vec<(Delivery, Timestamp)>,
     postgres: bool,
     public_url: Option<String>,
+    configure: Vec<fn(&mut ServerConfig)>,
 }
 
 impl TestAppBuilder {
@@ -172,14 +173,21 @@ impl TestAppBuilder {
         self
     }
 
+    /// Changes the server's configuration (a limit, a lifetime) before it starts.
+    pub(crate) fn configure(mut self, change: fn(&mut ServerConfig)) -> Self {
+        self.configure.push(change);
+        self
+    }
+
     pub(crate) async fn spawn(self) -> TestApp {
         let public_url = self.public_url.clone();
+        let configure = self.configure.clone();
         let (database, store, clock, test_mode) = self.prepare().await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let public_url = public_url.unwrap_or_else(|| base.clone());
         start(
-            database, store, clock, test_mode, listener, base, public_url,
+            database, store, clock, test_mode, listener, base, public_url, &configure,
         )
         .await
     }
@@ -280,6 +288,10 @@ pub(super) fn start_front(
 
 /// Starts a server on `store` (whose database `database` keeps), listening on
 /// `listener`, its public URL `base`.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "every part of a test server, named where it is started"
+)]
 async fn start(
     database: Arc<TestDatabase>,
     store: Arc<dyn Store>,
@@ -288,12 +300,16 @@ async fn start(
     listener: tokio::net::TcpListener,
     base: String,
     public_url: String,
+    configure: &[fn(&mut ServerConfig)],
 ) -> TestApp {
-    let config = ServerConfig {
+    let mut config = ServerConfig {
         public_url,
         test_mode,
         ..ServerConfig::default()
     };
+    for change in configure {
+        change(&mut config);
+    }
     let app_clock: Arc<dyn Clock> = match &clock {
         Some(clock) => clock.clone(),
         None => Arc::new(SystemClock),
@@ -387,6 +403,7 @@ impl TestApp {
             held: Vec::new(),
             postgres: false,
             public_url: None,
+            configure: Vec::new(),
         }
     }
 

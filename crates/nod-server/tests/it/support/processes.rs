@@ -81,6 +81,7 @@ impl TestAppBuilder {
                 .args(["--log-format", "json", "serve", "--demo"])
                 .args(["--max-pending-per-user", "1000"])
                 .args(["--phone-form-per-ip-per-minute", "100000"])
+                .args(["--authorize-per-ip-per-minute", "100000"])
                 .stdin(Stdio::null())
                 .stdout(log.try_clone().unwrap())
                 .stderr(log)
