@@ -44,6 +44,8 @@ async fn find(store: &dyn Store, key: &str) -> anyhow::Result<User> {
     found.with_context(|| format!("no user '{key}'"))
 }
 
+/// Users `nod user import` stores per transaction.
+const IMPORT_BATCH: usize = 1_000;
 pub(crate) async fn run(settings: &Settings, command: UserCommand) -> anyhow::Result<()> {
     let store = nod_store::connect(&settings.database_url).await?;
     let now = nod_server::SystemClock.now();
@@ -98,7 +100,14 @@ pub(crate) async fn run(settings: &Settings, command: UserCommand) -> anyhow::Re
                         .with_context(|| format!("user at index {i} in {}", file.display()))
                 })
                 .collect::<anyhow::Result<Vec<_>>>()?;
-            let created = store.import_users(&users).await?;
+            // Every user is checked first (a bad one imports nothing); then they are
+            // stored a batch per transaction, so a server on the same database waits for
+            // one batch at a time, never for the whole file. Run again after a failure:
+            // numbers already stored are skipped.
+            let mut created = 0;
+            for batch in users.chunks(IMPORT_BATCH) {
+                created += store.import_users(batch).await?;
+            }
             let skipped = users.len() - created;
             if settings.json {
                 println!("{}", json!({ "created": created, "skipped": skipped }));

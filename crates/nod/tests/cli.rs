@@ -682,3 +682,34 @@ fn generated_users_are_stored_once_by_number() {
     );
     nod.fails(&["user", "generate", "--count", "0"], "--count");
 }
+
+#[test]
+fn an_import_that_stopped_midway_resumes() {
+    let nod = Nod::new();
+    let file = nod.dir.path().join("many.json");
+    let users: Vec<Value> = (0..2_500u64)
+        .map(|i| {
+            serde_json::json!({
+                "phone_number": format!("{}", 4_741_000_000 + i),
+                "given_name": "Many",
+                "family_name": format!("Person {i}"),
+                "email": format!("many.{i}@example.no"),
+                "birthdate": "1990-01-01",
+                "nin": "",
+                "addresses": []
+            })
+        })
+        .collect();
+    // The first 1,200 are there already, as after an import that stopped midway.
+    std::fs::write(&file, serde_json::to_string(&users[..1_200]).unwrap()).unwrap();
+    assert_eq!(
+        nod.json(&["user", "import", file.to_str().unwrap()])["created"],
+        1_200
+    );
+    std::fs::write(&file, serde_json::to_string(&users).unwrap()).unwrap();
+    let imported = nod.json(&["user", "import", file.to_str().unwrap()]);
+    assert_eq!(imported["created"], 1_300);
+    assert_eq!(imported["skipped"], 1_200);
+    let listed = nod.json(&["user", "list", "--limit", "10000"]);
+    assert_eq!(listed.as_array().unwrap().len(), 2_500);
+}
