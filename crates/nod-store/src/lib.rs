@@ -129,27 +129,16 @@ pub trait UserStore: Send + Sync {
 /// `new` → `waiting`: what the phone form sends to a phone number.
 #[derive(Debug, Clone, Copy)]
 pub struct PhoneDispatch<'a> {
-    /// SHA-256 of the MSISDN, known or not: the per-number limits count these.
+    /// SHA-256 of the MSISDN, known or not: the per-number limit counts these.
     pub phone_hash: &'a [u8],
-    pub limits: NumberLimits,
+    /// Most requests that may wait for one number at once.
+    pub limit: i64,
     /// The number's user; `None` for an unknown number (the request simply expires).
     pub user_id: Option<Uuid>,
     pub challenge: u8,
     pub choices: [u8; 3],
     pub remember_browser: bool,
     pub now: Timestamp,
-}
-
-/// The limits on the login requests of one phone number or person, checked in the
-/// statement that sends one (so concurrent requests cannot pass them together).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct NumberLimits {
-    /// Most requests that may wait at once.
-    pub pending: i64,
-    /// Most requests created since [`since`](Self::since), however they ended
-    /// (cancelled, rejected, expired): cancelling each at once does not get past it.
-    pub recent: i64,
-    pub since: Timestamp,
 }
 
 /// What a confirmation stores, in one transaction with the status change.
@@ -195,18 +184,20 @@ pub struct Completion<'a> {
 pub trait LoginRequestStore: Send + Sync {
     /// Stores a new browser login request (`new`).
     async fn create_login_request(&self, request: &LoginRequest) -> Result<()>;
-    /// Stores a merchant-initiated request (`waiting`) unless the phone number or person
-    /// is at one of its [`NumberLimits`] (checked in the same statement); false then.
+    /// Stores a merchant-initiated request (`waiting`) unless `limit` requests are already
+    /// waiting for the same phone number or person (checked in the same statement); false
+    /// then.
     async fn create_ciba_request(
         &self,
         request: &LoginRequest,
         phone_hash: &[u8],
-        limits: NumberLimits,
+        limit: i64,
         now: Timestamp,
     ) -> Result<bool>;
     async fn get_login_request(&self, id: Uuid) -> Result<Option<LoginRequest>>;
-    /// `new` → `waiting`. False when the request is not new or has expired, or when the
-    /// number (or, for a known number, the person) is at one of its [`NumberLimits`].
+    /// `new` → `waiting`. False when the request is not new or has expired, or when
+    /// `limit` requests for the same number (or, for a known number, the same person) are
+    /// waiting already.
     async fn send_login_request(&self, id: Uuid, dispatch: &PhoneDispatch<'_>) -> Result<bool>;
     /// → `confirmed` (see [`Confirmation::amr`]), or `done` with [`Confirmation::code`],
     /// with the consent, answers and resume token given.

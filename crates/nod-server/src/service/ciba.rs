@@ -51,7 +51,7 @@ impl Service {
         let login = request.into_login_request(&unit.client_id, user.id, now);
         if !self
             .store
-            .create_ciba_request(&login, &phone_hash, self.number_limits(now), now)
+            .create_ciba_request(&login, &phone_hash, self.pending_limit(), now)
             .await?
         {
             let retry_after = self

@@ -9,7 +9,7 @@ use nod_core::authorize::{ACR_APP_AUTH, AuthorizeRequest, Flow, Prompt};
 use nod_core::grant::AuthCode;
 use nod_core::login::{self, Amr, BrowserStep, Kind, LoginRequest, RememberedBrowser, Status};
 use nod_core::{ErrorCode, OAuthError, crypto, links, msisdn};
-use nod_store::{Completion, Confirmation, NumberLimits, PhoneDispatch};
+use nod_store::{Completion, Confirmation, PhoneDispatch};
 use uuid::Uuid;
 
 use super::engine::{Result, Service, ServiceError, audit_entry};
@@ -275,7 +275,7 @@ impl Service {
         let phone_hash = crypto::hash_secret(&phone);
         let dispatch = PhoneDispatch {
             phone_hash: &phone_hash,
-            limits: self.number_limits(now),
+            limit: self.pending_limit(),
             user_id,
             challenge,
             choices,
@@ -304,13 +304,8 @@ impl Service {
         })
     }
 
-    /// The limits on one phone number's or person's login requests at `now`.
-    pub(super) fn number_limits(&self, now: nod_core::Timestamp) -> NumberLimits {
-        NumberLimits {
-            pending: i64::try_from(self.config.max_pending_per_user).unwrap_or(i64::MAX),
-            recent: i64::from(self.config.max_requests_per_number_per_10_minutes),
-            since: now - 600,
-        }
+    pub(super) fn pending_limit(&self) -> i64 {
+        i64::try_from(self.config.max_pending_per_user).unwrap_or(i64::MAX)
     }
 
     /// After the app answered: consent if needed, then the code, or the error.

@@ -18,9 +18,7 @@ use super::rows::{self, Columns, choices_text, login_request_columns};
 use super::{
     Lock, PgStore, Query, commit, execute, insert_audit, json, lock, query_all, query_opt,
 };
-use crate::{
-    AuditEvent, Completion, Confirmation, LoginRequestStore, NumberLimits, PhoneDispatch, Result,
-};
+use crate::{AuditEvent, Completion, Confirmation, LoginRequestStore, PhoneDispatch, Result};
 
 /// The columns of a new login request, in the order [`bind_login_request`] binds them
 /// (`$1` to `$33`).
@@ -141,7 +139,7 @@ impl LoginRequestStore for PgStore {
         &self,
         r: &LoginRequest,
         phone_hash: &[u8],
-        limits: NumberLimits,
+        limit: i64,
         now: Timestamp,
     ) -> Result<bool> {
         // Counted and inserted in one statement, under the locks of what it counts.
@@ -150,8 +148,7 @@ impl LoginRequestStore for PgStore {
             insert_columns!(),
             ") SELECT ",
             insert_values!(),
-            " WHERE (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = $33 OR user_id = $18) AND status = $34 AND expires_at > $35) < $36",
-            " AND (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = $33 OR user_id = $18) AND created_at > $37) < $38"
+            " WHERE (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = $33 OR user_id = $18) AND status = $34 AND expires_at > $35) < $36"
         );
         let mut tx = self.begin().await?;
         lock_waiting(&mut tx, phone_hash, r.user_id).await?;
@@ -160,9 +157,7 @@ impl LoginRequestStore for PgStore {
             bind_login_request(SQL, r, Some(phone_hash))?
                 .bind(Status::Waiting.as_str())
                 .bind(now)
-                .bind(limits.pending)
-                .bind(limits.since)
-                .bind(limits.recent),
+                .bind(limit),
         )
         .await?;
         if done != 1 {
@@ -194,8 +189,7 @@ impl LoginRequestStore for PgStore {
             sqlx::query(
                 "UPDATE login_requests SET status = $9, phone_hash = $7, user_id = $2, challenge = $3, choices = $4, remember_browser = $5
                  WHERE id = $1 AND status = $10 AND expires_at > $6
-                   AND (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = $7 OR user_id = $2) AND status = $9 AND expires_at > $6) < $8
-                   AND (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = $7 OR user_id = $2) AND created_at > $11 AND id <> $1) < $12",
+                   AND (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = $7 OR user_id = $2) AND status = $9 AND expires_at > $6) < $8",
             )
             .bind(id.to_string())
             .bind(d.user_id.map(|u| u.to_string()))
@@ -204,11 +198,9 @@ impl LoginRequestStore for PgStore {
             .bind(d.remember_browser)
             .bind(d.now)
             .bind(d.phone_hash)
-            .bind(d.limits.pending)
+            .bind(d.limit)
             .bind(Status::Waiting.as_str())
-            .bind(Status::New.as_str())
-            .bind(d.limits.since)
-            .bind(d.limits.recent),
+            .bind(Status::New.as_str()),
         )
         .await?;
         if done != 1 {

@@ -16,9 +16,7 @@ use super::devices::insert_browser;
 use super::grants::insert_token;
 use super::rows::{self, Columns, choices_text, login_request_columns};
 use super::{Param, SqliteStore, commit, execute, insert_audit, json, query_all, query_opt};
-use crate::{
-    AuditEvent, Completion, Confirmation, LoginRequestStore, NumberLimits, PhoneDispatch, Result,
-};
+use crate::{AuditEvent, Completion, Confirmation, LoginRequestStore, PhoneDispatch, Result};
 
 /// The columns of a new login request, in the order [`insert_login_request`] binds them
 /// (`?1` to `?33`).
@@ -148,17 +146,16 @@ impl LoginRequestStore for SqliteStore {
         &self,
         r: &LoginRequest,
         phone_hash: &[u8],
-        limits: NumberLimits,
+        limit: i64,
         now: Timestamp,
     ) -> Result<bool> {
-        // One statement: the counts and the insert cannot be split by another writer.
+        // One statement: the count and the insert cannot be split by another writer.
         const SQL: &str = concat!(
             "INSERT INTO login_requests (",
             insert_columns!(),
             ") SELECT ",
             insert_values!(),
-            " WHERE (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = ?33 OR user_id = ?18) AND status = ?34 AND expires_at > ?35) < ?36",
-            " AND (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = ?33 OR user_id = ?18) AND created_at > ?37) < ?38"
+            " WHERE (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = ?33 OR user_id = ?18) AND status = ?34 AND expires_at > ?35) < ?36"
         );
         let done = self.write(|conn| {
             insert_login_request(
@@ -166,13 +163,7 @@ impl LoginRequestStore for SqliteStore {
                 SQL,
                 r,
                 Some(phone_hash),
-                &[
-                    &Status::Waiting.as_str(),
-                    &now,
-                    &limits.pending,
-                    &limits.since,
-                    &limits.recent,
-                ],
+                &[&Status::Waiting.as_str(), &now, &limit],
             )
         })?;
         Ok(done == 1)
@@ -193,8 +184,7 @@ impl LoginRequestStore for SqliteStore {
                 conn,
                 "UPDATE login_requests SET status = ?9, phone_hash = ?7, user_id = ?2, challenge = ?3, choices = ?4, remember_browser = ?5
                  WHERE id = ?1 AND status = ?10 AND expires_at > ?6
-                   AND (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = ?7 OR user_id = ?2) AND status = ?9 AND expires_at > ?6) < ?8
-                   AND (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = ?7 OR user_id = ?2) AND created_at > ?11 AND id <> ?1) < ?12",
+                   AND (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = ?7 OR user_id = ?2) AND status = ?9 AND expires_at > ?6) < ?8",
                 rusqlite::params![
                     id.to_string(),
                     d.user_id.map(|u| u.to_string()),
@@ -203,11 +193,9 @@ impl LoginRequestStore for SqliteStore {
                     d.remember_browser,
                     d.now,
                     d.phone_hash,
-                    d.limits.pending,
+                    d.limit,
                     Status::Waiting.as_str(),
                     Status::New.as_str(),
-                    d.limits.since,
-                    d.limits.recent,
                 ],
             )
         })?;

@@ -29,7 +29,6 @@ const LOOKUPS: &[&str] = &[
     // login requests
     "SELECT * FROM login_requests WHERE id = 'x'",
     "SELECT COUNT(*) FROM login_requests WHERE (phone_hash = x'00' OR user_id = 'u') AND status = 'waiting' AND expires_at > 0",
-    "SELECT COUNT(*) FROM login_requests WHERE (phone_hash = x'00' OR user_id = 'u') AND created_at > 0 AND id <> 'x'",
     "UPDATE login_requests SET status = 'failed' WHERE id = 'x' AND expires_at > 0 AND ('u' IS NULL OR user_id = 'u') AND status IN ('new', 'waiting')",
     "UPDATE login_requests SET status = 'waiting' WHERE ticket_hash = x'00' AND status = 'new' AND expires_at > 0",
     "UPDATE login_requests SET resume_hash = NULL WHERE id = 'x' AND resume_hash = x'00'",

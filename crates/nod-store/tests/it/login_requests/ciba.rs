@@ -1,13 +1,10 @@
 //! Merchant-initiated requests: created under a per-number limit, found by their client,
 //! polled, and finished once.
 
-use nod_core::ErrorCode;
 use nod_core::login::{Amr, Status};
-use nod_store::{NumberLimits, PhoneDispatch};
 
 use crate::support::{
     CLIENT, Fixture, LIFETIME, NOW, audit, ciba_request, ciba_token, confirmation, dispatch, each,
-    pending_limit,
 };
 
 #[tokio::test]
@@ -46,7 +43,7 @@ async fn a_ciba_request_over_the_limit_is_not_stored() {
             let r = ciba_request(CLIENT, f.user.id);
             assert!(
                 store
-                    .create_ciba_request(&r, b"p", pending_limit(limit), NOW)
+                    .create_ciba_request(&r, b"p", limit, NOW)
                     .await
                     .unwrap()
             );
@@ -54,14 +51,14 @@ async fn a_ciba_request_over_the_limit_is_not_stored() {
         let refused = ciba_request(CLIENT, f.user.id);
         assert!(
             !store
-                .create_ciba_request(&refused, b"p", pending_limit(limit), NOW)
+                .create_ciba_request(&refused, b"p", limit, NOW)
                 .await
                 .unwrap()
         );
         assert_eq!(store.get_login_request(refused.id).await.unwrap(), None);
         assert!(
             !store
-                .create_ciba_request(&refused, b"another number", pending_limit(limit), NOW)
+                .create_ciba_request(&refused, b"another number", limit, NOW)
                 .await
                 .unwrap(),
             "the same person, whatever the number"
@@ -70,7 +67,7 @@ async fn a_ciba_request_over_the_limit_is_not_stored() {
         let for_other = ciba_request(CLIENT, other.id);
         assert!(
             store
-                .create_ciba_request(&for_other, b"another number", pending_limit(limit), NOW)
+                .create_ciba_request(&for_other, b"another number", limit, NOW)
                 .await
                 .unwrap()
         );
@@ -80,7 +77,7 @@ async fn a_ciba_request_over_the_limit_is_not_stored() {
         later.expires_at = NOW + 2 * LIFETIME;
         assert!(
             store
-                .create_ciba_request(&later, b"p", pending_limit(limit), NOW + LIFETIME)
+                .create_ciba_request(&later, b"p", limit, NOW + LIFETIME)
                 .await
                 .unwrap()
         );
@@ -205,7 +202,7 @@ async fn requests_opened_from_a_deep_link_count_toward_the_persons_limit() {
         let refused = ciba_request(CLIENT, f.user.id);
         assert!(
             !store
-                .create_ciba_request(&refused, b"p", pending_limit(limit), NOW)
+                .create_ciba_request(&refused, b"p", limit, NOW)
                 .await
                 .unwrap()
         );
@@ -265,76 +262,6 @@ async fn the_access_token_is_stored_only_by_the_finish_that_moves_the_request() 
         assert!(
             found(early.token_hash.clone()).await.is_none(),
             "the refused finish stored nothing"
-        );
-    })
-    .await;
-}
-
-/// Requests cancelled at once still count: a number that got `recent` requests since
-/// `since` gets no more, by the phone form or merchant-initiated, until the window moves
-/// on.
-#[tokio::test]
-async fn requests_that_ended_at_once_count_toward_the_recent_limit() {
-    each(|store| async move {
-        let f = Fixture::new(store.clone()).await;
-        let limits = NumberLimits {
-            pending: 3,
-            recent: 2,
-            since: NOW - 600,
-        };
-        for _ in 0..2 {
-            let r = ciba_request(CLIENT, f.user.id);
-            assert!(
-                store
-                    .create_ciba_request(&r, b"p", limits, NOW)
-                    .await
-                    .unwrap()
-            );
-            assert!(
-                store
-                    .fail_login_request(
-                        r.id,
-                        &[Status::Waiting],
-                        None,
-                        ErrorCode::AccessDenied,
-                        NOW,
-                        &[]
-                    )
-                    .await
-                    .unwrap(),
-                "cancelled at once"
-            );
-        }
-        let refused = ciba_request(CLIENT, f.user.id);
-        assert!(
-            !store
-                .create_ciba_request(&refused, b"p", limits, NOW)
-                .await
-                .unwrap(),
-            "none waits, but two were sent"
-        );
-        let browser = f.new_request().await;
-        let by_form = PhoneDispatch {
-            limits,
-            ..dispatch(b"p", 3, Some(f.user.id))
-        };
-        assert!(
-            !store
-                .send_login_request(browser.id, &by_form)
-                .await
-                .unwrap(),
-            "the phone form counts them too"
-        );
-        // The window moves on: the two are behind it.
-        let later = NumberLimits {
-            since: NOW,
-            ..limits
-        };
-        assert!(
-            store
-                .create_ciba_request(&refused, b"p", later, NOW)
-                .await
-                .unwrap()
         );
     })
     .await;
