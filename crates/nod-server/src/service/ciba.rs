@@ -27,14 +27,13 @@ impl Service {
     /// Starts a merchant-initiated login: the request goes to the person's app at once,
     /// unless too many are waiting for them already (checked and taken in one statement).
     pub async fn start_ciba(&self, unit: &SalesUnit, params: &Params) -> Result<CibaStarted> {
-        let now = self.now();
-        if !self.ciba_limiter.allow(Some(unit.client_id.clone()), now) {
-            return Err(ServiceError::TooMany {
-                retry_after: 60 - now.rem_euclid(60),
-                description: "too many merchant-initiated logins from this client this minute",
-            });
-        }
+        self.within_limit(
+            &self.ciba_limiter,
+            Some(unit.client_id.clone()),
+            "too many merchant-initiated logins from this client this minute",
+        )?;
         let request = ciba::validate(params, unit)?;
+        let now = self.now();
         let user = self
             .store
             .get_user_by_phone(&request.phone_number)
@@ -85,17 +84,13 @@ impl Service {
 
     /// Whether a merchant-initiated login can reach the person with this `login_hint`.
     pub async fn user_exists(&self, unit: &SalesUnit, login_hint: &str) -> Result<bool> {
-        let now = self.now();
-        if !self
-            .user_exists_limiter
-            .allow(Some(unit.client_id.clone()), now)
-        {
-            return Err(ServiceError::TooMany {
-                retry_after: 60 - now.rem_euclid(60),
-                description: "too many user-exists questions from this client this minute",
-            });
-        }
+        self.within_limit(
+            &self.user_exists_limiter,
+            Some(unit.client_id.clone()),
+            "too many user-exists questions from this client this minute",
+        )?;
         let phone = ciba::parse_login_hint(login_hint)?;
+        let now = self.now();
         Ok(self
             .store
             .get_user_by_phone(&phone)

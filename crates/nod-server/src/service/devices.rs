@@ -45,12 +45,11 @@ impl Service {
                 .ok_or_else(|| OAuthError::invalid_request("activation_code is required"))?;
             // The same answer for a wrong code and an unknown number: nothing to probe.
             let refused = || ServiceError::Refused("the activation code is wrong, used or expired");
-            if !self.activation_limiter.allow(address, now) {
-                return Err(ServiceError::TooMany {
-                    retry_after: 60,
-                    description: "too many attempts from this address; wait a minute",
-                });
-            }
+            self.within_limit(
+                &self.activation_limiter,
+                address,
+                "too many attempts from this address; wait a minute",
+            )?;
             let code = crypto::normalize_activation_code(code).ok_or_else(refused)?;
             let user = user.ok_or_else(refused)?;
             if !self

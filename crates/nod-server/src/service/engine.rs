@@ -129,6 +129,25 @@ impl Service {
         self.clock.now()
     }
 
+    /// Counts one more for `key` on `limiter`: `TooMany` (retry when the minute is over)
+    /// past the limit.
+    pub(super) fn within_limit<K: std::hash::Hash + Eq>(
+        &self,
+        limiter: &RateLimiter<K>,
+        key: Option<K>,
+        description: &'static str,
+    ) -> Result<()> {
+        let now = self.now();
+        if limiter.allow(key, now) {
+            Ok(())
+        } else {
+            Err(ServiceError::TooMany {
+                retry_after: 60 - now.rem_euclid(60),
+                description,
+            })
+        }
+    }
+
     /// The name of a sales unit as people see it (its client id when it is gone).
     pub async fn merchant_name(&self, client_id: &str) -> Result<String> {
         Ok(self

@@ -2,7 +2,7 @@
 //! (the lists of [`crate::decode`]), as SQLite stores them, strictly into the domain
 //! type. A value this version never writes (an unknown enum name, a bad UUID, bad JSON,
 //! unknown scope bits, a choices column that is not three numbers) is a
-//! [`StoreError::Corrupt`], never a silent default.
+//! [`StoreError::Corrupt`](crate::StoreError::Corrupt), never a silent default.
 
 use nod_core::Timestamp;
 use nod_core::grant::{AccessToken, AuthCode, MerchantToken};
@@ -24,11 +24,11 @@ use crate::decode::{
     choices, count, json, opt_json, opt_stored, opt_uuid, read_delivery_auth, scopes, small,
     stored, uuid,
 };
-use crate::{Delivery, Result, SigningKey, StoreError};
+use crate::{Delivery, Result, SigningKey};
 
 /// Reads the columns of a row in the order the statement selects them (the lists below),
 /// each by position, naming it in errors: a value of the wrong type (text in an integer
-/// column, a NULL where none is allowed) is a [`StoreError::Corrupt`] of that column.
+/// column, a NULL where none is allowed) is a [`StoreError::Corrupt`](crate::StoreError::Corrupt) of that column.
 /// Debug builds also check that the statement selected the column under that name, so a
 /// list and its reader cannot drift apart unnoticed.
 pub(super) struct Columns<'a, 'r> {
@@ -48,7 +48,7 @@ impl<'a, 'r> Columns<'a, 'r> {
         {
             let selected = self.row.as_ref().column_name(index).ok();
             if selected != Some(name) {
-                return Err(StoreError::Other(
+                return Err(crate::StoreError::Other(
                     format!("column {index} is {selected:?}, read as {name}").into(),
                 ));
             }
