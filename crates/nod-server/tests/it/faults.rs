@@ -154,10 +154,17 @@ async fn desktop(app: &TestApp, phone: &Phone, merchant: &reqwest::Client) -> Re
 async fn ciba(app: &TestApp, phone: &Phone, merchant: &reqwest::Client) -> Result<(), Ended> {
     let ok = StatusCode::OK;
     let hint = format!("urn:msisdn:{}", phone.number());
+    // The app approves the request with this start's binding message, not one an
+    // interrupted login left waiting.
+    let binding = format!("F-{:06}", next_binding_number());
     let start = merchant
         .post(app.url(paths::CIBA_START))
         .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
-        .form(&[("login_hint", hint.as_str()), ("scope", "openid name")]);
+        .form(&[
+            ("login_hint", hint.as_str()),
+            ("scope", "openid name"),
+            ("binding_message", binding.as_str()),
+        ]);
     let started = json_of("ciba start", step("ciba start", start, ok).await?).await?;
     let auth_req_id = started["auth_req_id"].as_str().unwrap_or_default();
     let listed = step("pending", phone.request(Method::GET, "/login-requests"), ok).await?;
@@ -166,7 +173,7 @@ async fn ciba(app: &TestApp, phone: &Phone, merchant: &reqwest::Client) -> Resul
         .as_array()
         .into_iter()
         .flatten()
-        .find(|r| r["kind"] == "merchant_initiated")
+        .find(|r| r["kind"] == "merchant_initiated" && r["binding_message"] == binding.as_str())
         .and_then(|r| r["id"].as_str())
         .unwrap_or_default()
         .to_owned();
@@ -180,6 +187,12 @@ async fn ciba(app: &TestApp, phone: &Phone, merchant: &reqwest::Client) -> Resul
         .form(&[("grant_type", CIBA_GRANT), ("auth_req_id", auth_req_id)]);
     let tokens = json_of("ciba poll", step("ciba poll", poll, ok).await?).await?;
     userinfo(app, merchant, &tokens).await
+}
+
+/// Six digits that differ from one merchant-initiated start to the next.
+fn next_binding_number() -> u32 {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed) % 1_000_000
 }
 
 async fn userinfo(app: &TestApp, merchant: &reqwest::Client, tokens: &Value) -> Result<(), Ended> {
