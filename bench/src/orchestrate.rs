@@ -295,6 +295,7 @@ fn spawn_nod(
         .args(["--phone-form-per-ip-per-minute", "100000000"])
         .args(["--authorize-per-ip-per-minute", "100000000"])
         .args(["--ciba-start-per-client-per-minute", "100000000"])
+        .args(["--max-requests-per-number-per-10-minutes", "100000000"])
         .args(["--access-token-lifetime", "3600"])
         .stdin(Stdio::null())
         .stdout(log.try_clone()?)

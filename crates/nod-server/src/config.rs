@@ -32,6 +32,10 @@ pub struct ServerConfig {
     /// Most login requests waiting for one person (merchant-initiated) or one phone number
     /// (the phone-number form) at once. Default 3.
     pub max_pending_per_user: usize,
+    /// Login requests one phone number or person may get in ten minutes, however they
+    /// end (cancelled, rejected, expired): cancelling each at once does not get past it.
+    /// Default 10.
+    pub max_requests_per_number_per_10_minutes: u32,
     /// Phone numbers one address may submit on the login page per minute. Default 20.
     pub phone_form_per_ip_per_minute: u32,
     /// Device activations (an activation code tried in the app) one address may make
@@ -63,6 +67,7 @@ impl Default for ServerConfig {
             login_request_lifetime: 300,
             remember_days: 180,
             max_pending_per_user: 3,
+            max_requests_per_number_per_10_minutes: 10,
             phone_form_per_ip_per_minute: 20,
             device_activation_per_ip_per_minute: 10,
             authorize_per_ip_per_minute: 300,

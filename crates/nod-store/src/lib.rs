@@ -129,16 +129,38 @@ pub trait UserStore: Send + Sync {
 /// `new` → `waiting`: what the phone form sends to a phone number.
 #[derive(Debug, Clone, Copy)]
 pub struct PhoneDispatch<'a> {
-    /// SHA-256 of the MSISDN, known or not: the per-number limit counts these.
+    /// SHA-256 of the MSISDN, known or not: the per-number limits count these.
     pub phone_hash: &'a [u8],
-    /// Most requests that may wait for one number at once.
-    pub limit: i64,
+    pub limits: NumberLimits,
     /// The number's user; `None` for an unknown number (the request simply expires).
     pub user_id: Option<Uuid>,
     pub challenge: u8,
     pub choices: [u8; 3],
     pub remember_browser: bool,
     pub now: Timestamp,
+}
+
+/// The limits on the login requests sent to one phone number, checked in the
+/// transaction that sends one, so that concurrent requests cannot pass them together.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NumberLimits {
+    /// Most requests that may wait at once.
+    pub pending: i64,
+    /// Most requests sent in any `window` seconds, however they ended (cancelled,
+    /// rejected, expired). The budget refills at an even pace, one request every
+    /// `window / per_window` seconds.
+    pub per_window: i64,
+    pub window: i64,
+}
+
+impl NumberLimits {
+    /// The budget as the stores keep it, in milliseconds: one request's share, and how
+    /// far ahead of now the budget may be spent before a request is refused.
+    pub fn budget_ms(&self) -> (i64, i64) {
+        let window = self.window.max(1).saturating_mul(1000);
+        let share = window / self.per_window.max(1);
+        (share, window - share)
+    }
 }
 
 /// What a confirmation stores, in one transaction with the status change.
@@ -184,21 +206,22 @@ pub struct Completion<'a> {
 pub trait LoginRequestStore: Send + Sync {
     /// Stores a new browser login request (`new`).
     async fn create_login_request(&self, request: &LoginRequest) -> Result<()>;
-    /// Stores a merchant-initiated request (`waiting`) unless `limit` requests are already
-    /// waiting for the same phone number or person (checked in the same statement); false
-    /// then.
+    /// Stores a merchant-initiated request (`waiting`) unless the phone number (or
+    /// person) is at one of its [`NumberLimits`]; false then.
     async fn create_ciba_request(
         &self,
         request: &LoginRequest,
         phone_hash: &[u8],
-        limit: i64,
+        limits: NumberLimits,
         now: Timestamp,
     ) -> Result<bool>;
     async fn get_login_request(&self, id: Uuid) -> Result<Option<LoginRequest>>;
-    /// `new` → `waiting`. False when the request is not new or has expired, or when
-    /// `limit` requests for the same number (or, for a known number, the same person) are
-    /// waiting already.
+    /// `new` → `waiting`. False when the request is not new or has expired, or when the
+    /// number (or, for a known number, the person) is at one of its [`NumberLimits`].
     async fn send_login_request(&self, id: Uuid, dispatch: &PhoneDispatch<'_>) -> Result<bool>;
+    /// When the number's request budget (see [`NumberLimits`]) is whole again, in
+    /// milliseconds; `None` when nothing was sent to it lately.
+    async fn phone_budget(&self, phone_hash: &[u8]) -> Result<Option<i64>>;
     /// → `confirmed` (see [`Confirmation::amr`]), or `done` with [`Confirmation::code`],
     /// with the consent, answers and resume token given.
     async fn confirm_login_request(

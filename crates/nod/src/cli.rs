@@ -123,6 +123,11 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "NOD_MAX_PENDING_PER_USER")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub max_pending_per_user: Option<usize>,
+    /// Login requests one phone number or person may get in ten minutes, however they end
+    /// (default 10).
+    #[arg(long, env = "NOD_MAX_REQUESTS_PER_NUMBER_PER_10_MINUTES")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_requests_per_number_per_10_minutes: Option<u32>,
     /// Phone numbers one address may submit on the login page per minute (default 20).
     #[arg(long, env = "NOD_PHONE_FORM_PER_IP_PER_MINUTE")]
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -48,23 +48,18 @@ impl Service {
         let phone_hash = crypto::hash_secret(&request.phone_number);
         let expires_in = request.expires_in;
         let login = request.into_login_request(&unit.client_id, user.id, now);
+        let limits = self.number_limits();
         if !self
             .store
-            .create_ciba_request(&login, &phone_hash, self.pending_limit(), now)
+            .create_ciba_request(&login, &phone_hash, limits, now)
             .await?
         {
             let retry_after = self
-                .store
-                .list_pending_login_requests(user.id, now)
-                .await?
-                .iter()
-                .map(|p| p.expires_at - now)
-                .min()
-                .unwrap_or(30)
-                .clamp(1, 900);
+                .number_retry_after(user.id, &phone_hash, limits)
+                .await?;
             return Err(ServiceError::TooMany {
                 retry_after,
-                description: "too many login requests are waiting for this person; try again later",
+                description: "too many login requests for this person; try again later",
             });
         }
         self.events.send(LoginEvent::Sent {

@@ -9,7 +9,7 @@ use nod_core::authorize::{ACR_APP_AUTH, AuthorizeRequest, Flow, Prompt};
 use nod_core::grant::AuthCode;
 use nod_core::login::{self, Amr, BrowserStep, Kind, LoginRequest, RememberedBrowser, Status};
 use nod_core::{ErrorCode, OAuthError, crypto, links, msisdn};
-use nod_store::{Completion, Confirmation, PhoneDispatch};
+use nod_store::{Completion, Confirmation, NumberLimits, PhoneDispatch};
 use uuid::Uuid;
 
 use super::engine::{Result, Service, ServiceError, audit_entry};
@@ -275,7 +275,7 @@ impl Service {
         let phone_hash = crypto::hash_secret(&phone);
         let dispatch = PhoneDispatch {
             phone_hash: &phone_hash,
-            limit: self.pending_limit(),
+            limits: self.number_limits(),
             user_id,
             challenge,
             choices,
@@ -304,8 +304,39 @@ impl Service {
         })
     }
 
-    pub(super) fn pending_limit(&self) -> i64 {
-        i64::try_from(self.config.max_pending_per_user).unwrap_or(i64::MAX)
+    /// Seconds until the number (or person) may be sent another login request: the
+    /// earliest waiting one expires, or a request's share of its budget has come back.
+    pub(super) async fn number_retry_after(
+        &self,
+        user_id: Uuid,
+        phone_hash: &[u8],
+        limits: NumberLimits,
+    ) -> Result<i64> {
+        let now = self.now();
+        let pending = self.store.list_pending_login_requests(user_id, now).await?;
+        let mut wait = 0;
+        if i64::try_from(pending.len()).unwrap_or(i64::MAX) >= limits.pending {
+            wait = pending
+                .iter()
+                .map(|p| p.expires_at - now)
+                .min()
+                .unwrap_or(30);
+        }
+        if let Some(spent_until) = self.store.phone_budget(phone_hash).await? {
+            let (_, ahead) = limits.budget_ms();
+            let over = spent_until - (now.saturating_mul(1000) + ahead);
+            wait = wait.max((over + 999) / 1000);
+        }
+        Ok(wait.clamp(1, 900))
+    }
+
+    /// The limits on the login requests sent to one phone number.
+    pub(super) fn number_limits(&self) -> NumberLimits {
+        NumberLimits {
+            pending: i64::try_from(self.config.max_pending_per_user).unwrap_or(i64::MAX),
+            per_window: i64::from(self.config.max_requests_per_number_per_10_minutes),
+            window: 600,
+        }
     }
 
     /// After the app answered: consent if needed, then the code, or the error.

@@ -816,6 +816,46 @@ async fn too_many_logins_waiting_for_one_number() {
     );
 }
 
+/// Push-bombing around the pending limit: each login cancelled at once. A number gets at
+/// most ten login requests in ten minutes however they end, by the phone form and by
+/// merchant-initiated starts alike.
+#[tokio::test]
+async fn cancelling_each_login_at_once_does_not_get_past_the_limit() {
+    let app = TestApp::builder().spawn().await;
+    let browser = app.browser();
+    for _ in 0..10 {
+        let login = browser.start_login("").await;
+        let response = browser.post_phone(&login.id, &login.csrf, PHONE).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        assert_eq!(browser.cancel(&login).await.status(), StatusCode::SEE_OTHER);
+    }
+    let phone = app.phone(PHONE).await;
+    assert!(phone.pending().await.is_empty(), "none waits");
+    let response = submit(&browser, PHONE).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(
+        response
+            .text()
+            .await
+            .unwrap()
+            .contains("Too many login attempts for this number")
+    );
+    let merchant = app.merchant();
+    let start = [
+        ("login_hint", "urn:msisdn:4791234501"),
+        ("scope", "openid name"),
+    ];
+    let response = merchant.ciba_start(&start).await;
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert!(response.headers().contains_key("retry-after"));
+    // Ten minutes later the number may be asked again.
+    app.advance(601);
+    assert_eq!(
+        submit(&browser, PHONE).await.status(),
+        StatusCode::SEE_OTHER
+    );
+}
+
 #[tokio::test]
 async fn too_many_numbers_from_one_address() {
     let app = TestApp::builder().spawn().await;

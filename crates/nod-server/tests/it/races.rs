@@ -18,7 +18,7 @@ const START_FORM: &[(&str, &str)] = &[
 /// poll reports the winner's answer.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn approve_and_reject_at_once_one_wins() {
-    let app = TestApp::builder().spawn().await;
+    let app = many_logins_per_number().spawn().await;
     let merchant = app.merchant();
     let phone_a = app.phone(PHONE).await;
     let phone_b = app.phone(PHONE).await;
@@ -65,7 +65,7 @@ async fn approve_and_reject_at_once_one_wins() {
 /// wins, and the browser sees the winner's outcome.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn right_and_wrong_number_at_once_one_wins() {
-    let app = TestApp::builder().spawn().await;
+    let app = many_logins_per_number().spawn().await;
     let phone_a = app.phone(PHONE).await;
     let phone_b = app.phone(PHONE).await;
     let (mut right_won, mut wrong_won) = (0, 0);
@@ -118,7 +118,10 @@ async fn concurrent_starts_hold_the_pending_limit() {
     // A thousand starts in one minute of the fake clock: the sales unit's own limit is
     // not what this tests.
     let app = TestApp::builder()
-        .configure(|c| c.ciba_start_per_client_per_minute = 100_000)
+        .configure(|c| {
+            c.ciba_start_per_client_per_minute = 100_000;
+            c.max_requests_per_number_per_10_minutes = 100_000;
+        })
         .spawn()
         .await;
     let merchant = app.merchant();
@@ -145,4 +148,13 @@ async fn concurrent_starts_hold_the_pending_limit() {
             assert_eq!(rejected.status(), StatusCode::OK);
         }
     }
+}
+
+/// Fifty trials for one person in one minute of the fake clock: the limits on how many
+/// logins a number gets are not what these tests test.
+fn many_logins_per_number() -> TestAppBuilder {
+    TestApp::builder().configure(|c| {
+        c.max_requests_per_number_per_10_minutes = 100_000;
+        c.ciba_start_per_client_per_minute = 100_000;
+    })
 }

@@ -18,7 +18,9 @@ use super::rows::{self, Columns, choices_text, login_request_columns};
 use super::{
     Lock, PgStore, Query, commit, execute, insert_audit, json, lock, query_all, query_opt,
 };
-use crate::{AuditEvent, Completion, Confirmation, LoginRequestStore, PhoneDispatch, Result};
+use crate::{
+    AuditEvent, Completion, Confirmation, LoginRequestStore, NumberLimits, PhoneDispatch, Result,
+};
 
 /// The columns of a new login request, in the order [`bind_login_request`] binds them
 /// (`$1` to `$33`).
@@ -30,6 +32,18 @@ macro_rules! insert_columns {
 macro_rules! insert_values {
     () => {
         "$1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29, $30, $31, $32, $33"
+    };
+}
+
+/// Spends one request's share (`$share`, milliseconds) of the phone number's budget
+/// (`$hash`) at `$now_ms`, for each row of `$moved` (the statement's move, at most one).
+macro_rules! spend_budget {
+    ($hash:literal, $now_ms:literal, $share:literal, $moved:literal) => {
+        concat!(
+            "INSERT INTO phone_budgets (phone_hash, spent_until) SELECT ", $hash, ", ", $now_ms, " + ", $share,
+            " FROM ", $moved,
+            " ON CONFLICT (phone_hash) DO UPDATE SET spent_until = GREATEST(phone_budgets.spent_until, ", $now_ms, ") + ", $share
+        )
     };
 }
 
@@ -139,17 +153,22 @@ impl LoginRequestStore for PgStore {
         &self,
         r: &LoginRequest,
         phone_hash: &[u8],
-        limit: i64,
+        limits: NumberLimits,
         now: Timestamp,
     ) -> Result<bool> {
-        // Counted and inserted in one statement, under the locks of what it counts.
+        // Checked, inserted and the budget spent in one statement, under the locks of
+        // what it counts; it changes one row (the budget's) when the request is stored.
         const SQL: &str = concat!(
-            "INSERT INTO login_requests (",
+            "WITH created AS (INSERT INTO login_requests (",
             insert_columns!(),
             ") SELECT ",
             insert_values!(),
-            " WHERE (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = $33 OR user_id = $18) AND status = $34 AND expires_at > $35) < $36"
+            " WHERE (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = $33 OR user_id = $18) AND status = $34 AND expires_at > $35) < $36",
+            " AND COALESCE((SELECT spent_until FROM phone_budgets WHERE phone_hash = $33), 0) <= $37 + $39",
+            " RETURNING 1) ",
+            spend_budget!("$33", "$37", "$38", "created")
         );
+        let (share, ahead) = limits.budget_ms();
         let mut tx = self.begin().await?;
         lock_waiting(&mut tx, phone_hash, r.user_id).await?;
         let done = execute(
@@ -157,7 +176,10 @@ impl LoginRequestStore for PgStore {
             bind_login_request(SQL, r, Some(phone_hash))?
                 .bind(Status::Waiting.as_str())
                 .bind(now)
-                .bind(limit),
+                .bind(limits.pending)
+                .bind(now.saturating_mul(1000))
+                .bind(share)
+                .bind(ahead),
         )
         .await?;
         if done != 1 {
@@ -182,25 +204,33 @@ impl LoginRequestStore for PgStore {
     }
 
     async fn send_login_request(&self, id: Uuid, d: &PhoneDispatch<'_>) -> Result<bool> {
+        const SQL: &str = concat!(
+            "WITH sent AS (UPDATE login_requests SET status = $9, phone_hash = $7, user_id = $2, challenge = $3, choices = $4, remember_browser = $5
+                 WHERE id = $1 AND status = $10 AND expires_at > $6
+                   AND (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = $7 OR user_id = $2) AND status = $9 AND expires_at > $6) < $8
+                   AND COALESCE((SELECT spent_until FROM phone_budgets WHERE phone_hash = $7), 0) <= $11 + $13
+                 RETURNING 1) ",
+            spend_budget!("$7", "$11", "$12", "sent")
+        );
+        let (share, ahead) = d.limits.budget_ms();
         let mut tx = self.begin().await?;
         lock_waiting(&mut tx, d.phone_hash, d.user_id).await?;
         let done = execute(
             &mut *tx,
-            sqlx::query(
-                "UPDATE login_requests SET status = $9, phone_hash = $7, user_id = $2, challenge = $3, choices = $4, remember_browser = $5
-                 WHERE id = $1 AND status = $10 AND expires_at > $6
-                   AND (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = $7 OR user_id = $2) AND status = $9 AND expires_at > $6) < $8",
-            )
-            .bind(id.to_string())
-            .bind(d.user_id.map(|u| u.to_string()))
-            .bind(i64::from(d.challenge))
-            .bind(choices_text(d.choices))
-            .bind(d.remember_browser)
-            .bind(d.now)
-            .bind(d.phone_hash)
-            .bind(d.limit)
-            .bind(Status::Waiting.as_str())
-            .bind(Status::New.as_str()),
+            sqlx::query(SQL)
+                .bind(id.to_string())
+                .bind(d.user_id.map(|u| u.to_string()))
+                .bind(i64::from(d.challenge))
+                .bind(choices_text(d.choices))
+                .bind(d.remember_browser)
+                .bind(d.now)
+                .bind(d.phone_hash)
+                .bind(d.limits.pending)
+                .bind(Status::Waiting.as_str())
+                .bind(Status::New.as_str())
+                .bind(d.now.saturating_mul(1000))
+                .bind(share)
+                .bind(ahead),
         )
         .await?;
         if done != 1 {
@@ -208,6 +238,16 @@ impl LoginRequestStore for PgStore {
         }
         commit(tx).await?;
         Ok(true)
+    }
+
+    async fn phone_budget(&self, phone_hash: &[u8]) -> Result<Option<i64>> {
+        query_opt(
+            &self.pool,
+            sqlx::query("SELECT spent_until FROM phone_budgets WHERE phone_hash = $1")
+                .bind(phone_hash),
+            |row| sqlx::Row::try_get(row, 0).map_err(super::db_error),
+        )
+        .await
     }
 
     async fn confirm_login_request(

@@ -16,7 +16,9 @@ use super::devices::insert_browser;
 use super::grants::insert_token;
 use super::rows::{self, Columns, choices_text, login_request_columns};
 use super::{Param, SqliteStore, commit, execute, insert_audit, json, query_all, query_opt};
-use crate::{AuditEvent, Completion, Confirmation, LoginRequestStore, PhoneDispatch, Result};
+use crate::{
+    AuditEvent, Completion, Confirmation, LoginRequestStore, NumberLimits, PhoneDispatch, Result,
+};
 
 /// The columns of a new login request, in the order [`insert_login_request`] binds them
 /// (`?1` to `?33`).
@@ -128,6 +130,28 @@ fn commit_move(tx: Transaction<'_>, moved: bool, audit: &[AuditEvent<'_>]) -> Re
     Ok(true)
 }
 
+/// After a request was sent to a number (`sent`), spends one request's share of the
+/// number's budget and commits; rolls back otherwise.
+fn spend_budget(
+    tx: Transaction<'_>,
+    sent: bool,
+    phone_hash: &[u8],
+    now_ms: i64,
+    share: i64,
+) -> Result<bool> {
+    if !sent {
+        return Ok(false);
+    }
+    execute(
+        &tx,
+        "INSERT INTO phone_budgets (phone_hash, spent_until) VALUES (?1, ?2 + ?3)
+         ON CONFLICT (phone_hash) DO UPDATE SET spent_until = MAX(spent_until, ?2) + ?3",
+        rusqlite::params![phone_hash, now_ms, share],
+    )?;
+    commit(tx)?;
+    Ok(true)
+}
+
 #[async_trait]
 impl LoginRequestStore for SqliteStore {
     async fn create_login_request(&self, r: &LoginRequest) -> Result<()> {
@@ -146,27 +170,36 @@ impl LoginRequestStore for SqliteStore {
         &self,
         r: &LoginRequest,
         phone_hash: &[u8],
-        limit: i64,
+        limits: NumberLimits,
         now: Timestamp,
     ) -> Result<bool> {
-        // One statement: the count and the insert cannot be split by another writer.
+        // The limits are read in the insert's condition; the writer is this one's alone
+        // until the budget is spent and the transaction commits.
         const SQL: &str = concat!(
             "INSERT INTO login_requests (",
             insert_columns!(),
             ") SELECT ",
             insert_values!(),
-            " WHERE (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = ?33 OR user_id = ?18) AND status = ?34 AND expires_at > ?35) < ?36"
+            " WHERE (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = ?33 OR user_id = ?18) AND status = ?34 AND expires_at > ?35) < ?36",
+            " AND COALESCE((SELECT spent_until FROM phone_budgets WHERE phone_hash = ?33), 0) <= ?37"
         );
-        let done = self.write(|conn| {
-            insert_login_request(
-                conn,
+        let (share, ahead) = limits.budget_ms();
+        let now_ms = now.saturating_mul(1000);
+        self.transaction(|tx| {
+            let done = insert_login_request(
+                &tx,
                 SQL,
                 r,
                 Some(phone_hash),
-                &[&Status::Waiting.as_str(), &now, &limit],
-            )
-        })?;
-        Ok(done == 1)
+                &[
+                    &Status::Waiting.as_str(),
+                    &now,
+                    &limits.pending,
+                    &(now_ms + ahead),
+                ],
+            )?;
+            spend_budget(tx, done == 1, phone_hash, now_ms, share)
+        })
     }
 
     async fn get_login_request(&self, id: Uuid) -> Result<Option<LoginRequest>> {
@@ -179,12 +212,15 @@ impl LoginRequestStore for SqliteStore {
     }
 
     async fn send_login_request(&self, id: Uuid, d: &PhoneDispatch<'_>) -> Result<bool> {
-        let done = self.write(|conn| {
-            execute(
-                conn,
+        let (share, ahead) = d.limits.budget_ms();
+        let now_ms = d.now.saturating_mul(1000);
+        self.transaction(|tx| {
+            let done = execute(
+                &tx,
                 "UPDATE login_requests SET status = ?9, phone_hash = ?7, user_id = ?2, challenge = ?3, choices = ?4, remember_browser = ?5
                  WHERE id = ?1 AND status = ?10 AND expires_at > ?6
-                   AND (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = ?7 OR user_id = ?2) AND status = ?9 AND expires_at > ?6) < ?8",
+                   AND (SELECT COUNT(*) FROM login_requests WHERE (phone_hash = ?7 OR user_id = ?2) AND status = ?9 AND expires_at > ?6) < ?8
+                   AND COALESCE((SELECT spent_until FROM phone_budgets WHERE phone_hash = ?7), 0) <= ?11",
                 rusqlite::params![
                     id.to_string(),
                     d.user_id.map(|u| u.to_string()),
@@ -193,13 +229,25 @@ impl LoginRequestStore for SqliteStore {
                     d.remember_browser,
                     d.now,
                     d.phone_hash,
-                    d.limit,
+                    d.limits.pending,
                     Status::Waiting.as_str(),
                     Status::New.as_str(),
+                    now_ms + ahead,
                 ],
+            )?;
+            spend_budget(tx, done == 1, d.phone_hash, now_ms, share)
+        })
+    }
+
+    async fn phone_budget(&self, phone_hash: &[u8]) -> Result<Option<i64>> {
+        self.read(|conn| {
+            query_opt(
+                conn,
+                "SELECT spent_until FROM phone_budgets WHERE phone_hash = ?1",
+                [phone_hash],
+                |row| row.get(0).map_err(super::db_error),
             )
-        })?;
-        Ok(done == 1)
+        })
     }
 
     async fn confirm_login_request(

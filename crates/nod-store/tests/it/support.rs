@@ -16,7 +16,7 @@ use nod_core::login::{Amr, LoginRequest, RememberedBrowser};
 use nod_core::sales_unit::{AuthMethod, CibaMode, SalesUnit};
 use nod_core::scope::ScopeSet;
 use nod_core::user::{NewUser, User};
-use nod_store::{AuditEvent, Confirmation, PhoneDispatch, Store, StoreError};
+use nod_store::{AuditEvent, Confirmation, NumberLimits, PhoneDispatch, Store, StoreError};
 use uuid::Uuid;
 
 /// The time the tests run at.
@@ -213,11 +213,20 @@ pub(crate) fn ciba_request(client_id: &str, user_id: Uuid) -> LoginRequest {
     .into_login_request(client_id, user_id, NOW)
 }
 
+/// At most `pending` waiting, and no limit on how many are sent.
+pub(crate) fn pending_limit(pending: i64) -> NumberLimits {
+    NumberLimits {
+        pending,
+        per_window: i64::MAX,
+        window: 600,
+    }
+}
+
 /// What the phone form sends: for `user_id` (or an unknown number), at [`NOW`].
 pub(crate) fn dispatch(phone_hash: &[u8], limit: i64, user_id: Option<Uuid>) -> PhoneDispatch<'_> {
     PhoneDispatch {
         phone_hash,
-        limit,
+        limits: pending_limit(limit),
         user_id,
         challenge: 42,
         choices: [17, 42, 88],
@@ -363,7 +372,7 @@ impl Fixture {
         let request = ciba_request(CLIENT, self.user.id);
         let created = self
             .store
-            .create_ciba_request(&request, b"ciba-phone", 100, NOW)
+            .create_ciba_request(&request, b"ciba-phone", pending_limit(100), NOW)
             .await
             .expect("create CIBA request");
         assert!(created, "create a CIBA request under the limit");

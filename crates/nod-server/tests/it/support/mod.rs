@@ -16,7 +16,9 @@ use std::time::Duration;
 use reqwest::{Response, StatusCode};
 use serde_json::Value;
 
-pub(crate) use app::{PartnerSpec, START, SalesUnitSpec, TestApp, TestDatabase, TestTime};
+pub(crate) use app::{
+    PartnerSpec, START, SalesUnitSpec, TestApp, TestAppBuilder, TestDatabase, TestTime,
+};
 pub(crate) use browser::{Browser, Login, login_id_of, login_path};
 pub(crate) use merchant::{CIBA_GRANT, CIBA_REDIRECT_GRANT, ClientAuth, Merchant, decode_claims};
 pub(crate) use phone::Phone;

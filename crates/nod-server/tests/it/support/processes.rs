@@ -82,6 +82,7 @@ impl TestAppBuilder {
                 .args(["--max-pending-per-user", "1000"])
                 .args(["--phone-form-per-ip-per-minute", "100000"])
                 .args(["--authorize-per-ip-per-minute", "100000"])
+                .args(["--max-requests-per-number-per-10-minutes", "100000"])
                 .stdin(Stdio::null())
                 .stdout(log.try_clone().unwrap())
                 .stderr(log)

@@ -27,6 +27,8 @@ fn is_full_scan(step: &str) -> bool {
 /// The lookups of the store, with literal values for the parameters.
 const LOOKUPS: &[&str] = &[
     // login requests
+    "SELECT spent_until FROM phone_budgets WHERE phone_hash = x'00'",
+    "INSERT INTO phone_budgets (phone_hash, spent_until) VALUES (x'00', 1) ON CONFLICT (phone_hash) DO UPDATE SET spent_until = MAX(spent_until, 0) + 1",
     "SELECT * FROM login_requests WHERE id = 'x'",
     "SELECT COUNT(*) FROM login_requests WHERE (phone_hash = x'00' OR user_id = 'u') AND status = 'waiting' AND expires_at > 0",
     "UPDATE login_requests SET status = 'failed' WHERE id = 'x' AND expires_at > 0 AND ('u' IS NULL OR user_id = 'u') AND status IN ('new', 'waiting')",
@@ -87,6 +89,7 @@ const LOOKUPS: &[&str] = &[
     "SELECT 1 FROM partner_msns WHERE partner_id = 'p'",
     "SELECT 1 FROM partner_tokens WHERE partner_id = 'p'",
     // the purge, one batch of each table
+    "DELETE FROM phone_budgets WHERE phone_hash IN (SELECT phone_hash FROM phone_budgets WHERE spent_until < 0 LIMIT 100)",
     "DELETE FROM auth_codes WHERE rowid IN (SELECT rowid FROM auth_codes WHERE expires_at < 0 LIMIT 100)",
     "DELETE FROM access_tokens WHERE rowid IN (SELECT rowid FROM access_tokens WHERE expires_at < 0 LIMIT 100)",
     "DELETE FROM merchant_tokens WHERE rowid IN (SELECT rowid FROM merchant_tokens WHERE expires_at < 0 LIMIT 100)",

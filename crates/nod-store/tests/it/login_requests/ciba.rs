@@ -1,10 +1,13 @@
 //! Merchant-initiated requests: created under a per-number limit, found by their client,
 //! polled, and finished once.
 
+use nod_core::ErrorCode;
 use nod_core::login::{Amr, Status};
+use nod_store::{NumberLimits, PhoneDispatch};
 
 use crate::support::{
     CLIENT, Fixture, LIFETIME, NOW, audit, ciba_request, ciba_token, confirmation, dispatch, each,
+    pending_limit,
 };
 
 #[tokio::test]
@@ -43,7 +46,7 @@ async fn a_ciba_request_over_the_limit_is_not_stored() {
             let r = ciba_request(CLIENT, f.user.id);
             assert!(
                 store
-                    .create_ciba_request(&r, b"p", limit, NOW)
+                    .create_ciba_request(&r, b"p", pending_limit(limit), NOW)
                     .await
                     .unwrap()
             );
@@ -51,14 +54,14 @@ async fn a_ciba_request_over_the_limit_is_not_stored() {
         let refused = ciba_request(CLIENT, f.user.id);
         assert!(
             !store
-                .create_ciba_request(&refused, b"p", limit, NOW)
+                .create_ciba_request(&refused, b"p", pending_limit(limit), NOW)
                 .await
                 .unwrap()
         );
         assert_eq!(store.get_login_request(refused.id).await.unwrap(), None);
         assert!(
             !store
-                .create_ciba_request(&refused, b"another number", limit, NOW)
+                .create_ciba_request(&refused, b"another number", pending_limit(limit), NOW)
                 .await
                 .unwrap(),
             "the same person, whatever the number"
@@ -67,7 +70,7 @@ async fn a_ciba_request_over_the_limit_is_not_stored() {
         let for_other = ciba_request(CLIENT, other.id);
         assert!(
             store
-                .create_ciba_request(&for_other, b"another number", limit, NOW)
+                .create_ciba_request(&for_other, b"another number", pending_limit(limit), NOW)
                 .await
                 .unwrap()
         );
@@ -77,7 +80,7 @@ async fn a_ciba_request_over_the_limit_is_not_stored() {
         later.expires_at = NOW + 2 * LIFETIME;
         assert!(
             store
-                .create_ciba_request(&later, b"p", limit, NOW + LIFETIME)
+                .create_ciba_request(&later, b"p", pending_limit(limit), NOW + LIFETIME)
                 .await
                 .unwrap()
         );
@@ -202,7 +205,7 @@ async fn requests_opened_from_a_deep_link_count_toward_the_persons_limit() {
         let refused = ciba_request(CLIENT, f.user.id);
         assert!(
             !store
-                .create_ciba_request(&refused, b"p", limit, NOW)
+                .create_ciba_request(&refused, b"p", pending_limit(limit), NOW)
                 .await
                 .unwrap()
         );
@@ -262,6 +265,104 @@ async fn the_access_token_is_stored_only_by_the_finish_that_moves_the_request() 
         assert!(
             found(early.token_hash.clone()).await.is_none(),
             "the refused finish stored nothing"
+        );
+    })
+    .await;
+}
+
+/// Requests cancelled at once still count: a number that was sent its budget of requests
+/// gets no more, by the phone form or merchant-initiated, until the budget refills at one
+/// request per share of the window.
+#[tokio::test]
+async fn requests_that_ended_at_once_count_toward_the_budget() {
+    each(|store| async move {
+        let f = Fixture::new(store.clone()).await;
+        let limits = NumberLimits {
+            pending: 3,
+            per_window: 2,
+            window: 600,
+        };
+        assert_eq!(store.phone_budget(b"p").await.unwrap(), None);
+        for _ in 0..2 {
+            let r = ciba_request(CLIENT, f.user.id);
+            assert!(
+                store
+                    .create_ciba_request(&r, b"p", limits, NOW)
+                    .await
+                    .unwrap()
+            );
+            assert!(
+                store
+                    .fail_login_request(
+                        r.id,
+                        &[Status::Waiting],
+                        None,
+                        ErrorCode::AccessDenied,
+                        NOW,
+                        &[]
+                    )
+                    .await
+                    .unwrap(),
+                "cancelled at once"
+            );
+        }
+        assert_eq!(
+            store.phone_budget(b"p").await.unwrap(),
+            Some((NOW + 600) * 1000),
+            "whole again a window from now"
+        );
+        let refused = ciba_request(CLIENT, f.user.id);
+        assert!(
+            !store
+                .create_ciba_request(&refused, b"p", limits, NOW + 299)
+                .await
+                .unwrap(),
+            "none waits, but two were sent"
+        );
+        assert_eq!(store.get_login_request(refused.id).await.unwrap(), None);
+        let browser = f.new_request().await;
+        let by_form = PhoneDispatch {
+            limits,
+            ..dispatch(b"p", 3, Some(f.user.id))
+        };
+        assert!(
+            !store
+                .send_login_request(browser.id, &by_form)
+                .await
+                .unwrap(),
+            "the phone form counts them too"
+        );
+        assert_eq!(
+            store
+                .get_login_request(browser.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .status,
+            Status::New,
+            "a refused send changes nothing"
+        );
+        assert!(
+            store
+                .create_ciba_request(&refused, b"another number", limits, NOW)
+                .await
+                .unwrap(),
+            "another number has its own budget"
+        );
+        // Half the window later, one request's share has come back, and only one.
+        let again = ciba_request(CLIENT, f.user.id);
+        assert!(
+            store
+                .create_ciba_request(&again, b"p", limits, NOW + 300)
+                .await
+                .unwrap()
+        );
+        let more = ciba_request(CLIENT, f.user.id);
+        assert!(
+            !store
+                .create_ciba_request(&more, b"p", limits, NOW + 300)
+                .await
+                .unwrap()
         );
     })
     .await;

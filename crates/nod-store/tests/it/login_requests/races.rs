@@ -8,7 +8,7 @@ use nod_store::{Completion, Confirmation};
 
 use crate::support::{
     CLIENT, Fixture, NOW, audit, auth_code, ciba_request, ciba_token, confirmation, dispatch, each,
-    race, race2,
+    pending_limit, race, race2,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -73,7 +73,7 @@ async fn concurrent_ciba_requests_for_one_number_stop_at_the_limit() {
             let request = requests[i].clone();
             async move {
                 store
-                    .create_ciba_request(&request, b"one number", 3, NOW)
+                    .create_ciba_request(&request, b"one number", pending_limit(3), NOW)
                     .await
             }
         })
