@@ -442,7 +442,22 @@ pub struct RememberedBrowser {
 pub struct Device {
     pub id: Uuid,
     pub user_id: Uuid,
+    /// What the person called it when it was registered, if anything.
+    pub name: Option<String>,
     pub created_at: Timestamp,
+    /// When it was last used, to the day: each use pushes the expiry on, at most once a
+    /// day (see [`Device::due_for_use`]).
+    pub last_used_at: Timestamp,
+    /// Its token stops working then unless it is used before.
+    pub expires_at: Timestamp,
+}
+
+impl Device {
+    /// Whether a use at `now` should push the expiry on to `now + idle`: once a day at
+    /// most, so that the app's many calls do not each write.
+    pub fn due_for_use(&self, now: Timestamp) -> bool {
+        now - self.last_used_at >= 86_400
+    }
 }
 
 #[cfg(test)]

@@ -232,6 +232,12 @@ pub fn age_at(birthdate: &str, now: Timestamp) -> Option<u32> {
     u32::try_from(years).ok()
 }
 
+/// The UTC day of a Unix time, `YYYY-MM-DD`.
+pub fn utc_day(t: Timestamp) -> String {
+    let (year, month, day) = civil_date(t);
+    format!("{year:04}-{month:02}-{day:02}")
+}
+
 /// The UTC calendar date (year, month, day) of a Unix time (Howard Hinnant's
 /// `civil_from_days`).
 fn civil_date(t: Timestamp) -> (i32, u32, u32) {

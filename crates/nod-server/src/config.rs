@@ -29,6 +29,8 @@ pub struct ServerConfig {
     pub login_request_lifetime: i64,
     /// How long a browser stays remembered, days. Default 180.
     pub remember_days: i64,
+    /// How long a registered app's token works without being used, days. Default 90.
+    pub device_idle_days: i64,
     /// Most login requests waiting for one person (merchant-initiated) or one phone number
     /// (the phone-number form) at once. Default 3.
     pub max_pending_per_user: usize,
@@ -66,6 +68,7 @@ impl Default for ServerConfig {
             id_token_lifetime: 3600,
             login_request_lifetime: 300,
             remember_days: 180,
+            device_idle_days: 90,
             max_pending_per_user: 3,
             max_requests_per_number_per_10_minutes: 10,
             phone_form_per_ip_per_minute: 20,

@@ -26,6 +26,8 @@ pub enum LoginEvent {
     Sent { id: Uuid, user_id: Uuid },
     /// A user's login request is no longer pending.
     Closed { id: Uuid, user_id: Uuid },
+    /// One of a user's apps was logged out: its event stream ends.
+    DeviceRevoked { device_id: Uuid, user_id: Uuid },
 }
 
 impl LoginEvent {
@@ -35,6 +37,9 @@ impl LoginEvent {
             LoginEvent::Changed { id } => format!("c {id}"),
             LoginEvent::Sent { id, user_id } => format!("s {id} {user_id}"),
             LoginEvent::Closed { id, user_id } => format!("x {id} {user_id}"),
+            LoginEvent::DeviceRevoked { device_id, user_id } => {
+                format!("d {device_id} {user_id}")
+            }
         }
     }
 
@@ -48,6 +53,10 @@ impl LoginEvent {
             ("c", None) => LoginEvent::Changed { id },
             ("s", Some(Ok(user_id))) => LoginEvent::Sent { id, user_id },
             ("x", Some(Ok(user_id))) => LoginEvent::Closed { id, user_id },
+            ("d", Some(Ok(user_id))) => LoginEvent::DeviceRevoked {
+                device_id: id,
+                user_id,
+            },
             _ => return None,
         };
         parts.next().is_none().then_some(event)
@@ -85,7 +94,9 @@ impl Events {
     pub(crate) fn deliver(&self, event: LoginEvent) {
         match event {
             LoginEvent::Changed { id } => self.logins.send(id, event),
-            LoginEvent::Sent { user_id, .. } | LoginEvent::Closed { user_id, .. } => {
+            LoginEvent::Sent { user_id, .. }
+            | LoginEvent::Closed { user_id, .. }
+            | LoginEvent::DeviceRevoked { user_id, .. } => {
                 self.users.send(user_id, event);
             }
         }

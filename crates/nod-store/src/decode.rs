@@ -165,7 +165,7 @@ macro_rules! browser_columns {
 }
 macro_rules! device_columns {
     () => {
-        "id, user_id, created_at"
+        "id, user_id, name, created_at, last_used_at, expires_at"
     };
 }
 macro_rules! signing_key_columns {

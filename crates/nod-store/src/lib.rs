@@ -386,7 +386,20 @@ pub trait DeviceStore: Send + Sync {
     async fn list_browsers(&self, user_id: Uuid, now: Timestamp) -> Result<Vec<RememberedBrowser>>;
     async fn delete_browser(&self, user_id: Uuid, id: Uuid) -> Result<bool>;
     async fn create_device(&self, device: &Device, token_hash: &[u8]) -> Result<()>;
-    async fn get_device(&self, token_hash: &[u8]) -> Result<Option<Device>>;
+    /// The device of a token that has not expired at `now`.
+    async fn get_device(&self, token_hash: &[u8], now: Timestamp) -> Result<Option<Device>>;
+    /// Marks the device used at `now` and pushes its expiry on to `expires_at`.
+    async fn use_device(&self, id: Uuid, now: Timestamp, expires_at: Timestamp) -> Result<()>;
+    /// The person's devices that have not expired, newest first.
+    async fn list_devices(&self, user_id: Uuid, now: Timestamp) -> Result<Vec<Device>>;
+    /// Deletes one of the person's devices (its token stops working) with the audit
+    /// entries; false (nothing written) when the person has no such device.
+    async fn delete_device(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+        audit: &[AuditEvent<'_>],
+    ) -> Result<bool>;
 }
 
 /// Webhook registrations of sales units (the Webhooks API). Deleting a sales unit deletes

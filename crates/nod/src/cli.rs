@@ -115,6 +115,10 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "NOD_REMEMBER_DAYS")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub remember_days: Option<i64>,
+    /// How long a registered app's token works without being used, in days (default 90).
+    #[arg(long, env = "NOD_DEVICE_IDLE_DAYS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub device_idle_days: Option<i64>,
     /// Deep link that opens the app on a phone, with a `{ticket}` placeholder.
     #[arg(long, env = "NOD_DEEP_LINK_TEMPLATE")]
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -293,6 +297,18 @@ pub(crate) enum UserCommand {
         /// The first user's number within the range.
         #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(u32).range(0..=9_999_999))]
         start: u32,
+    },
+    /// List the user's registered apps, newest first.
+    Devices {
+        /// The user, by phone number or id.
+        user: String,
+    },
+    /// Log one of the user's apps out (a lost phone): its token stops working at once.
+    RevokeDevice {
+        /// The user, by phone number or id.
+        user: String,
+        /// The device's id, as `nod user devices` lists it.
+        device_id: uuid::Uuid,
     },
     /// Print a single-use code that registers the user's next app (outside test mode).
     ActivationCode {

@@ -101,6 +101,7 @@ impl Settings {
             ("ID token lifetime", config.id_token_lifetime),
             ("login request lifetime", config.login_request_lifetime),
             ("remember days", config.remember_days),
+            ("device idle days", config.device_idle_days),
         ] {
             anyhow::ensure!(value > 0, "the {name} must be positive");
         }

@@ -2,7 +2,7 @@
 
 use anyhow::{Context, bail};
 use nod_core::msisdn;
-use nod_core::user::{Address, NewUser, User, UserError};
+use nod_core::user::{Address, NewUser, User, UserError, utc_day};
 use nod_server::Clock;
 use nod_store::{Store, StoreError};
 use serde_json::json;
@@ -135,6 +135,56 @@ pub(crate) async fn run(settings: &Settings, command: UserCommand) -> anyhow::Re
         UserCommand::Show { user } => {
             let user = find(store.as_ref(), &user).await?;
             print_user(settings, &user);
+        }
+        UserCommand::Devices { user } => {
+            let user = find(store.as_ref(), &user).await?;
+            let devices = store.list_devices(user.id, now).await?;
+            if settings.json {
+                let devices: Vec<_> = devices
+                    .iter()
+                    .map(|d| {
+                        json!({
+                            "id": d.id,
+                            "name": d.name,
+                            "created_at": d.created_at,
+                            "last_used_at": d.last_used_at,
+                            "expires_at": d.expires_at,
+                        })
+                    })
+                    .collect();
+                println!("{}", json!({ "devices": devices }));
+            } else if devices.is_empty() {
+                println!("+{} has no registered app", user.phone_number);
+            } else {
+                for d in &devices {
+                    println!(
+                        "{}  registered {}  last used {}  {}",
+                        d.id,
+                        utc_day(d.created_at),
+                        utc_day(d.last_used_at),
+                        d.name.as_deref().unwrap_or("(no name)")
+                    );
+                }
+            }
+        }
+        UserCommand::RevokeDevice { user, device_id } => {
+            let user = find(store.as_ref(), &user).await?;
+            let detail = format!("{device_id} by operator");
+            let audit = [nod_store::AuditEvent {
+                at: now,
+                event: "device_revoked",
+                user_id: Some(user.id),
+                client_id: None,
+                detail: &detail,
+            }];
+            if !store.delete_device(user.id, device_id, &audit).await? {
+                bail!("+{} has no device {device_id}", user.phone_number);
+            }
+            if settings.json {
+                println!("{}", json!({ "revoked": device_id }));
+            } else {
+                println!("Logged out app {device_id} of +{}", user.phone_number);
+            }
         }
         UserCommand::ActivationCode { user, minutes } => {
             let user = find(store.as_ref(), &user).await?;

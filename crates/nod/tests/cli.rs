@@ -713,3 +713,70 @@ fn an_import_that_stopped_midway_resumes() {
     let listed = nod.json(&["user", "list", "--limit", "10000"]);
     assert_eq!(listed.as_array().unwrap().len(), 2_500);
 }
+
+#[test]
+fn a_users_apps_are_listed_and_logged_out() {
+    let nod = Nod::new();
+    let user = nod.json(&[
+        "user",
+        "create",
+        "--phone-number",
+        "+47 480 00 002",
+        "--given-name",
+        "Ola",
+        "--family-name",
+        "Nordmann",
+        "--email",
+        "ola@example.no",
+        "--birthdate",
+        "1985-01-01",
+    ]);
+    let user_id: uuid::Uuid = user["id"].as_str().unwrap().parse().unwrap();
+    let no_apps = nod.run(&["user", "devices", "4748000002"]);
+    assert!(String::from_utf8_lossy(&no_apps.stdout).contains("has no registered app"));
+
+    // Two apps, as the app API registers them.
+    let database = format!("sqlite://{}", nod.dir.path().join("nod.db").display());
+    let now = nod_server::Clock::now(&nod_server::SystemClock);
+    let ids = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let store = nod_store::connect(&database).await.unwrap();
+        let mut ids = Vec::new();
+        for (i, name) in [(0, Some("Ola's phone")), (1, None)] {
+            let device = nod_core::login::Device {
+                id: uuid::Uuid::new_v4(),
+                user_id,
+                name: name.map(str::to_owned),
+                created_at: now - 100 + i,
+                last_used_at: now - 100 + i,
+                expires_at: now + 3600,
+            };
+            store.create_device(&device, &[i as u8]).await.unwrap();
+            ids.push(device.id.to_string());
+        }
+        ids
+    });
+
+    let listed = nod.json(&["user", "devices", "+47 480 00 002"]);
+    let devices = listed["devices"].as_array().unwrap();
+    assert_eq!(devices.len(), 2);
+    assert_eq!(devices[0]["id"], ids[1].as_str(), "newest first");
+    assert_eq!(devices[1]["name"], "Ola's phone");
+    let text = String::from_utf8_lossy(&nod.run(&["user", "devices", &user_id.to_string()]).stdout)
+        .into_owned();
+    assert!(text.contains(&ids[0]) && text.contains("Ola's phone") && text.contains("(no name)"));
+
+    let revoked = nod.json(&["user", "revoke-device", "4748000002", &ids[0]]);
+    assert_eq!(revoked["revoked"], ids[0].as_str());
+    nod.fails(
+        &["user", "revoke-device", "4748000002", &ids[0]],
+        "has no device",
+    );
+    nod.fails(
+        &["user", "revoke-device", "4748000002", "nonsense"],
+        "invalid",
+    );
+    nod.fails(&["user", "revoke-device", "4799999999", &ids[1]], "no user");
+    let left = nod.json(&["user", "devices", "4748000002"]);
+    assert_eq!(left["devices"].as_array().unwrap().len(), 1);
+    assert_eq!(left["devices"][0]["id"], ids[1].as_str());
+}

@@ -18,6 +18,8 @@ use crate::web::render::NO_STORE;
 pub(super) struct RegisterDeviceRequest {
     phone_number: Option<String>,
     activation_code: Option<String>,
+    /// What the person calls this app (at most 64 characters), shown in their list.
+    name: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -38,6 +40,7 @@ pub(super) async fn register_device(
         .register_device(
             body.phone_number.as_deref(),
             body.activation_code.as_deref(),
+            body.name.as_deref(),
             address,
         )
         .await?;
@@ -148,5 +151,55 @@ pub(super) async fn forget_browser(
     ApiPath(id): ApiPath,
 ) -> Result<Response, ApiError> {
     state.service.forget_browser(device.user_id, &id).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// One of the person's registered apps, as listed.
+#[derive(Serialize)]
+struct DeviceView {
+    id: Uuid,
+    name: Option<String>,
+    created_at: i64,
+    /// To the day.
+    last_used_at: i64,
+    /// Its token stops working then unless the app is used before.
+    expires_at: i64,
+    /// The app that asks.
+    current: bool,
+}
+
+/// `GET /app-api/v1/devices`: the person's registered apps, newest first.
+pub(super) async fn list_devices(
+    state: AppState,
+    DeviceAuth(device): DeviceAuth,
+) -> Result<Response, ApiError> {
+    let devices: Vec<_> = state
+        .service
+        .devices(device.user_id)
+        .await?
+        .into_iter()
+        .map(|d| DeviceView {
+            current: d.id == device.id,
+            id: d.id,
+            name: d.name,
+            created_at: d.created_at,
+            last_used_at: d.last_used_at,
+            expires_at: d.expires_at,
+        })
+        .collect();
+    Ok(json_ok(json!({ "devices": devices })))
+}
+
+/// `DELETE /app-api/v1/devices/{id}`: logs an app out (a lost phone): its token stops
+/// working at once. The app may log itself out too.
+pub(super) async fn revoke_device(
+    state: AppState,
+    DeviceAuth(device): DeviceAuth,
+    ApiPath(id): ApiPath,
+) -> Result<Response, ApiError> {
+    state
+        .service
+        .revoke_device(device.user_id, &id, "app")
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

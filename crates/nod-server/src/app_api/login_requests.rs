@@ -137,7 +137,7 @@ pub(super) async fn get_events(
     state: AppState,
     DeviceAuth(device): DeviceAuth,
 ) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
-    let user_id = device.user_id;
+    let (user_id, device_id) = (device.user_id, device.id);
     let receiver = state.service.events.user(user_id);
     let ready =
         futures_util::stream::once(async { Ok(SseEvent::default().event("ready").data("{}")) });
@@ -147,6 +147,13 @@ pub(super) async fn get_events(
                 Ok(LoginEvent::Sent { id, .. }) => json!({ "type": "new", "id": id }),
                 Ok(LoginEvent::Closed { id, .. }) => json!({ "type": "closed", "id": id }),
                 Ok(LoginEvent::Changed { .. }) => continue,
+                // This app was logged out: its stream ends.
+                Ok(LoginEvent::DeviceRevoked {
+                    device_id: gone, ..
+                }) if gone == device_id => {
+                    return None;
+                }
+                Ok(LoginEvent::DeviceRevoked { .. }) => continue,
                 // Some events were missed: the app reloads its list.
                 Err(RecvError::Lagged(_)) => json!({ "type": "resync" }),
                 Err(RecvError::Closed) => return None,

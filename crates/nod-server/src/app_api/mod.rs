@@ -13,7 +13,11 @@ mod login_requests;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()
-        .route("/app-api/v1/devices", post(account::register_device))
+        .route(
+            "/app-api/v1/devices",
+            post(account::register_device).get(account::list_devices),
+        )
+        .route("/app-api/v1/devices/{id}", delete(account::revoke_device))
         .route("/app-api/v1/test-users", get(account::list_test_users))
         .route(
             "/app-api/v1/login-requests",

@@ -9,7 +9,11 @@ use nod_core::user::User;
 use nod_core::{OAuthError, crypto, msisdn};
 use uuid::Uuid;
 
-use super::engine::{Result, Service, ServiceError};
+use super::engine::{Result, Service, ServiceError, audit_entry};
+use crate::events::LoginEvent;
+
+/// Longest name a device may be given, in characters.
+const MAX_DEVICE_NAME: usize = 64;
 
 /// A registered app and its token (shown once).
 #[derive(Debug)]
@@ -25,10 +29,20 @@ impl Service {
         &self,
         phone_number: Option<&str>,
         activation_code: Option<&str>,
+        name: Option<&str>,
         address: Option<IpAddr>,
     ) -> Result<NewDevice> {
         let typed =
             phone_number.ok_or_else(|| OAuthError::invalid_request("phone_number is required"))?;
+        let name = name.map(str::trim).filter(|n| !n.is_empty());
+        if name
+            .is_some_and(|n| n.chars().count() > MAX_DEVICE_NAME || n.chars().any(char::is_control))
+        {
+            return Err(OAuthError::invalid_request(
+                "name must be at most 64 characters, without control characters",
+            )
+            .into());
+        }
         let phone = msisdn::normalize(typed).ok_or_else(|| {
             OAuthError::invalid_request("phone_number is not a valid mobile number")
         })?;
@@ -65,7 +79,10 @@ impl Service {
         let device = Device {
             id: Uuid::new_v4(),
             user_id: user.id,
+            name: name.map(str::to_owned),
             created_at: now,
+            last_used_at: now,
+            expires_at: now + self.device_idle(),
         };
         self.store
             .create_device(&device, &crypto::hash_secret(&token))
@@ -83,15 +100,60 @@ impl Service {
         })
     }
 
-    /// The device a bearer token belongs to.
+    /// The device a bearer token belongs to. A use pushes its expiry on (at most once a
+    /// day: the app's other calls only read).
     pub async fn device(&self, token: Option<&str>) -> Result<Device> {
         let token = token.ok_or(ServiceError::InvalidToken(
             "a Bearer device token is required",
         ))?;
-        self.store
-            .get_device(&crypto::hash_secret(token))
+        let now = self.now();
+        let mut device = self
+            .store
+            .get_device(&crypto::hash_secret(token), now)
             .await?
-            .ok_or(ServiceError::InvalidToken("unknown device token"))
+            .ok_or(ServiceError::InvalidToken(
+                "unknown, expired or logged-out device token",
+            ))?;
+        if device.due_for_use(now) {
+            device.last_used_at = now;
+            device.expires_at = now + self.device_idle();
+            self.store
+                .use_device(device.id, now, device.expires_at)
+                .await?;
+        }
+        Ok(device)
+    }
+
+    /// The person's registered apps.
+    pub async fn devices(&self, user_id: Uuid) -> Result<Vec<Device>> {
+        Ok(self.store.list_devices(user_id, self.now()).await?)
+    }
+
+    /// Logs one of the person's apps out (a lost phone): its token stops working at once,
+    /// and its open event stream ends.
+    pub async fn revoke_device(&self, user_id: Uuid, id: &str, by: &str) -> Result<()> {
+        let gone = || ServiceError::NotFound("no such device");
+        let id = Uuid::parse_str(id).map_err(|_| gone())?;
+        let detail = format!("{id} by {by}");
+        let audit = [audit_entry(
+            self.now(),
+            "device_revoked",
+            Some(user_id),
+            "",
+            &detail,
+        )];
+        if !self.store.delete_device(user_id, id, &audit).await? {
+            return Err(gone());
+        }
+        self.events.send(LoginEvent::DeviceRevoked {
+            device_id: id,
+            user_id,
+        });
+        Ok(())
+    }
+
+    fn device_idle(&self) -> i64 {
+        self.config.device_idle_days.saturating_mul(86_400)
     }
 
     /// The person's own data.

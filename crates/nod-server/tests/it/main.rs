@@ -15,6 +15,7 @@ mod bad_input;
 mod ciba;
 mod compat;
 mod cookies;
+mod devices;
 mod discovery;
 mod faults;
 mod flows;

@@ -137,23 +137,81 @@ impl DeviceStore for PgStore {
         execute(
             &self.pool,
             sqlx::query(
-                "INSERT INTO devices (id, token_hash, user_id, created_at) VALUES ($1, $2, $3, $4)",
+                "INSERT INTO devices (id, token_hash, user_id, name, created_at, last_used_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .bind(d.id.to_string())
             .bind(token_hash)
             .bind(d.user_id.to_string())
-            .bind(d.created_at),
+            .bind(&d.name)
+            .bind(d.created_at)
+            .bind(d.last_used_at)
+            .bind(d.expires_at),
         )
         .await?;
         Ok(())
     }
 
-    async fn get_device(&self, token_hash: &[u8]) -> Result<Option<Device>> {
+    async fn get_device(&self, token_hash: &[u8], now: Timestamp) -> Result<Option<Device>> {
         const SQL: &str = concat!(
             "SELECT ",
             device_columns!(),
-            " FROM devices WHERE token_hash = $1"
+            " FROM devices WHERE token_hash = $1 AND expires_at > $2"
         );
-        query_opt(&self.pool, sqlx::query(SQL).bind(token_hash), rows::device).await
+        query_opt(
+            &self.pool,
+            sqlx::query(SQL).bind(token_hash).bind(now),
+            rows::device,
+        )
+        .await
+    }
+
+    async fn use_device(&self, id: Uuid, now: Timestamp, expires_at: Timestamp) -> Result<()> {
+        execute(
+            &self.pool,
+            sqlx::query(
+                "UPDATE devices SET last_used_at = $2, expires_at = $3 WHERE id = $1 AND expires_at > $2",
+            )
+            .bind(id.to_string())
+            .bind(now)
+            .bind(expires_at),
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn list_devices(&self, user_id: Uuid, now: Timestamp) -> Result<Vec<Device>> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            device_columns!(),
+            " FROM devices WHERE user_id = $1 AND expires_at > $2 ORDER BY created_at DESC, id"
+        );
+        query_all(
+            &self.pool,
+            sqlx::query(SQL).bind(user_id.to_string()).bind(now),
+            rows::device,
+        )
+        .await
+    }
+
+    async fn delete_device(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+        audit: &[AuditEvent<'_>],
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let done = execute(
+            &mut *tx,
+            sqlx::query("DELETE FROM devices WHERE id = $1 AND user_id = $2")
+                .bind(id.to_string())
+                .bind(user_id.to_string()),
+        )
+        .await?;
+        if done != 1 {
+            return Ok(false);
+        }
+        insert_audit(&mut tx, audit).await?;
+        commit(tx).await?;
+        Ok(true)
     }
 }

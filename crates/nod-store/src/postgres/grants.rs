@@ -194,6 +194,7 @@ impl GrantStore for PgStore {
             (purge!("login_requests", "id"), now - 3600),
             (purge!("browsers", "id"), now),
             (purge!("activation_codes", "code_hash"), now),
+            (purge!("devices", "id"), now),
             // Budgets that are whole again (milliseconds).
             (
                 "DELETE FROM phone_budgets WHERE phone_hash IN (SELECT phone_hash FROM phone_budgets WHERE spent_until < $1 LIMIT $2) AND spent_until < $1",

@@ -64,6 +64,7 @@ pub(super) const MIGRATIONS: &[Migration] = migrations![
     10 "0010_expiry_indexes.sql" "expiry indexes",
     11 "0011_outbox.sql" "outbox",
     12 "0012_phone_budgets.sql" "phone budgets",
+    13 "0013_device_lifetimes.sql" "device lifetimes",
 ];
 
 /// The table, as `sqlx` creates it in PostgreSQL.

@@ -134,24 +134,75 @@ impl DeviceStore for SqliteStore {
         self.write(|conn| {
             execute(
                 conn,
-                "INSERT INTO devices (id, token_hash, user_id, created_at) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO devices (id, token_hash, user_id, name, created_at, last_used_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
                 rusqlite::params![
                     d.id.to_string(),
                     token_hash,
                     d.user_id.to_string(),
-                    d.created_at
+                    d.name,
+                    d.created_at,
+                    d.last_used_at,
+                    d.expires_at,
                 ],
             )
         })?;
         Ok(())
     }
 
-    async fn get_device(&self, token_hash: &[u8]) -> Result<Option<Device>> {
+    async fn get_device(&self, token_hash: &[u8], now: Timestamp) -> Result<Option<Device>> {
         const SQL: &str = concat!(
             "SELECT ",
             device_columns!(),
-            " FROM devices WHERE token_hash = ?1"
+            " FROM devices WHERE token_hash = ?1 AND expires_at > ?2"
         );
-        self.read(|conn| query_opt(conn, SQL, [token_hash], rows::device))
+        self.read(|conn| query_opt(conn, SQL, rusqlite::params![token_hash, now], rows::device))
+    }
+
+    async fn use_device(&self, id: Uuid, now: Timestamp, expires_at: Timestamp) -> Result<()> {
+        self.write(|conn| {
+            execute(
+                conn,
+                "UPDATE devices SET last_used_at = ?2, expires_at = ?3 WHERE id = ?1 AND expires_at > ?2",
+                rusqlite::params![id.to_string(), now, expires_at],
+            )
+        })?;
+        Ok(())
+    }
+
+    async fn list_devices(&self, user_id: Uuid, now: Timestamp) -> Result<Vec<Device>> {
+        const SQL: &str = concat!(
+            "SELECT ",
+            device_columns!(),
+            " FROM devices WHERE user_id = ?1 AND expires_at > ?2 ORDER BY created_at DESC, id"
+        );
+        self.read(|conn| {
+            query_all(
+                conn,
+                SQL,
+                rusqlite::params![user_id.to_string(), now],
+                rows::device,
+            )
+        })
+    }
+
+    async fn delete_device(
+        &self,
+        user_id: Uuid,
+        id: Uuid,
+        audit: &[AuditEvent<'_>],
+    ) -> Result<bool> {
+        self.transaction(|tx| {
+            let done = execute(
+                &tx,
+                "DELETE FROM devices WHERE id = ?1 AND user_id = ?2",
+                [id.to_string(), user_id.to_string()],
+            )?;
+            if done != 1 {
+                return Ok(false);
+            }
+            insert_audit(&tx, audit)?;
+            commit(tx)?;
+            Ok(true)
+        })
     }
 }

@@ -182,6 +182,7 @@ impl GrantStore for SqliteStore {
             (purge!("login_requests"), now - 3600),
             (purge!("browsers"), now),
             (purge!("activation_codes"), now),
+            (purge!("devices"), now),
             // Budgets that are whole again (milliseconds).
             (
                 "DELETE FROM phone_budgets WHERE phone_hash IN (SELECT phone_hash FROM phone_budgets WHERE spent_until < ?1 LIMIT ?2)",

@@ -383,11 +383,17 @@ pub(super) fn device(row: &Row<'_>) -> Result<Device> {
     let mut c = Columns::new(row);
     let id: String = c.get("id")?;
     let user_id: String = c.get("user_id")?;
+    let name = c.get("name")?;
     let created_at = c.get("created_at")?;
+    let last_used_at = c.get("last_used_at")?;
+    let expires_at = c.get("expires_at")?;
     Ok(Device {
         id: uuid("devices.id", &id)?,
         user_id: uuid("devices.user_id", &user_id)?,
+        name,
         created_at,
+        last_used_at,
+        expires_at,
     })
 }
 

@@ -165,21 +165,101 @@ async fn a_browser_is_deleted_only_by_its_user() {
     .await;
 }
 
+fn device(user_id: Uuid, name: Option<&str>, created_at: i64) -> Device {
+    Device {
+        id: Uuid::new_v4(),
+        user_id,
+        name: name.map(str::to_owned),
+        created_at,
+        last_used_at: created_at,
+        expires_at: created_at + 3600,
+    }
+}
+
 #[tokio::test]
-async fn a_device_is_found_by_its_token() {
+async fn a_device_is_found_by_its_token_until_it_expires() {
     each(|store| async move {
         let f = Fixture::new(store.clone()).await;
-        let device = Device {
-            id: Uuid::new_v4(),
-            user_id: f.user.id,
-            created_at: NOW,
-        };
+        let device = device(f.user.id, Some("Kari's phone"), NOW);
         store.create_device(&device, b"device-token").await.unwrap();
         assert_eq!(
-            store.get_device(b"device-token").await.unwrap(),
-            Some(device)
+            store.get_device(b"device-token", NOW).await.unwrap(),
+            Some(device.clone())
         );
-        assert_eq!(store.get_device(b"other").await.unwrap(), None);
+        assert_eq!(store.get_device(b"other", NOW).await.unwrap(), None);
+        assert_eq!(
+            store.get_device(b"device-token", NOW + 3600).await.unwrap(),
+            None,
+            "expired"
+        );
+        // A use pushes the expiry on.
+        store
+            .use_device(device.id, NOW + 3000, NOW + 9000)
+            .await
+            .unwrap();
+        let used = store
+            .get_device(b"device-token", NOW + 3600)
+            .await
+            .unwrap()
+            .expect("still works");
+        assert_eq!(
+            (used.last_used_at, used.expires_at),
+            (NOW + 3000, NOW + 9000)
+        );
+        // An expired device is not brought back by a late use.
+        store
+            .use_device(device.id, NOW + 9000, NOW + 20_000)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.get_device(b"device-token", NOW + 9000).await.unwrap(),
+            None
+        );
+        assert_eq!(store.purge_expired(NOW + 9001).await.unwrap(), 1);
+        assert!(store.list_devices(f.user.id, NOW).await.unwrap().is_empty());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn devices_are_listed_and_deleted_by_their_person_only() {
+    each(|store| async move {
+        let f = Fixture::new(store.clone()).await;
+        let other = f.user("4791234502").await;
+        let old = device(f.user.id, None, NOW - 100);
+        let new = device(f.user.id, Some("Tablet"), NOW);
+        let theirs = device(other.id, None, NOW);
+        store.create_device(&old, b"old").await.unwrap();
+        store.create_device(&new, b"new").await.unwrap();
+        store.create_device(&theirs, b"theirs").await.unwrap();
+        assert_eq!(
+            store.list_devices(f.user.id, NOW).await.unwrap(),
+            vec![new.clone(), old.clone()],
+            "newest first, the person's own"
+        );
+        assert!(
+            !store
+                .delete_device(f.user.id, theirs.id, &audit("device_revoked"))
+                .await
+                .unwrap(),
+            "not another person's"
+        );
+        assert!(store.get_device(b"theirs", NOW).await.unwrap().is_some());
+        assert!(
+            store
+                .delete_device(f.user.id, old.id, &audit("device_revoked"))
+                .await
+                .unwrap()
+        );
+        assert_eq!(store.get_device(b"old", NOW).await.unwrap(), None);
+        assert!(
+            !store
+                .delete_device(f.user.id, old.id, &audit("device_revoked"))
+                .await
+                .unwrap(),
+            "once"
+        );
+        assert_eq!(store.list_devices(f.user.id, NOW).await.unwrap(), vec![new]);
     })
     .await;
 }

@@ -181,7 +181,10 @@ async fn deleting_a_user_deletes_everything_tied_to_them() {
         let device = Device {
             id: Uuid::new_v4(),
             user_id: user,
+            name: None,
             created_at: NOW,
+            last_used_at: NOW,
+            expires_at: NOW + 3600,
         };
         store.create_device(&device, b"d-user").await.unwrap();
         store
@@ -228,7 +231,7 @@ async fn deleting_a_user_deletes_everything_tied_to_them() {
         assert!(store.list_consents(user).await.unwrap().is_empty());
         assert!(store.list_browsers(user, NOW).await.unwrap().is_empty());
         assert_eq!(store.use_browser(b"b-user", NOW).await.unwrap(), None);
-        assert_eq!(store.get_device(b"d-user").await.unwrap(), None);
+        assert_eq!(store.get_device(b"d-user", NOW).await.unwrap(), None);
         assert!(
             !store
                 .consume_activation_code(user, b"act", NOW)

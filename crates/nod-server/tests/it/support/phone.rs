@@ -166,4 +166,16 @@ impl Phone {
             .await
             .unwrap()
     }
+
+    /// The person's registered apps.
+    pub(crate) async fn devices(&self) -> Value {
+        self.get_json("/devices").await
+    }
+
+    pub(crate) async fn revoke_device(&self, id: &str) -> Response {
+        self.request(Method::DELETE, &format!("/devices/{id}"))
+            .send()
+            .await
+            .unwrap()
+    }
 }

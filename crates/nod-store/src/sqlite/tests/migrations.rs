@@ -237,7 +237,7 @@ async fn a_migration_applies_entirely_or_not_at_all() {
 #[tokio::test]
 async fn migrating_to_foreign_keys_keeps_the_data_and_drops_orphans() {
     use nod_core::grant::AccessToken;
-    use nod_core::login::{Device, RememberedBrowser};
+    use nod_core::login::RememberedBrowser;
     use nod_core::sales_unit::SalesUnit;
     use nod_core::user::User;
 
@@ -348,12 +348,13 @@ async fn migrating_to_foreign_keys_keeps_the_data_and_drops_orphans() {
             expires_at: 100_000,
         };
         store.create_browser(&browser, &[i as u8]).await.unwrap();
-        let device = Device {
-            id: Uuid::new_v4(),
-            user_id,
-            created_at: 0,
-        };
-        store.create_device(&device, &[i as u8]).await.unwrap();
+        // As the store wrote devices then.
+        exec(
+            &store,
+            "INSERT INTO devices (id, token_hash, user_id, created_at) VALUES (?1, ?2, ?3, 0)",
+            rusqlite::params![Uuid::new_v4().to_string(), [i as u8], user_id.to_string()],
+        )
+        .unwrap();
         store
             .create_activation_code(user_id, &[i as u8], 100_000)
             .await
@@ -442,7 +443,7 @@ async fn migrating_to_foreign_keys_keeps_the_data_and_drops_orphans() {
     );
     assert_eq!(store.list_consents(user.id).await.unwrap().len(), 1);
     assert_eq!(store.list_browsers(user.id, 10).await.unwrap().len(), 1);
-    assert!(store.get_device(&[0]).await.unwrap().is_some());
+    assert!(store.get_device(&[0], 10).await.unwrap().is_some());
     assert!(
         store
             .consume_activation_code(user.id, &[0], 10)
@@ -475,7 +476,7 @@ async fn migrating_to_foreign_keys_keeps_the_data_and_drops_orphans() {
     assert_eq!(count(&store, "SELECT COUNT(*) FROM browsers"), 1);
     assert_eq!(count(&store, "SELECT COUNT(*) FROM devices"), 1);
     assert_eq!(count(&store, "SELECT COUNT(*) FROM activation_codes"), 0);
-    assert!(store.get_device(&[1]).await.unwrap().is_none());
+    assert!(store.get_device(&[1], 10).await.unwrap().is_none());
 
     // The keys hold, and every index is back.
     assert_eq!(

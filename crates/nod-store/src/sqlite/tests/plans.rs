@@ -26,6 +26,11 @@ fn is_full_scan(step: &str) -> bool {
 
 /// The lookups of the store, with literal values for the parameters.
 const LOOKUPS: &[&str] = &[
+    // devices
+    "SELECT * FROM devices WHERE token_hash = x'00' AND expires_at > 0",
+    "SELECT * FROM devices WHERE user_id = 'u' AND expires_at > 0 ORDER BY created_at DESC, id",
+    "UPDATE devices SET last_used_at = 1, expires_at = 2 WHERE id = 'd' AND expires_at > 1",
+    "DELETE FROM devices WHERE id = 'd' AND user_id = 'u'",
     // login requests
     "SELECT spent_until FROM phone_budgets WHERE phone_hash = x'00'",
     "INSERT INTO phone_budgets (phone_hash, spent_until) VALUES (x'00', 1) ON CONFLICT (phone_hash) DO UPDATE SET spent_until = MAX(spent_until, 0) + 1",
@@ -89,6 +94,7 @@ const LOOKUPS: &[&str] = &[
     "SELECT 1 FROM partner_msns WHERE partner_id = 'p'",
     "SELECT 1 FROM partner_tokens WHERE partner_id = 'p'",
     // the purge, one batch of each table
+    "DELETE FROM devices WHERE rowid IN (SELECT rowid FROM devices WHERE expires_at < 0 LIMIT 100)",
     "DELETE FROM phone_budgets WHERE phone_hash IN (SELECT phone_hash FROM phone_budgets WHERE spent_until < 0 LIMIT 100)",
     "DELETE FROM auth_codes WHERE rowid IN (SELECT rowid FROM auth_codes WHERE expires_at < 0 LIMIT 100)",
     "DELETE FROM access_tokens WHERE rowid IN (SELECT rowid FROM access_tokens WHERE expires_at < 0 LIMIT 100)",
