@@ -116,6 +116,10 @@ test('mobile: the landing page opens the app, then finishes by itself', async ()
   await app.page.goto(deepLink);
   const card = await pendingRequest(app);
   assert.equal(await card.getByTestId('choice').count(), 0, 'no number to match on the same phone');
+  // Opened from a link: the app warns against links someone sent, and does not offer to
+  // remember the browser.
+  assert.match(await card.getByTestId('link-warning').textContent(), /started this login on this phone/);
+  assert.equal(await card.getByTestId('remember').count(), 0);
   await card.getByTestId('approve').click();
   await shop.getByRole('button', { name: 'Accept and continue' }).waitFor({ timeout: 10_000 });
   await snap(shop, 'mobile-consent');

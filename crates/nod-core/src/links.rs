@@ -1,5 +1,7 @@
 //! Links and labels a login is made of: redirect URIs with parameters added, the deep
-//! link that opens the app, and what a user agent says about the browser.
+//! link that opens the app and its ticket, and what a user agent says about the browser.
+
+use crate::Timestamp;
 
 /// `uri` with parameters added to its query; `None` when it is not a URL.
 pub fn with_params(uri: &str, params: &[(&str, &str)]) -> Option<String> {
@@ -53,6 +55,29 @@ pub fn browser_label(user_agent: &str) -> String {
         None => browser.to_owned(),
     }
 }
+/// How long after the login page showed a deep link its ticket may be opened, seconds:
+/// long enough to tap the link on the same phone, short enough that a link sent to
+/// someone else is stale by the time they would act on it.
+pub const TICKET_LIFETIME: Timestamp = 120;
+
+/// A new deep-link ticket: a random secret and the time it was made. Only the hash of
+/// the whole ticket is stored, so the time cannot be changed without the ticket failing.
+pub fn new_ticket(now: Timestamp) -> String {
+    format!("{}.{now}", crate::crypto::random_secret())
+}
+
+/// Whether a ticket may still be opened at `now` ([`TICKET_LIFETIME`]); false for
+/// anything that is not a ticket.
+pub fn ticket_is_fresh(ticket: &str, now: Timestamp) -> bool {
+    ticket
+        .rsplit_once('.')
+        .and_then(|(secret, made)| {
+            (secret.len() == 43 && made.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| made.parse::<Timestamp>().ok())
+                .flatten()
+        })
+        .is_some_and(|made| (0..=TICKET_LIFETIME).contains(&(now - made)))
+}
 
 #[cfg(test)]
 mod tests {
@@ -88,5 +113,26 @@ mod tests {
             deep_link(Some("nodapp://open/{ticket}"), "http://nod", "t"),
             "nodapp://open/t"
         );
+    }
+
+    #[test]
+    fn tickets_carry_their_time() {
+        let ticket = new_ticket(1_000);
+        assert!(ticket_is_fresh(&ticket, 1_000));
+        assert!(ticket_is_fresh(&ticket, 1_000 + TICKET_LIFETIME));
+        assert!(!ticket_is_fresh(&ticket, 1_001 + TICKET_LIFETIME), "stale");
+        assert!(!ticket_is_fresh(&ticket, 999), "from the future");
+        let secret = crate::crypto::random_secret();
+        for bad in [
+            secret.clone(),
+            format!("{secret}."),
+            format!("{secret}.-5"),
+            format!("{secret}.+5"),
+            format!("{secret}.99999999999999999999999"),
+            format!("short.1000"),
+            String::new(),
+        ] {
+            assert!(!ticket_is_fresh(&bad, 1_000), "{bad:?}");
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use axum::response::Response;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::Stream;
-use nod_core::login::DelegatedAnswer;
+use nod_core::login::{DelegatedAnswer, Kind};
 use nod_core::sales_unit::ConsentTexts;
 use nod_core::scenario::{self, Outcome};
 use nod_core::scope::ScopeSet;
@@ -49,6 +49,13 @@ struct LoginRequestView {
     delegated_consents: Option<ConsentTexts>,
     expires_at: i64,
     expires_in: i64,
+    /// When the login was started (a browser opened the merchant's login, or the
+    /// merchant started it).
+    started_at: i64,
+    /// The app opened it from a deep link: no number was matched, so the app warns the
+    /// person to confirm only a login they started on this phone just now, and the
+    /// browser is not remembered.
+    opened_from_link: bool,
     /// Test mode only: the outcomes `POST …/{id}/outcome` accepts for this request.
     #[serde(skip_serializing_if = "Option::is_none")]
     test_outcomes: Option<Vec<&'static str>>,
@@ -84,6 +91,8 @@ fn view(lang: Lang, pending: PendingLogin, now: i64, test_mode: bool) -> LoginRe
         delegated_consents: pending.delegated,
         expires_at: login.expires_at,
         expires_in: (login.expires_at - now).max(0),
+        started_at: login.created_at,
+        opened_from_link: login.kind == Kind::Browser && login.challenge.is_none(),
         client_id: login.client_id,
         test_outcomes,
     }

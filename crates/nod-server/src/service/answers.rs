@@ -98,6 +98,10 @@ impl Service {
     /// unless they may not log in (inactive, or under 15): then it stays unanswered and
     /// runs out of time, as a login sent to them from the phone form would.
     pub async fn open_ticket(&self, user_id: Uuid, ticket: &str) -> Result<PendingLogin> {
+        let gone = || ServiceError::NotFound("the link is unknown, already used or expired");
+        if !links::ticket_is_fresh(ticket, self.now()) {
+            return Err(gone());
+        }
         let may_log_in = self
             .store
             .get_user(user_id)
@@ -112,9 +116,7 @@ impl Service {
             .store
             .open_login_ticket(&crypto::hash_secret(ticket), user_id, self.now())
             .await?
-            .ok_or(ServiceError::NotFound(
-                "the link is unknown, already used or expired",
-            ))?;
+            .ok_or_else(gone)?;
         self.events.send(LoginEvent::Sent {
             id: login.id,
             user_id,
@@ -186,7 +188,10 @@ impl Service {
             .check_delegated(&login, answer.delegated_consents)
             .await?;
         let now = self.now();
-        let remember = answer.remember_browser || login.remember_browser;
+        // A browser is remembered only where the person matched the number: nothing shows
+        // that a browser whose login was opened from a deep link is on their phone.
+        let remember =
+            (answer.remember_browser || login.remember_browser) && login.challenge.is_some();
         let consent = (!missing.is_empty()).then(|| login.scopes.consentable());
         let confirmed = LoginRequest {
             status: Status::Confirmed,

@@ -177,7 +177,7 @@ impl Service {
         }
         if login.flow != Flow::Web || mobile {
             // A new ticket each time the page is shown; only the latest one opens the request.
-            let ticket = crypto::random_secret();
+            let ticket = links::new_ticket(now);
             if login.status == Status::New {
                 self.store
                     .set_login_ticket(login.id, &crypto::hash_secret(&ticket), now)

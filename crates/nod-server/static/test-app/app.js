@@ -567,8 +567,15 @@
   const signature = (v) =>
     JSON.stringify([
       v.sales_unit_name, v.kind, v.scopes, v.binding_message, v.choices,
-      v.consent_in_app, v.consent_scopes, v.delegated_consents,
+      v.consent_in_app, v.consent_scopes, v.delegated_consents, v.opened_from_link,
     ]);
+
+  /** How long ago a login started, in words ("12 seconds ago"), from the server's time. */
+  function startedAgo(startedAt) {
+    const seconds = Math.max(0, Math.round(Date.now() / 1000 - startedAt));
+    if (seconds < 90) return `${seconds} second${seconds === 1 ? '' : 's'} ago`;
+    return `${Math.round(seconds / 60)} minutes ago`;
+  }
 
   const isMerchantInitiated = (view) => view.kind === 'merchant_initiated';
 
@@ -709,9 +716,10 @@
     card.timer = timer;
     card.timerText = timerText;
 
-    // A merchant-initiated login has no browser to remember.
+    // A merchant-initiated login has no browser to remember; one opened from a link is
+    // not remembered (nothing shows the browser is on this phone).
     let remember = null;
-    if (!merchant) {
+    if (!merchant && !view.opened_from_link) {
       remember = h('input', { type: 'checkbox', id: `req-${id}-remember`, 'data-testid': 'remember' });
       if (previous && previous.remember) remember.checked = previous.remember.checked;
     }
@@ -789,6 +797,9 @@
         timer,
       ),
       merchant ? h('p', { class: 'kind-note', text: 'Merchant-initiated: the shop asked for this login, not a browser.' }) : null,
+      view.opened_from_link
+        ? h('p', { class: 'link-warning', role: 'note', 'data-testid': 'link-warning', text: `Only approve if you started this login on this phone, just now${view.started_at ? ` (started ${startedAgo(view.started_at)})` : ''}. Never approve a link someone sent you.` })
+        : null,
       view.binding_message ? bindingBox(view) : null,
       // When the consent box lists exactly what is asked for, it says it once.
       consentBox && sameScopes(scopes, view.consent_scopes || [])

@@ -40,6 +40,8 @@ async fn mobile_journey_opens_the_app_with_a_ticket() {
     let view: Value = response.json().await.unwrap();
     assert_eq!(view["id"], id.as_str());
     assert_eq!(view["choices"], Value::Null, "same phone: nothing to match");
+    assert_eq!(view["opened_from_link"], true, "the app warns");
+    assert!(view["started_at"].as_i64().unwrap() > 0);
     // The ticket works once, for anybody.
     assert_eq!(phone.open_ticket(&ticket).await.status(), 404);
     let other = app.phone(OTHER_PHONE).await;
@@ -59,11 +61,35 @@ async fn mobile_journey_opens_the_app_with_a_ticket() {
     assert_eq!(location(&response), login_path(&id, "consent"));
     let response = accept_consent_page(&browser, &id).await;
     app.merchant().tokens(&code_of(&response), None).await;
-    // Remembered in the phone's browser too.
-    assert_eq!(
-        phone.browsers().await["browsers"][0]["label"],
-        "Chrome on Android"
-    );
+    // Not remembered, though asked: nothing shows the browser is on this phone.
+    assert_eq!(phone.browsers().await["browsers"], json!([]));
+    let (next, _) = landing(&app, &browser, "").await;
+    assert_ne!(next, id, "the next login needs the app again");
+}
+
+/// Deep-link phishing: someone starts a login in their own browser and sends the link.
+/// The link is stale two minutes after the page showed it, and a browser whose login was
+/// opened from a link is never remembered.
+#[tokio::test]
+async fn a_deep_link_is_stale_after_two_minutes() {
+    let app = TestApp::builder().spawn().await;
+    let browser = app.browser_with(&[("user-agent", PHONE_UA)]);
+    let (_, ticket) = landing(&app, &browser, "").await;
+    let phone = app.phone(PHONE).await;
+    app.advance(121);
+    let (status, _) = status_and_error(phone.open_ticket(&ticket).await).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert!(phone.pending().await.is_empty());
+    // A ticket whose time was changed is not one.
+    let (secret, _) = ticket.rsplit_once('.').unwrap();
+    let now = ticket.rsplit_once('.').unwrap().1.parse::<i64>().unwrap() + 121;
+    let forged = format!("{secret}.{now}");
+    assert_eq!(phone.open_ticket(&forged).await.status(), 404);
+    // A fresh link opens within the two minutes.
+    let (id, fresh) = landing(&app, &browser, "").await;
+    app.advance(120);
+    let view: Value = phone.open_ticket(&fresh).await.json().await.unwrap();
+    assert_eq!(view["id"], id.as_str());
 }
 
 #[tokio::test]
