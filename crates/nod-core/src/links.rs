@@ -129,7 +129,7 @@ mod tests {
             format!("{secret}.-5"),
             format!("{secret}.+5"),
             format!("{secret}.99999999999999999999999"),
-            format!("short.1000"),
+            "short.1000".to_owned(),
             String::new(),
         ] {
             assert!(!ticket_is_fresh(&bad, 1_000), "{bad:?}");
