@@ -23,6 +23,7 @@ mod i18n;
 mod keys;
 mod listen;
 mod merchant_api;
+mod metrics;
 mod oidc;
 mod pages;
 pub mod paths;
@@ -55,8 +56,10 @@ pub fn build_router(app: Arc<App>) -> Router {
             .merge(demo::router())
             .merge(app_api::test_mode_router());
     }
+    metrics::init();
     router
         .fallback(pages::not_found)
+        .route_layer(axum::middleware::from_fn(metrics::track))
         .with_state(state)
         // Layers run bottom-up on the request: every request gets an id (kept when a
         // proxy sent one) that goes on its log lines and back on the response; tracing

@@ -564,6 +564,21 @@ pub trait Store:
 {
     /// Whether the database answers.
     async fn ping(&self) -> Result<()>;
+    /// How many login requests wait for an answer in the app at `now` (for /metrics).
+    async fn count_waiting(&self, now: Timestamp) -> Result<i64>;
+    /// The connection pool's state, for /metrics.
+    fn pool_stats(&self) -> PoolStats;
+}
+
+/// The state of a store's connection pool.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    /// Connections open now.
+    pub open: u32,
+    /// Of those, connections no request is using.
+    pub idle: u32,
+    /// Most connections the pool opens.
+    pub max: u32,
 }
 
 /// Opens the store a database URL names (`sqlite://path`, or `postgres://…` /

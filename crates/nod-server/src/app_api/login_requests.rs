@@ -173,8 +173,15 @@ pub(super) async fn get_events(
             return Some((Ok(event), receiver));
         }
     });
-    Sse::new(futures_util::StreamExt::chain(ready, updates))
-        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    // Counted as open until the stream is dropped (the app went away or was logged out).
+    let open = crate::metrics::OpenStream::new("app");
+    let stream = futures_util::StreamExt::inspect(
+        futures_util::StreamExt::chain(ready, updates),
+        move |_| {
+            let _ = &open;
+        },
+    );
+    Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
 #[derive(Deserialize)]

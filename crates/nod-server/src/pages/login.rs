@@ -226,6 +226,11 @@ pub(super) async fn get_login_events(
             }
         },
     );
+    // Counted as open until the stream is dropped (the browser went away or it ended).
+    let open = crate::metrics::OpenStream::new("browser");
+    let stream = futures_util::StreamExt::inspect(stream, move |_| {
+        let _ = &open;
+    });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }
 

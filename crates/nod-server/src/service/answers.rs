@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::engine::{Result, Service, ServiceError, audit_entry};
 use crate::events::LoginEvent;
+use crate::metrics;
 
 /// The app's answer to a login request.
 #[derive(Debug, Default)]
@@ -258,6 +259,7 @@ impl Service {
             return Err(ServiceError::Conflict);
         }
         self.announce_closed(&confirmed);
+        metrics::login_ended(metrics::journey(&confirmed), "confirmed");
         let bad_url = || anyhow::anyhow!("a stored redirect URI is not a URL");
         match (next, code, resume) {
             (AfterApproval::ReturnToBrowser, ..) => Ok(AppNext::ReturnToBrowser),
@@ -397,6 +399,7 @@ impl Service {
                     return Err(ServiceError::Conflict);
                 }
                 self.announce_closed(&login);
+                metrics::login_ended(metrics::journey(&login), "expired");
                 Ok(OutcomeAnswer {
                     error: None,
                     next: AppNext::Done,
@@ -437,6 +440,7 @@ impl Service {
             return Err(ServiceError::Conflict);
         }
         self.announce_closed(login);
+        metrics::login_ended(metrics::journey(login), error.as_str());
         self.notify_merchant(login).await;
         let description = login::failure_description(error);
         let url = match login::after_rejection(login) {

@@ -10,6 +10,7 @@ use uuid::Uuid;
 
 use super::engine::{Result, Service, audit_entry};
 use super::login::Finished;
+use crate::metrics;
 
 /// What an authorization request leads to.
 #[derive(Debug)]
@@ -130,6 +131,7 @@ impl Service {
         {
             return Ok(None);
         }
+        metrics::login_ended("remembered", "confirmed");
         Ok(Some(Finished {
             code,
             state: login.state.clone(),

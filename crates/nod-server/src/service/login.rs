@@ -14,6 +14,7 @@ use uuid::Uuid;
 
 use super::engine::{Result, Service, ServiceError, audit_entry};
 use crate::events::LoginEvent;
+use crate::metrics;
 
 /// What the login page shows when a browser arrives at it.
 #[derive(Debug)]
@@ -241,6 +242,7 @@ impl Service {
             .await?;
         if confirmed {
             self.events.send(LoginEvent::Changed { id: login.id });
+            metrics::login_ended("remembered", "confirmed");
         }
         Ok(confirmed)
     }
@@ -419,6 +421,7 @@ impl Service {
             .await?
         {
             self.announce_closed(login);
+            metrics::login_ended(metrics::journey(login), code.as_str());
         }
         Ok(OAuthError::new(code, login::failure_description(code)))
     }

@@ -22,6 +22,7 @@ mod flows;
 mod instances;
 mod interop;
 mod journey;
+mod metrics;
 mod partners;
 mod races;
 mod scenarios;

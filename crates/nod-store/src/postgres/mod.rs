@@ -66,7 +66,8 @@ use async_trait::async_trait;
 use sqlx::postgres::{PgArguments, PgConnectOptions, PgPoolOptions, PgRow};
 use sqlx::{PgConnection, PgExecutor, PgPool, Postgres};
 
-use crate::{AuditEvent, Result, Store, StoreError};
+use crate::{AuditEvent, PoolStats, Result, Store, StoreError};
+use nod_core::Timestamp;
 
 mod consents;
 mod devices;
@@ -267,6 +268,28 @@ impl Store for PgStore {
             .await
             .map(|_| ())
             .map_err(|e| StoreError::Unavailable(Box::new(e)))
+    }
+
+    async fn count_waiting(&self, now: Timestamp) -> Result<i64> {
+        query_opt(
+            &self.pool,
+            sqlx::query(
+                "SELECT COUNT(*) FROM login_requests WHERE status = $1 AND expires_at > $2",
+            )
+            .bind(nod_core::login::Status::Waiting.as_str())
+            .bind(now),
+            |row| sqlx::Row::try_get(row, 0).map_err(db_error),
+        )
+        .await
+        .map(Option::unwrap_or_default)
+    }
+
+    fn pool_stats(&self) -> PoolStats {
+        PoolStats {
+            open: self.pool.size(),
+            idle: u32::try_from(self.pool.num_idle()).unwrap_or(u32::MAX),
+            max: self.pool.options().get_max_connections(),
+        }
     }
 }
 

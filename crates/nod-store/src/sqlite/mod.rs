@@ -81,7 +81,8 @@ use std::time::Duration;
 use async_trait::async_trait;
 use rusqlite::{Connection, OpenFlags, Params, Row, ToSql};
 
-use crate::{AuditEvent, Result, Store, StoreError};
+use crate::{AuditEvent, PoolStats, Result, Store, StoreError};
+use nod_core::Timestamp;
 
 mod consents;
 mod devices;
@@ -506,5 +507,31 @@ impl Store for SqliteStore {
                 .and_then(|mut statement| statement.query_row([], |_| Ok(())))
                 .map_err(unavailable)
         })
+    }
+
+    async fn count_waiting(&self, now: Timestamp) -> Result<i64> {
+        self.read(|conn| {
+            query_opt(
+                conn,
+                "SELECT COUNT(*) FROM login_requests WHERE status = ?1 AND expires_at > ?2",
+                rusqlite::params![nod_core::login::Status::Waiting.as_str(), now],
+                |row| row.get(0).map_err(db_error),
+            )
+            .map(Option::unwrap_or_default)
+        })
+    }
+
+    /// The writer and the read-only connections kept idle (a reader in use is not
+    /// counted: it is opened on demand and kept only while fewer than
+    /// [`IDLE_READERS`] are idle).
+    fn pool_stats(&self) -> PoolStats {
+        let idle_readers = self.inner.readers.lock().map_or(0, |readers| readers.len());
+        let idle_readers = u32::try_from(idle_readers).unwrap_or(u32::MAX);
+        let writer_idle = u32::from(!self.inner.writer.is_locked());
+        PoolStats {
+            open: 1 + idle_readers,
+            idle: idle_readers + writer_idle,
+            max: 1 + u32::try_from(IDLE_READERS).unwrap_or(u32::MAX),
+        }
     }
 }
