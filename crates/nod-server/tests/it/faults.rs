@@ -4,7 +4,11 @@
 //! says not ready while the database is down and ready after; nothing stored before is
 //! lost; and new logins succeed afterwards, with no one restarting anything.
 //!
-//! Ignored in the normal run: it restarts the PostgreSQL cluster every other test uses.
+//! The same logins go on while the only instance is killed and started again, on SQLite
+//! or PostgreSQL (crash safety).
+//!
+//! The PostgreSQL test is ignored in the normal run: it restarts the cluster every other
+//! test uses.
 //! `scripts/test.sh` runs it alone, on its own cluster (`NOD_TEST_POSTGRES_DIR`).
 
 use std::collections::BTreeSet;
@@ -19,6 +23,37 @@ use serde_json::{Value, json};
 use crate::support::*;
 
 const PEOPLE: [&str; 2] = ["4791234502", "4791234503"];
+
+/// What the logins of a test saw, by the balancer's address: the access tokens the
+/// merchant received (committed before they were sent), and the browser logins and
+/// merchant-initiated requests started (some of them cut short).
+#[derive(Default, Clone)]
+struct Seen {
+    tokens: Vec<String>,
+    browser_logins: Vec<String>,
+    auth_req_ids: Vec<String>,
+}
+
+static SEEN: std::sync::Mutex<Vec<(String, Seen)>> = std::sync::Mutex::new(Vec::new());
+
+fn seen(app: &TestApp, record: impl FnOnce(&mut Seen)) {
+    let mut all = SEEN.lock().unwrap();
+    if let Some((_, s)) = all.iter_mut().find(|(base, _)| *base == app.base) {
+        record(s);
+    } else {
+        let mut s = Seen::default();
+        record(&mut s);
+        all.push((app.base.clone(), s));
+    }
+}
+
+fn seen_by(app: &TestApp) -> Seen {
+    let mut all = SEEN.lock().unwrap();
+    all.iter_mut()
+        .find(|(base, _)| *base == app.base)
+        .map(|(_, s)| std::mem::take(s))
+        .unwrap_or_default()
+}
 
 /// How a login ended.
 #[derive(Debug)]
@@ -106,6 +141,7 @@ async fn desktop(app: &TestApp, phone: &Phone, merchant: &reqwest::Client) -> Re
     let r = step("authorize", client.get(app.authorize_url("")), see_other).await?;
     let page = header_location(&r);
     let id = login_id_of(&page).unwrap_or_default().to_owned();
+    seen(app, |s| s.browser_logins.push(id.clone()));
     let r = step("login page", client.get(app.url(&page)), ok).await?;
     let html = text("login page", r).await?;
     let csrf = between(&html, "name=\"csrf\" value=\"", "\"").unwrap_or_default();
@@ -167,6 +203,7 @@ async fn ciba(app: &TestApp, phone: &Phone, merchant: &reqwest::Client) -> Resul
         ]);
     let started = json_of("ciba start", step("ciba start", start, ok).await?).await?;
     let auth_req_id = started["auth_req_id"].as_str().unwrap_or_default();
+    seen(app, |s| s.auth_req_ids.push(auth_req_id.to_owned()));
     let listed = step("pending", phone.request(Method::GET, "/login-requests"), ok).await?;
     let listed = json_of("pending", listed).await?;
     let id = listed["login_requests"]
@@ -197,6 +234,7 @@ fn next_binding_number() -> u32 {
 
 async fn userinfo(app: &TestApp, merchant: &reqwest::Client, tokens: &Value) -> Result<(), Ended> {
     let access_token = tokens["access_token"].as_str().unwrap_or_default();
+    seen(app, |s| s.tokens.push(access_token.to_owned()));
     let request = merchant
         .get(app.url(paths::USERINFO))
         .bearer_auth(access_token);
@@ -397,4 +435,129 @@ async fn postgres_restarts_and_an_instance_dies_in_the_middle_of_logins() {
         }
     }
     drop(instances);
+}
+
+/// Crash safety: the only instance is killed (`SIGKILL`) three times in the middle of
+/// desktop and merchant-initiated logins, and started again on the same database. Every
+/// access token a merchant received still works, nothing stored before is lost, every
+/// login cut short ends with a protocol answer (never a 5xx), and new logins succeed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn killed_in_the_middle_of_logins_nothing_committed_is_lost() {
+    let mut instances = TestApp::builder()
+        .clock(TestTime::Real)
+        .spawn_processes(1)
+        .await;
+    let app = instances.app.clone();
+    let merchant_client = app.client();
+    let mut phones = Vec::new();
+    for number in PEOPLE {
+        let phone = app.phone(number).await;
+        let (_, response) = log_in(&app.browser(), &phone, "", true).await;
+        assert_eq!(response.status(), StatusCode::SEE_OTHER);
+        phones.push(Arc::new(phone));
+    }
+    let before = stored(&app, 0).await;
+    let mut completed = 0;
+    for round in 0..3 {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut tasks = Vec::new();
+        for phone in &phones {
+            let (app, phone, merchant, stop) = (
+                app.clone(),
+                phone.clone(),
+                merchant_client.clone(),
+                stop.clone(),
+            );
+            tasks.push(tokio::spawn(async move {
+                let mut ended = Vec::new();
+                while !stop.load(Ordering::Relaxed) {
+                    ended.extend(both(&app, &phone, &merchant).await);
+                }
+                ended
+            }));
+        }
+        // A different moment of the logins each round.
+        tokio::time::sleep(Duration::from_millis(700 + 450 * round)).await;
+        instances.kill(0);
+        stop.store(true, Ordering::Relaxed);
+        let mut ended = Vec::new();
+        for task in tasks {
+            ended.extend(task.await.unwrap());
+        }
+        completed += ended
+            .iter()
+            .filter(|e| matches!(e, Ended::Completed))
+            .count();
+        let unclear: Vec<&Ended> = ended.iter().filter(|e| !e.is_clear()).collect();
+        assert!(unclear.is_empty(), "round {round}: {unclear:?}");
+        instances.restart(0).await;
+        let seen = seen_by(&app);
+        check_after_restart(&app, &merchant_client, &seen).await;
+        eprintln!(
+            "round {round}: {} logins, {} tokens kept, {} browser logins and {} merchant-initiated ones ended cleanly",
+            ended.len(),
+            seen.tokens.len(),
+            seen.browser_logins.len(),
+            seen.auth_req_ids.len()
+        );
+    }
+    assert!(completed > 5, "only {completed} logins completed");
+    let after = stored(&app, 0).await;
+    let lost: Vec<&String> = before.difference(&after).collect();
+    assert!(lost.is_empty(), "lost: {lost:?}");
+    for phone in &phones {
+        for e in both(&app, phone, &merchant_client).await {
+            assert!(matches!(e, Ended::Completed), "after the restarts: {e:?}");
+        }
+    }
+}
+
+/// After a restart: every token the merchant received works; every login started ends
+/// with an answer a client can act on.
+async fn check_after_restart(app: &TestApp, merchant: &reqwest::Client, seen: &Seen) {
+    for token in &seen.tokens {
+        let response = merchant
+            .get(app.url(paths::USERINFO))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "a received token was lost"
+        );
+    }
+    for id in &seen.browser_logins {
+        let response = app.browser().get(&login_path(id, "continue")).await;
+        assert!(
+            !response.status().is_server_error(),
+            "browser login {id}: {}",
+            response.status()
+        );
+    }
+    for auth_req_id in &seen.auth_req_ids {
+        let response = merchant
+            .post(app.url(paths::TOKEN))
+            .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+            .form(&[("grant_type", CIBA_GRANT), ("auth_req_id", auth_req_id)])
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        let clear = status == StatusCode::OK
+            || (status == StatusCode::BAD_REQUEST
+                && matches!(
+                    body["error"].as_str(),
+                    Some(
+                        "authorization_pending"
+                            | "slow_down"
+                            | "access_denied"
+                            | "expired_token"
+                            | "invalid_grant"
+                    )
+                ));
+        assert!(clear, "merchant-initiated {auth_req_id}: {status} {body}");
+    }
 }

@@ -21,7 +21,9 @@ pub(crate) struct Instances {
     /// address, the public URL).
     pub each: Vec<TestApp>,
     children: Vec<Child>,
-    _logs: tempfile::TempDir,
+    database_url: String,
+    addresses: Vec<std::net::SocketAddr>,
+    logs: tempfile::TempDir,
 }
 
 impl Instances {
@@ -30,6 +32,45 @@ impl Instances {
         self.children[i].kill().unwrap();
         self.children[i].wait().unwrap();
     }
+
+    /// Starts instance `i` again, on the same address and database, and waits until it
+    /// is ready.
+    pub(crate) async fn restart(&mut self, i: usize) {
+        let address = self.addresses[i];
+        self.children[i] = spawn_nod(
+            &self.database_url,
+            address,
+            &self.app.base,
+            &self.logs.path().join(format!("nod-{i}-again.log")),
+        );
+        wait_ready(&format!("http://{address}")).await;
+    }
+}
+
+/// `nod serve --demo` on `database`, listening at `address`, with limits raised for the
+/// tests' many logins of few people.
+fn spawn_nod(
+    database: &str,
+    address: std::net::SocketAddr,
+    base: &str,
+    log: &std::path::Path,
+) -> Child {
+    let log = std::fs::File::create(log).unwrap();
+    Command::new(nod_binary())
+        .args(["--database", database])
+        .args(["--listen", &address.to_string()])
+        .args(["--public-url", base])
+        .args(["--log-format", "json", "serve", "--demo"])
+        .args(["--max-pending-per-user", "1000"])
+        .args(["--phone-form-per-ip-per-minute", "100000"])
+        .args(["--authorize-per-ip-per-minute", "100000"])
+        .args(["--max-requests-per-number-per-10-minutes", "100000"])
+        .args(["--ciba-start-per-client-per-minute", "100000"])
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap()
 }
 
 impl Drop for Instances {
@@ -73,22 +114,8 @@ impl TestAppBuilder {
                 .unwrap()
                 .port();
             let address: std::net::SocketAddr = ([127, 0, 0, 1], port).into();
-            let log = std::fs::File::create(logs.path().join(format!("nod-{i}.log"))).unwrap();
-            let child = Command::new(nod_binary())
-                .args(["--database", &database.url])
-                .args(["--listen", &address.to_string()])
-                .args(["--public-url", &base])
-                .args(["--log-format", "json", "serve", "--demo"])
-                .args(["--max-pending-per-user", "1000"])
-                .args(["--phone-form-per-ip-per-minute", "100000"])
-                .args(["--authorize-per-ip-per-minute", "100000"])
-                .args(["--max-requests-per-number-per-10-minutes", "100000"])
-                .stdin(Stdio::null())
-                .stdout(log.try_clone().unwrap())
-                .stderr(log)
-                .spawn()
-                .unwrap();
-            children.push(child);
+            let log = logs.path().join(format!("nod-{i}.log"));
+            children.push(spawn_nod(&database.url, address, &base, &log));
             // One at a time: each seeds the demo data if it is missing.
             wait_ready(&format!("http://{address}")).await;
             addresses.push(address);
@@ -97,6 +124,7 @@ impl TestAppBuilder {
             Arc::new(addresses.iter().map(|_| AtomicUsize::new(0)).collect());
         tokio::spawn(balance(front, addresses.clone(), served.clone()));
         let direct: Vec<String> = addresses.iter().map(|a| format!("http://{a}")).collect();
+        let database_url = database.url.clone();
         let each = direct
             .iter()
             .map(|base| start_front(database.clone(), store.clone(), None, base.clone()))
@@ -109,7 +137,9 @@ impl TestAppBuilder {
             direct,
             each,
             children,
-            _logs: logs,
+            database_url,
+            addresses,
+            logs,
         }
     }
 }
