@@ -116,19 +116,54 @@ pub async fn serve(
     app: Arc<App>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let purge = tokio::spawn(purge_loop(app.clone()));
-    let relay = tokio::spawn(relay::run(app.clone()));
-    let deliveries = tokio::spawn(webhooks::deliver(
-        app.service.outbox.clone(),
-        app.service.http.clone(),
-        app.service.clock.clone(),
-    ));
+    let _housekeeping = Housekeeping::start(app.clone())?;
     let router = build_router(app);
-    let result = listen::serve(listener, router, shutdown).await;
-    purge.abort();
-    deliveries.abort();
-    relay.abort();
-    result
+    listen::serve(listener, router, shutdown).await
+}
+
+/// The background work (the purge, the relay between instances, webhook deliveries) on
+/// a thread of its own, with a runtime of its own. The store runs SQLite's statements
+/// on the calling thread, and when another process holds the database a write waits
+/// out the busy timeout there: that wait must hold neither a thread that serves
+/// requests nor a request queued on it. Stops when dropped (with the server).
+struct Housekeeping {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Housekeeping {
+    fn start(app: Arc<App>) -> std::io::Result<Self> {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        std::thread::Builder::new()
+            .name("nod-housekeeping".into())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    let purge = tokio::spawn(purge_loop(app.clone()));
+                    let relay = tokio::spawn(relay::run(app.clone()));
+                    let deliveries = tokio::spawn(webhooks::deliver(
+                        app.service.outbox.clone(),
+                        app.service.http.clone(),
+                        app.service.clock.clone(),
+                    ));
+                    // The sender is dropped with the server, or sends at its end.
+                    let _ = stopped.await;
+                    purge.abort();
+                    deliveries.abort();
+                    relay.abort();
+                });
+            })?;
+        Ok(Self { stop: Some(stop) })
+    }
+}
+
+impl Drop for Housekeeping {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
 }
 
 /// How often expired rows are purged.

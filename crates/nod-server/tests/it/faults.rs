@@ -561,3 +561,66 @@ async fn check_after_restart(app: &TestApp, merchant: &reqwest::Client, seen: &S
         assert!(clear, "merchant-initiated {auth_req_id}: {status} {body}");
     }
 }
+
+/// A SQLite database another process holds longer than the busy timeout (5 s): a page
+/// that writes answers 503 with `Retry-After`, and so does an API; once it lets go,
+/// everything works again. (PostgreSQL's outage is the test above.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_sqlite_database_held_by_another_writer_answers_503() {
+    let app = TestApp::builder().spawn().await;
+    let Some(path) = app.database_url().strip_prefix("sqlite://") else {
+        return;
+    };
+    let (release, held) = std::sync::mpsc::channel::<()>();
+    let (locked, is_locked) = std::sync::mpsc::channel::<()>();
+    let path = path.to_owned();
+    let holder = std::thread::spawn(move || {
+        let conn = rusqlite::Connection::open(path).unwrap();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        locked.send(()).unwrap();
+        // Until the test says, at most half a minute.
+        let _ = held.recv_timeout(Duration::from_secs(30));
+        conn.execute_batch("ROLLBACK").unwrap();
+    });
+    is_locked.recv().unwrap();
+
+    // The authorization endpoint stores a login request: the page says to come back.
+    let browser = app.browser();
+    // Each answers once the busy timeout is out, not after every writer queued before
+    // it (the purge and the outbox worker wait on the same lock).
+    let bounded = Duration::from_secs(9);
+    let asked = std::time::Instant::now();
+    let page = browser.get(&app.authorize_url("")).await;
+    assert!(asked.elapsed() < bounded, "{:?}", asked.elapsed());
+    assert_eq!(page.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(page.headers().contains_key("retry-after"));
+    assert!(
+        page.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    // The merchant's CIBA start stores one too: JSON, as the API speaks.
+    let asked = std::time::Instant::now();
+    let start = app
+        .client()
+        .post(app.url(paths::CIBA_START))
+        .basic_auth(CLIENT_ID, Some(CLIENT_SECRET))
+        .form(&[
+            ("login_hint", "urn:msisdn:4791234501"),
+            ("scope", "openid name"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(asked.elapsed() < bounded, "{:?}", asked.elapsed());
+    assert_eq!(start.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(start.headers().contains_key("retry-after"));
+    let body: Value = start.json().await.unwrap();
+    assert!(body["error"].is_string(), "{body}");
+
+    release.send(()).unwrap();
+    holder.join().unwrap();
+    let login = app.browser().start_login("").await;
+    assert!(!login.id.is_empty());
+}

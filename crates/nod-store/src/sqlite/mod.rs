@@ -178,7 +178,34 @@ impl SqliteStore {
 
     /// Runs `f` on the writer, holding it for the synchronous duration of `f` only.
     fn write<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
-        f(&mut self.inner.writer.lock())
+        let (mut writer, shortened) = self.writer()?;
+        let result = f(&mut writer);
+        restore_busy_timeout(&writer, shortened);
+        result
+    }
+
+    /// The writer, within [`BUSY_TIMEOUT`] in all: when another process holds the
+    /// database, whoever holds the writer waits out SQLite's busy timeout, and a request
+    /// queued behind it must not wait for each one before it and then its own timeout
+    /// (`Unavailable`: a 503). A writer that had to be waited for gets what is left of
+    /// the timeout for its own busy wait.
+    fn writer(&self) -> Result<(parking_lot::MutexGuard<'_, Connection>, bool)> {
+        if let Some(conn) = self.inner.writer.try_lock() {
+            return Ok((conn, false));
+        }
+        let asked = std::time::Instant::now();
+        let busy = || StoreError::Unavailable("the database stayed busy".into());
+        let conn = self
+            .inner
+            .writer
+            .try_lock_for(BUSY_TIMEOUT)
+            .ok_or_else(busy)?;
+        let left = BUSY_TIMEOUT.saturating_sub(asked.elapsed());
+        if left < Duration::from_millis(10) {
+            return Err(busy());
+        }
+        conn.busy_timeout(left).map_err(db_error)?;
+        Ok((conn, true))
     }
 
     /// Runs `f` on the writer like [`Self::write`], then hands the writer to the longest
@@ -186,8 +213,9 @@ impl SqliteStore {
     /// turns (the purge), which would otherwise take the lock back before a woken waiter
     /// runs, and keep every request that writes waiting until it is all done.
     fn write_fair<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
-        let mut writer = self.inner.writer.lock();
+        let (mut writer, shortened) = self.writer()?;
         let result = f(&mut writer);
+        restore_busy_timeout(&writer, shortened);
         parking_lot::MutexGuard::unlock_fair(writer);
         result
     }
@@ -353,6 +381,14 @@ fn passive_checkpoint(conn: &Connection) -> rusqlite::Result<(i64, i64)> {
 
 fn unavailable(e: rusqlite::Error) -> StoreError {
     StoreError::Unavailable(Box::new(e))
+}
+
+/// Sets the writer's busy timeout back after [`SqliteStore::writer`] shortened it. One
+/// that cannot be set back stays shorter: the next holder gets its answer sooner.
+fn restore_busy_timeout(writer: &Connection, shortened: bool) {
+    if shortened {
+        let _ = writer.busy_timeout(BUSY_TIMEOUT);
+    }
 }
 
 /// Maps database errors: uniqueness and foreign-key violations become `Conflict`, a

@@ -417,6 +417,11 @@ impl TestApp {
     }
 
     /// Moves the fake clock on.
+    /// The URL of the database behind the server.
+    pub(crate) fn database_url(&self) -> &str {
+        &self._database.url
+    }
+
     pub(crate) fn advance(&self, seconds: i64) {
         self.clock
             .as_ref()
