@@ -24,6 +24,7 @@ mod keys;
 mod listen;
 mod merchant_api;
 mod oidc;
+mod openapi;
 mod pages;
 pub mod paths;
 mod ratelimit;
@@ -41,6 +42,7 @@ pub use state::{App, AppState};
 /// Every route of Nod, with its layers.
 pub fn build_router(app: Arc<App>) -> Router {
     let test_mode = app.config.test_mode;
+    let openapi = openapi::router(&app.config);
     let state = AppState(app);
     let mut router = Router::new()
         .merge(oidc::router())
@@ -48,7 +50,8 @@ pub fn build_router(app: Arc<App>) -> Router {
         .merge(pages::router())
         .merge(app_api::router())
         .merge(merchant_api::router())
-        .merge(health::router());
+        .merge(health::router())
+        .merge(openapi);
     if test_mode {
         router = router
             .merge(test_app::router())

@@ -3,11 +3,26 @@
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
+use crate::openapi::schemas as doc;
+use crate::paths;
 use crate::state::AppState;
 use crate::web::error::ApiError;
 use crate::web::extract::bearer_token;
 use crate::web::render::NO_STORE;
 
+#[utoipa::path(
+    method(get, post),
+    path = paths::USERINFO,
+    tag = "OpenID Connect",
+    responses(
+        (status = 200, description = "The claims of the scopes granted (also at `…/userinfo/`).", body = doc::Userinfo),
+        (status = 401, description = "`invalid_token`: an unknown, expired or revoked access token; no body at all when no token was sent (RFC 6750 §3.1).", body = doc::OAuthErrorBody,
+            headers(("WWW-Authenticate" = String, description = "`Bearer`, or `Bearer error=\"invalid_token\"`"))),
+        doc::Unavailable,
+    ),
+    security(("access_token" = [])),
+)]
+/// The claims of the scopes granted to the access token.
 pub(super) async fn get_userinfo(
     state: AppState,
     headers: HeaderMap,
