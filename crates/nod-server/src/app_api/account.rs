@@ -17,8 +17,9 @@ use crate::web::render::NO_STORE;
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct RegisterDeviceRequest {
-    /// Digits, with or without `+`.
-    #[schema(example = "4791234501")]
+    /// As a person types it: `+47 912 34 501`, `004791234501`, `4791234501`, or eight
+    /// digits (Norwegian).
+    #[schema(example = "4791234501", max_length = 32)]
     phone_number: Option<String>,
     /// From `nod user activation-code`; not needed in test mode.
     activation_code: Option<String>,
@@ -220,7 +221,7 @@ pub(super) async fn list_browsers(
     delete,
     path = "/app-api/v1/browsers/{id}",
     tag = "app API",
-    params(("id" = String, Path, description = "The browser's id.")),
+    params(("id" = Uuid, Path, description = "The browser's id.")),
     responses(
         (status = 204, description = "Logged out."),
         (status = 404, description = "No such browser of this person.", body = doc::OAuthErrorBody),

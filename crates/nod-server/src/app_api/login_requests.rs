@@ -223,8 +223,9 @@ pub(super) struct ApproveRequest {
     post,
     path = "/app-api/v1/login-requests/{id}/approve",
     tag = "app API",
-    params(("id" = String, Path, description = "The login request's id.")),
-    request_body = ApproveRequest,
+    params(("id" = uuid::Uuid, Path, description = "The login request's id.")),
+    // Optional: an empty body is `{}` (nothing to choose, no consent to give).
+    request_body(content = Option<ApproveRequest>),
     responses(
         (status = 200, description = "What the app does next.", body = doc::NextStep),
         (status = 403, description = "`access_denied`: the person may not log in.", body = doc::OAuthErrorBody),
@@ -277,8 +278,8 @@ pub(super) struct RejectRequest {
     post,
     path = "/app-api/v1/login-requests/{id}/reject",
     tag = "app API",
-    params(("id" = String, Path, description = "The login request's id.")),
-    request_body(content = RejectRequest, description = "Optional."),
+    params(("id" = uuid::Uuid, Path, description = "The login request's id.")),
+    request_body(content = Option<RejectRequest>),
     responses(
         (status = 200, description = "Rejected (`status` is `rejected`); what the app does next.", body = doc::NextStep),
         doc::BadJson,
@@ -313,7 +314,7 @@ pub(super) struct OutcomeRequest {
     post,
     path = "/app-api/v1/login-requests/{id}/outcome",
     tags = ["app API", TEST_MODE],
-    params(("id" = String, Path, description = "The login request's id.")),
+    params(("id" = uuid::Uuid, Path, description = "The login request's id.")),
     request_body = OutcomeRequest,
     responses(
         (status = 200, description = "Ended: `status` is `failed` (with `error`) or `expired`.", body = doc::NextStep),

@@ -116,7 +116,7 @@ pub(super) async fn list_webhooks(
     delete,
     path = paths::WEBHOOK,
     tag = "merchant API",
-    params(("id" = String, Path, description = "The registration's id."), doc::MerchantSerialNumber),
+    params(("id" = uuid::Uuid, Path, description = "The registration's id."), doc::MerchantSerialNumber),
     responses(
         (status = 204, description = "Removed."),
         (status = 404, description = "No such registration of this sales unit.", content_type = "application/problem+json", body = doc::Problem),

@@ -13,10 +13,12 @@ use crate::web::render::NO_STORE;
 #[utoipa::path(
     method(get, post),
     path = paths::USERINFO,
+    operation_id = "userinfo",
     tag = "OpenID Connect",
     responses(
         (status = 200, description = "The claims of the scopes granted (also at `…/userinfo/`).", body = doc::Userinfo),
-        (status = 401, description = "`invalid_token`: an unknown, expired or revoked access token; no body at all when no token was sent (RFC 6750 §3.1).", body = doc::OAuthErrorBody,
+        // No schema: the answer to a request without a token has no body at all.
+        (status = 401, description = "No token was sent: no body at all (RFC 6750 §3.1). An unknown, expired or revoked access token: an `OAuthError` body, `invalid_token`.",
             headers(("WWW-Authenticate" = String, description = "`Bearer`, or `Bearer error=\"invalid_token\"`"))),
         doc::Unavailable,
     ),

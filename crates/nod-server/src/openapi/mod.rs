@@ -110,6 +110,9 @@ pub(crate) fn document(config: &ServerConfig) -> Value {
                     }
                 }
             }
+            for operation in item.values_mut() {
+                optional_body_is_absent_not_null(operation);
+            }
             if !config.test_mode {
                 item.retain(|_, operation| !is_test_mode(operation));
             }
@@ -117,6 +120,28 @@ pub(crate) fn document(config: &ServerConfig) -> Value {
         paths.retain(|_, item| item.as_object().is_some_and(|i| !i.is_empty()));
     }
     doc
+}
+
+/// An optional JSON body (`request_body(content = Option<T>)`) is left out or sent as a
+/// `T`, never as `null`: its schema is `T`, and the body is not required.
+fn optional_body_is_absent_not_null(operation: &mut Value) {
+    let body = &mut operation["requestBody"];
+    if !body.is_object() || body["required"] == json!(true) {
+        return;
+    }
+    for media in body["content"]
+        .as_object_mut()
+        .into_iter()
+        .flat_map(|c| c.values_mut())
+    {
+        let schema = &mut media["schema"];
+        let one_of = schema["oneOf"].as_array().cloned().unwrap_or_default();
+        if let [null, inner] = one_of.as_slice()
+            && null == &json!({ "type": "null" })
+        {
+            *schema = inner.clone();
+        }
+    }
 }
 
 fn is_test_mode(operation: &Value) -> bool {

@@ -372,18 +372,23 @@ pub(crate) struct DelegatedConsent {
 /// Merchant-initiated login (CIBA Core §7.1).
 #[derive(ToSchema)]
 pub(crate) struct CibaStartForm {
-    /// `urn:msisdn:{digits}`.
-    #[schema(example = "urn:msisdn:4791234501")]
+    /// `urn:msisdn:{country code and number}`.
+    #[schema(
+        example = "urn:msisdn:4791234501",
+        pattern = "^urn:msisdn:[0-9]{8,15}$"
+    )]
     login_hint: String,
     /// Space-separated; must include `openid`.
-    #[schema(example = "openid name")]
+    #[schema(example = "openid name", pattern = "(^| )openid( |$)")]
     scope: String,
-    /// `^[A-Z0-9-]{5,8}$`, shown in the app.
+    /// Shown in the app.
+    #[schema(pattern = "^[A-Z0-9-]{5,8}$")]
     binding_message: Option<String>,
-    /// 60–900 seconds.
-    requested_expiry: Option<String>,
-    /// `login_to_webpage` (then `redirect_uri` is required).
-    requested_flow: Option<String>,
+    /// Seconds; the default is 600.
+    #[schema(minimum = 60, maximum = 900)]
+    requested_expiry: Option<u32>,
+    /// Then `redirect_uri` is required.
+    requested_flow: Option<RequestedFlow>,
     redirect_uri: Option<String>,
     /// Required for sales units in ping mode.
     client_notification_token: Option<String>,
@@ -391,6 +396,12 @@ pub(crate) struct CibaStartForm {
     nonce: Option<String>,
     client_id: Option<String>,
     client_secret: Option<String>,
+}
+
+#[derive(ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum RequestedFlow {
+    LoginToWebpage,
 }
 
 #[derive(ToSchema)]
@@ -403,7 +414,10 @@ pub(crate) struct CibaStarted {
 
 #[derive(ToSchema)]
 pub(crate) struct UserExistsForm {
-    #[schema(example = "urn:msisdn:4791234501")]
+    #[schema(
+        example = "urn:msisdn:4791234501",
+        pattern = "^urn:msisdn:[0-9]{8,15}$"
+    )]
     login_hint: String,
     client_id: Option<String>,
     client_secret: Option<String>,

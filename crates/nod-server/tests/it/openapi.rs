@@ -261,6 +261,13 @@ async fn the_document_describes_the_merchant_endpoints_and_their_security() {
     ] {
         assert!(schemes.contains_key(scheme), "{scheme}");
     }
+    // An optional body is left out, never sent as `null`.
+    let approve = &doc["paths"]["/app-api/v1/login-requests/{id}/approve"]["post"]["requestBody"];
+    assert!(approve["required"].is_null(), "{approve}");
+    assert_eq!(
+        approve["content"]["application/json"]["schema"]["$ref"],
+        "#/components/schemas/ApproveRequest"
+    );
     // Operation ids are unique (one handler serves userinfo's two methods and paths).
     let mut ids = BTreeSet::new();
     for item in doc["paths"].as_object().unwrap().values() {
