@@ -191,6 +191,20 @@ fn login_request_list() -> utoipa::openapi::schema::Array {
         .build()
 }
 
+/// `GET /app-api/v1/devices`: the person's registered apps.
+#[derive(ToSchema)]
+pub(crate) struct Devices {
+    #[schema(schema_with = device_list)]
+    devices: Vec<()>,
+}
+
+/// An array of the `Device` schema (declared where the handler builds one).
+fn device_list() -> utoipa::openapi::schema::Array {
+    utoipa::openapi::schema::ArrayBuilder::new()
+        .items(Ref::from_schema_name("Device"))
+        .build()
+}
+
 /// `GET /app-api/v1/consents`.
 #[derive(ToSchema)]
 pub(crate) struct Consents {
