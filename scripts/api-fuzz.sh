@@ -10,7 +10,7 @@
 # headers, body schema). Installs schemathesis (pinned) in a venv under the target
 # directory; needs python3 and cargo. See docs/api-reference.md.
 #
-#   scripts/api-fuzz.sh              the default run (about two minutes)
+#   scripts/api-fuzz.sh              the default run (one to two minutes)
 #   API_FUZZ_EXAMPLES=200 scripts/api-fuzz.sh   a longer one
 set -euo pipefail
 cd "$(dirname "$0")/.."
