@@ -191,18 +191,25 @@ fn login_request_list() -> utoipa::openapi::schema::Array {
         .build()
 }
 
-/// `GET /app-api/v1/devices`: the person's registered apps.
+/// `GET /app-api/v1/devices`: the person's registered apps, newest first.
 #[derive(ToSchema)]
 pub(crate) struct Devices {
-    #[schema(schema_with = device_list)]
-    devices: Vec<()>,
+    devices: Vec<Device>,
 }
 
-/// An array of the `Device` schema (declared where the handler builds one).
-fn device_list() -> utoipa::openapi::schema::Array {
-    utoipa::openapi::schema::ArrayBuilder::new()
-        .items(Ref::from_schema_name("Device"))
-        .build()
+/// One of the person's registered apps.
+#[derive(ToSchema)]
+pub(crate) struct Device {
+    id: Uuid,
+    /// The name given at registration.
+    name: Option<String>,
+    created_at: i64,
+    /// To the day.
+    last_used_at: i64,
+    /// Its token stops working then unless the app is used before.
+    expires_at: i64,
+    /// The app that asks.
+    current: bool,
 }
 
 /// `GET /app-api/v1/consents`.
