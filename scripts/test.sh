@@ -4,7 +4,8 @@
 # playwright-core), Debian's Chromium (the browser journeys; no browser is downloaded),
 # and the e2e packages from package-lock.json; PostgreSQL (Debian's postgresql), of which
 # it starts a throwaway cluster on 127.0.0.1 and stops it at the end
-# (scripts/pg-cluster.sh). Needs a Rust toolchain (cargo).
+# (scripts/pg-cluster.sh); Python's venv, for schemathesis (scripts/api-fuzz.sh installs
+# it from PyPI in a venv). Needs a Rust toolchain (cargo).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +16,7 @@ missing=()
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 command -v cc >/dev/null 2>&1 || missing+=(build-essential)
+python3 -c 'import ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "==> installing ${missing[*]}"
   as_root apt-get update -qq
@@ -58,6 +60,9 @@ echo "==> faults: PostgreSQL restarted and an instance killed in the middle of l
 # Alone: they restart the cluster every other test uses. Skipped (saying so) when the
 # cluster is not this script's own.
 cargo test --locked -p nod-server --test it -- --ignored --test-threads=1 faults::
+
+echo "==> API fuzzing: schemathesis against /openapi.json and a demo Nod"
+scripts/api-fuzz.sh
 
 echo "==> browser journeys (Chromium)"
 # `cargo test` built target/debug/nod for the CLI tests; the journeys run that binary.

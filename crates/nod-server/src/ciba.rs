@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::json;
 
+use crate::openapi::schemas as doc;
 use crate::paths;
 use crate::state::AppState;
 use crate::web::error::ApiError;
@@ -18,6 +19,19 @@ pub(crate) fn router() -> Router<AppState> {
         .route(paths::USER_EXISTS, post(user_exists))
 }
 
+#[utoipa::path(
+    post,
+    path = paths::CIBA_START,
+    tag = "merchant-initiated login",
+    params(doc::MerchantSerialNumber),
+    request_body(content = doc::CibaStartForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Started: poll the token endpoint with `auth_req_id` (or wait for the ping).", body = doc::CibaStarted),
+        doc::ClientErrors,
+        doc::TooMany,
+    ),
+    security(("client_secret_basic" = []), ("client_secret_post" = []), ("merchant_token" = [])),
+)]
 /// `POST /vipps-login-ciba/api/backchannel/authentication`.
 async fn start_ciba(
     state: AppState,
@@ -32,6 +46,19 @@ async fn start_ciba(
     Ok(([NO_STORE], axum::Json(body)).into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = paths::USER_EXISTS,
+    tag = "merchant-initiated login",
+    params(doc::MerchantSerialNumber),
+    request_body(content = doc::UserExistsForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Whether an active user has this number.", body = doc::UserExists),
+        doc::ClientErrors,
+        doc::TooMany,
+    ),
+    security(("client_secret_basic" = []), ("client_secret_post" = []), ("merchant_token" = [])),
+)]
 /// `POST /vipps-login-ciba/api/v1/user-exists`: whether a merchant-initiated login can
 /// reach this person.
 async fn user_exists(

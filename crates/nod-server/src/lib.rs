@@ -25,6 +25,7 @@ mod listen;
 mod merchant_api;
 mod metrics;
 mod oidc;
+mod openapi;
 mod pages;
 pub mod paths;
 mod ratelimit;
@@ -42,6 +43,7 @@ pub use state::{App, AppState};
 /// Every route of Nod, with its layers.
 pub fn build_router(app: Arc<App>) -> Router {
     let test_mode = app.config.test_mode;
+    let openapi = openapi::router(&app.config);
     let state = AppState(app);
     let mut router = Router::new()
         .merge(oidc::router())
@@ -49,7 +51,8 @@ pub fn build_router(app: Arc<App>) -> Router {
         .merge(pages::router())
         .merge(app_api::router())
         .merge(merchant_api::router())
-        .merge(health::router());
+        .merge(health::router())
+        .merge(openapi);
     if test_mode {
         router = router
             .merge(test_app::router())

@@ -18,6 +18,8 @@ pub const ACCESS_TOKEN: &str = "/accesstoken/get";
 /// The webhooks API: register and list, and one registration.
 pub const WEBHOOKS: &str = "/webhooks/v1/webhooks";
 pub const WEBHOOK: &str = "/webhooks/v1/webhooks/{id}";
+/// The OpenAPI 3.1 document of the APIs.
+pub const OPENAPI: &str = "/openapi.json";
 
 /// Grant types of the token endpoint.
 pub const GRANT_AUTHORIZATION_CODE: &str = "authorization_code";

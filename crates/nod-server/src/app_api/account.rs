@@ -9,25 +9,45 @@ use uuid::Uuid;
 
 use super::device::{DeviceAuth, json_ok};
 use crate::i18n::Lang;
+use crate::openapi::schemas::{self as doc, TEST_MODE};
 use crate::state::AppState;
 use crate::web::error::ApiError;
 use crate::web::extract::{ApiPath, ClientIp, JsonBody};
 use crate::web::render::NO_STORE;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct RegisterDeviceRequest {
+    /// As a person types it: `+47 912 34 501`, `004791234501`, `4791234501`, or eight
+    /// digits (Norwegian).
+    #[schema(example = "4791234501", max_length = 32)]
     phone_number: Option<String>,
+    /// From `nod user activation-code`; not needed in test mode.
     activation_code: Option<String>,
     /// What the person calls this app (at most 64 characters), shown in their list.
     name: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct RegisterDeviceResponse {
     device_id: Uuid,
     device_token: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/app-api/v1/devices",
+    tag = "app API",
+    request_body = RegisterDeviceRequest,
+    responses(
+        (status = 201, description = "Registered.", body = RegisterDeviceResponse),
+        (status = 403, description = "`access_denied`: a wrong, used or expired activation code, or an unknown number.", body = doc::OAuthErrorBody),
+        (status = 404, description = "`invalid_user`: test mode, no active user has this number.", body = doc::OAuthErrorBody),
+        doc::BadJson,
+        doc::TooMany,
+        doc::Unavailable,
+    ),
+    security(()),
+)]
 /// `POST /app-api/v1/devices`: in test mode any test user's number registers; otherwise
 /// the number and an activation code from `nod user activation-code`.
 pub(super) async fn register_device(
@@ -51,6 +71,16 @@ pub(super) async fn register_device(
     Ok((StatusCode::CREATED, [NO_STORE], axum::Json(body)).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/app-api/v1/test-users",
+    tags = ["app API", TEST_MODE],
+    responses(
+        (status = 200, description = "The active test users.", body = doc::TestUsers),
+        doc::Unavailable,
+    ),
+    security(()),
+)]
 /// `GET /app-api/v1/test-users`: in test mode only, the users a test app may pretend to be.
 pub(super) async fn list_test_users(state: AppState) -> Result<Response, ApiError> {
     let now = state.now();
@@ -74,6 +104,17 @@ pub(super) async fn list_test_users(state: AppState) -> Result<Response, ApiErro
     Ok(json_ok(json!({ "users": users })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/app-api/v1/profile",
+    tag = "app API",
+    responses(
+        (status = 200, description = "The person's data.", body = doc::Profile),
+        doc::DeviceUnauthorized,
+        doc::Unavailable,
+    ),
+    security(("device_token" = [])),
+)]
 /// `GET /app-api/v1/profile`: the person's own data, with userinfo's field names.
 pub(super) async fn get_profile(
     state: AppState,
@@ -92,6 +133,17 @@ pub(super) async fn get_profile(
     })))
 }
 
+#[utoipa::path(
+    get,
+    path = "/app-api/v1/consents",
+    tag = "app API",
+    responses(
+        (status = 200, description = "The consents given.", body = doc::Consents),
+        doc::DeviceUnauthorized,
+        doc::Unavailable,
+    ),
+    security(("device_token" = [])),
+)]
 /// `GET /app-api/v1/consents`: the sales units this person shares data with.
 pub(super) async fn list_consents(
     state: AppState,
@@ -121,6 +173,19 @@ pub(super) async fn list_consents(
     Ok(json_ok(json!({ "consents": consents })))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/app-api/v1/consents/{client_id}",
+    tag = "app API",
+    params(("client_id" = String, Path, description = "The sales unit's client id.")),
+    responses(
+        (status = 204, description = "Revoked."),
+        (status = 404, description = "No consent to this sales unit.", body = doc::OAuthErrorBody),
+        doc::DeviceUnauthorized,
+        doc::Unavailable,
+    ),
+    security(("device_token" = [])),
+)]
 /// `DELETE /app-api/v1/consents/{client_id}`: revokes; the next login asks again, and the
 /// sales unit's webhook hears `CONSENT_REVOKED`.
 pub(super) async fn revoke_consent(
@@ -135,6 +200,17 @@ pub(super) async fn revoke_consent(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/app-api/v1/browsers",
+    tag = "app API",
+    responses(
+        (status = 200, description = "The remembered browsers.", body = doc::Browsers),
+        doc::DeviceUnauthorized,
+        doc::Unavailable,
+    ),
+    security(("device_token" = [])),
+)]
 /// `GET /app-api/v1/browsers`: the browsers this person is remembered in.
 pub(super) async fn list_browsers(
     state: AppState,
@@ -144,6 +220,19 @@ pub(super) async fn list_browsers(
     Ok(json_ok(json!({ "browsers": browsers })))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/app-api/v1/browsers/{id}",
+    tag = "app API",
+    params(("id" = Uuid, Path, description = "The browser's id.")),
+    responses(
+        (status = 204, description = "Logged out."),
+        (status = 404, description = "No such browser of this person.", body = doc::OAuthErrorBody),
+        doc::DeviceUnauthorized,
+        doc::Unavailable,
+    ),
+    security(("device_token" = [])),
+)]
 /// `DELETE /app-api/v1/browsers/{id}`: logs a browser out; it needs the app again.
 pub(super) async fn forget_browser(
     state: AppState,
@@ -168,6 +257,17 @@ struct DeviceView {
     current: bool,
 }
 
+#[utoipa::path(
+    get,
+    path = "/app-api/v1/devices",
+    tag = "app API",
+    responses(
+        (status = 200, description = "The person's registered apps, newest first.", body = doc::Devices),
+        doc::DeviceUnauthorized,
+        doc::Unavailable,
+    ),
+    security(("device_token" = [])),
+)]
 /// `GET /app-api/v1/devices`: the person's registered apps, newest first.
 pub(super) async fn list_devices(
     state: AppState,
@@ -190,6 +290,19 @@ pub(super) async fn list_devices(
     Ok(json_ok(json!({ "devices": devices })))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/app-api/v1/devices/{id}",
+    tag = "app API",
+    params(("id" = Uuid, Path, description = "The app's id.")),
+    responses(
+        (status = 204, description = "Logged out: its token is refused at once."),
+        (status = 404, description = "No such app of this person.", body = doc::OAuthErrorBody),
+        doc::DeviceUnauthorized,
+        doc::Unavailable,
+    ),
+    security(("device_token" = [])),
+)]
 /// `DELETE /app-api/v1/devices/{id}`: logs an app out (a lost phone): its token stops
 /// working at once. The app may log itself out too.
 pub(super) async fn revoke_device(

@@ -18,6 +18,7 @@ use uuid::Uuid;
 use super::device::{DeviceAuth, json_ok};
 use crate::events::{LoginEvent, RecvError};
 use crate::i18n::Lang;
+use crate::openapi::schemas::{self as doc, TEST_MODE};
 use crate::service::{AppNext, Approval, OutcomeAnswer, PendingLogin};
 use crate::state::AppState;
 use crate::web::error::ApiError;
@@ -29,23 +30,30 @@ struct ScopeView {
     description: &'static str,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = LoginRequest)]
 struct LoginRequestView {
     id: Uuid,
     sales_unit_name: String,
     client_id: String,
+    /// `browser` or `merchant_initiated`.
     kind: &'static str,
+    /// `web`, `app_to_app`, `app_to_app_v2`, `automatic_return_from_vipps_app`,
+    /// `login_to_webpage`, …
     flow: &'static str,
     /// Everything the merchant asks for.
+    #[schema(value_type = Vec<doc::ScopeDescription>)]
     scopes: Vec<ScopeView>,
     binding_message: Option<String>,
     /// The three numbers to choose from (desktop flow); `null` when there is nothing to match.
     choices: Option<[u8; 3]>,
     /// Whether the person consents in the app (then `consent_scopes` lists what to ask).
     consent_in_app: bool,
+    #[schema(value_type = Vec<doc::ScopeDescription>)]
     consent_scopes: Vec<ScopeView>,
     /// The sales unit's consent questions, when it asks for `delegatedConsents`; answer
     /// them in the approval as `delegated_consents`.
+    #[schema(value_type = Option<doc::ConsentTexts>)]
     delegated_consents: Option<ConsentTexts>,
     expires_at: i64,
     expires_in: i64,
@@ -98,6 +106,17 @@ fn view(lang: Lang, pending: PendingLogin, now: i64, test_mode: bool) -> LoginRe
     }
 }
 
+#[utoipa::path(
+    get,
+    path = "/app-api/v1/login-requests",
+    tag = "app API",
+    responses(
+        (status = 200, description = "The pending login requests.", body = doc::LoginRequests),
+        doc::DeviceUnauthorized,
+        doc::Unavailable,
+    ),
+    security(("device_token" = [])),
+)]
 /// `GET /app-api/v1/login-requests`: the requests waiting for this person.
 pub(super) async fn list_login_requests(
     state: AppState,
@@ -115,11 +134,27 @@ pub(super) async fn list_login_requests(
     Ok(json_ok(json!({ "login_requests": views })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct OpenRequest {
+    /// The deep link's `ticket`.
     ticket: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/app-api/v1/login-requests/open",
+    tag = "app API",
+    request_body = OpenRequest,
+    responses(
+        (status = 200, description = "The login request, now this person's.", body = LoginRequestView),
+        (status = 403, description = "`access_denied`: the person may not log in (under 15).", body = doc::OAuthErrorBody),
+        (status = 404, description = "The ticket is unknown, spent or expired.", body = doc::OAuthErrorBody),
+        doc::BadJson,
+        doc::DeviceUnauthorized,
+        doc::Unavailable,
+    ),
+    security(("device_token" = [])),
+)]
 /// `POST /app-api/v1/login-requests/open`: the app opened a deep link; the browser's login
 /// request becomes this person's. The ticket works once.
 pub(super) async fn open_login_request(
@@ -141,6 +176,16 @@ pub(super) async fn open_login_request(
     )))
 }
 
+#[utoipa::path(
+    get,
+    path = "/app-api/v1/events",
+    tag = "app API",
+    responses(
+        (status = 200, description = "Server-sent events: `ready`, then `login_request` with `{\"type\":\"new\"|\"closed\"|\"resync\",\"id\"}`.", content_type = "text/event-stream", body = String),
+        doc::DeviceUnauthorized,
+    ),
+    security(("device_token" = [])),
+)]
 /// `GET /app-api/v1/events`: `login_request` events as requests arrive or close.
 pub(super) async fn get_events(
     state: AppState,
@@ -184,17 +229,36 @@ pub(super) async fn get_events(
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct ApproveRequest {
+    /// The number the person picked (desktop flow).
     challenge: Option<u8>,
     #[serde(default)]
     remember_browser: bool,
     /// The answer to the consent question, when the consent is asked in the app.
     consent: Option<bool>,
     /// Answers to the sales unit's consent questions (`delegatedConsents`).
+    #[schema(value_type = Option<Vec<doc::DelegatedAnswer>>)]
     delegated_consents: Option<Vec<DelegatedAnswer>>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/app-api/v1/login-requests/{id}/approve",
+    tag = "app API",
+    params(("id" = uuid::Uuid, Path, description = "The login request's id.")),
+    // Optional: an empty body is `{}` (nothing to choose, no consent to give).
+    request_body(content = Option<ApproveRequest>),
+    responses(
+        (status = 200, description = "What the app does next.", body = doc::NextStep),
+        (status = 403, description = "`access_denied`: the person may not log in.", body = doc::OAuthErrorBody),
+        doc::BadJson,
+        doc::LoginRequestErrors,
+        doc::DeviceUnauthorized,
+        doc::Unavailable,
+    ),
+    security(("device_token" = [])),
+)]
 /// `POST /app-api/v1/login-requests/{id}/approve`: confirms, and tells the app what to do
 /// next: go back to the browser, or open a URL (app to app, automatic return).
 pub(super) async fn approve_login_request(
@@ -226,13 +290,28 @@ fn next_step(status: Option<&str>, next: AppNext) -> serde_json::Value {
     body
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct RejectRequest {
     /// `rejected` (the default), `not_me` or `cancelled`; anything else reaches the
     /// merchant as `unknown_reject_reason`.
     reason: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/app-api/v1/login-requests/{id}/reject",
+    tag = "app API",
+    params(("id" = uuid::Uuid, Path, description = "The login request's id.")),
+    request_body(content = Option<RejectRequest>),
+    responses(
+        (status = 200, description = "Rejected (`status` is `rejected`); what the app does next.", body = doc::NextStep),
+        doc::BadJson,
+        doc::LoginRequestErrors,
+        doc::DeviceUnauthorized,
+        doc::Unavailable,
+    ),
+    security(("device_token" = [])),
+)]
 /// `POST /app-api/v1/login-requests/{id}/reject`.
 pub(super) async fn reject_login_request(
     state: AppState,
@@ -247,13 +326,28 @@ pub(super) async fn reject_login_request(
     Ok(json_ok(next_step(Some("rejected"), next)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub(super) struct OutcomeRequest {
     /// `rejected`, `wrong_challenge`, `unknown_reject_reason`, `outdated_app_version`,
     /// `old_app` or `expire_now`.
     outcome: Option<String>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/app-api/v1/login-requests/{id}/outcome",
+    tags = ["app API", TEST_MODE],
+    params(("id" = uuid::Uuid, Path, description = "The login request's id.")),
+    request_body = OutcomeRequest,
+    responses(
+        (status = 200, description = "Ended: `status` is `failed` (with `error`) or `expired`.", body = doc::NextStep),
+        doc::BadJson,
+        doc::LoginRequestErrors,
+        doc::DeviceUnauthorized,
+        doc::Unavailable,
+    ),
+    security(("device_token" = [])),
+)]
 /// `POST /app-api/v1/login-requests/{id}/outcome` (test mode only; the route exists only
 /// then): ends the request with a chosen outcome, as the merchant would see it from a
 /// real app (docs/app-api.md, docs/testing-your-integration.md).

@@ -7,9 +7,9 @@ use axum::routing::{delete, get, post};
 
 use crate::state::AppState;
 
-mod account;
+pub(crate) mod account;
 mod device;
-mod login_requests;
+pub(crate) mod login_requests;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()

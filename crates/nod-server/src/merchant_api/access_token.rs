@@ -4,6 +4,8 @@
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
+use crate::openapi::schemas as doc;
+use crate::paths;
 use crate::state::AppState;
 use crate::web::error::ProblemJson;
 use crate::web::extract::HeaderCredentials;
@@ -12,7 +14,7 @@ use crate::web::render::NO_STORE;
 /// The Access token API's `AuthorizationTokenResponse`: every value is a string, times
 /// are seconds since the epoch; `ext_expires_in` is "not used" (`"0"`) and `resource`
 /// "can be disregarded".
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct AccessTokenResponse {
     token_type: &'static str,
     expires_in: String,
@@ -26,6 +28,19 @@ struct AccessTokenResponse {
 /// The Access token API's sample `resource`; Nod has no resources to tell apart.
 const RESOURCE: &str = "00000002-0000-0000-c000-000000000000";
 
+#[utoipa::path(
+    post,
+    path = paths::ACCESS_TOKEN,
+    tag = "merchant API",
+    params(doc::MerchantSerialNumber),
+    responses(
+        (status = 200, description = "A merchant API access token (every value a string).", body = AccessTokenResponse),
+        doc::ProblemBadRequest,
+        doc::ProblemErrors,
+    ),
+    security(("client_id_header" = [], "client_secret_header" = [])),
+)]
+/// A merchant API access token for the sales unit's (or a partner's) credentials.
 pub(super) async fn get_access_token(
     state: AppState,
     credentials: HeaderCredentials,

@@ -8,8 +8,8 @@ use axum::routing::{delete, post};
 use crate::paths;
 use crate::state::AppState;
 
-mod access_token;
-mod webhooks;
+pub(crate) mod access_token;
+pub(crate) mod webhooks;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()

@@ -7,33 +7,39 @@ use axum::response::{IntoResponse, Response};
 use nod_core::webhook::{Webhook, WebhookEvent};
 use serde::{Deserialize, Serialize};
 
+use crate::openapi::schemas as doc;
+use crate::paths;
 use crate::state::AppState;
 use crate::web::error::ProblemJson;
 use crate::web::extract::{ApiPath, MerchantAuth, ProblemJsonBody};
 use crate::web::render::NO_STORE;
 
 /// The Webhooks API's `RegisterRequest`.
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(super) struct RegisterRequest {
+    /// An `https` URL (`http` only to loopback).
     #[serde(default)]
     url: String,
     #[serde(default)]
+    #[schema(value_type = Vec<doc::WebhookEventName>)]
     events: Vec<String>,
 }
 
 /// The Webhooks API's `RegisterResponse`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct RegisterResponse {
     id: String,
     secret: String,
 }
 
 /// The Webhooks API's `Webhook` (the secret is shown only at registration).
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Webhook)]
 struct WebhookView {
     id: String,
     url: String,
+    #[schema(value_type = Vec<doc::WebhookEventName>)]
     events: Vec<WebhookEvent>,
 }
 
@@ -47,11 +53,25 @@ impl From<Webhook> for WebhookView {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct QueryResponse {
     webhooks: Vec<WebhookView>,
 }
 
+#[utoipa::path(
+    post,
+    path = paths::WEBHOOKS,
+    tag = "merchant API",
+    params(doc::MerchantSerialNumber),
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, description = "Registered; the secret signs each event and is shown only now.", body = RegisterResponse),
+        doc::ProblemBadRequest,
+        doc::ProblemErrors,
+    ),
+    security(("merchant_token" = [])),
+)]
+/// Registers a webhook (at most 25 per sales unit and event).
 pub(super) async fn register_webhook(
     state: AppState,
     MerchantAuth(unit): MerchantAuth,
@@ -68,6 +88,19 @@ pub(super) async fn register_webhook(
     Ok((StatusCode::CREATED, [NO_STORE], axum::Json(body)).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = paths::WEBHOOKS,
+    tag = "merchant API",
+    params(doc::MerchantSerialNumber),
+    responses(
+        (status = 200, description = "The sales unit's registrations.", body = QueryResponse),
+        doc::ProblemBadRequest,
+        doc::ProblemErrors,
+    ),
+    security(("merchant_token" = [])),
+)]
+/// The sales unit's webhook registrations.
 pub(super) async fn list_webhooks(
     state: AppState,
     MerchantAuth(unit): MerchantAuth,
@@ -79,6 +112,20 @@ pub(super) async fn list_webhooks(
     Ok(([NO_STORE], axum::Json(body)).into_response())
 }
 
+#[utoipa::path(
+    delete,
+    path = paths::WEBHOOK,
+    tag = "merchant API",
+    params(("id" = uuid::Uuid, Path, description = "The registration's id."), doc::MerchantSerialNumber),
+    responses(
+        (status = 204, description = "Removed."),
+        (status = 404, description = "No such registration of this sales unit.", content_type = "application/problem+json", body = doc::Problem),
+        doc::ProblemBadRequest,
+        doc::ProblemErrors,
+    ),
+    security(("merchant_token" = [])),
+)]
+/// Removes a webhook registration.
 pub(super) async fn delete_webhook(
     state: AppState,
     MerchantAuth(unit): MerchantAuth,

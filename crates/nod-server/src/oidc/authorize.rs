@@ -10,6 +10,7 @@ use axum_extra::extract::CookieJar;
 use nod_core::authorize::AuthorizeError;
 
 use crate::i18n::{Lang, Problem};
+use crate::openapi::schemas as doc;
 use crate::pages::back_to_merchant;
 use crate::paths;
 use crate::service::Authorized;
@@ -20,6 +21,24 @@ use crate::web::extract::{ClientIp, QueryParams};
 use crate::web::redirect::error_response;
 use crate::web::redirect::see_other;
 
+#[utoipa::path(
+    get,
+    path = paths::AUTHORIZE,
+    tag = "OpenID Connect",
+    params(doc::AuthorizeQuery),
+    responses(
+        (status = 303, description = "To the login page, or back to the redirect URI with `code`, `state`, `scope` and `iss` (or `error`, `error_description`, `state`, `iss`).",
+            headers(("Location" = String))),
+        (status = 200, description = "`response_mode=form_post`: a page that posts the answer to the redirect URI.", content_type = "text/html", body = String),
+        (status = 400, description = "An error page (never a redirect): an unknown `client_id`, a `redirect_uri` that is not registered, a malformed query.", content_type = "text/html", body = String),
+        (status = 429, description = "An error page: this address started too many logins this minute.", content_type = "text/html", body = String,
+            headers(("Retry-After" = i64, description = "Seconds to wait."))),
+        (status = 503, description = "An error page: the database is busy or unreachable.", content_type = "text/html", body = String,
+            headers(("Retry-After" = i64, description = "Seconds to wait."))),
+    ),
+    security(()),
+)]
+/// Starts a login (OpenID Connect Core §3.1.2).
 pub(super) async fn authorize(
     state: AppState,
     lang: Lang,

@@ -3,8 +3,21 @@
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 
+use crate::openapi::schemas as doc;
+use crate::paths;
 use crate::state::AppState;
 
+#[utoipa::path(
+    get,
+    path = paths::DISCOVERY,
+    tag = "OpenID Connect",
+    responses(
+        (status = 200, description = "The discovery document (also at `/.well-known/openid-configuration`).", body = doc::Discovery,
+            headers(("Cache-Control" = String, description = "`max-age=3600`"))),
+    ),
+    security(()),
+)]
+/// The OpenID Connect discovery document.
 pub(super) async fn get_discovery(state: AppState) -> Response {
     (
         [(
@@ -16,6 +29,17 @@ pub(super) async fn get_discovery(state: AppState) -> Response {
         .into_response()
 }
 
+#[utoipa::path(
+    get,
+    path = paths::JWKS,
+    tag = "OpenID Connect",
+    responses(
+        (status = 200, description = "The published signing keys.", body = doc::Jwks,
+            headers(("Cache-Control" = String, description = "`max-age=300`"))),
+    ),
+    security(()),
+)]
+/// The JWKS: the keys that sign ID tokens.
 pub(super) async fn get_jwks(state: AppState) -> Response {
     (
         [(

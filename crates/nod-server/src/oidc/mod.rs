@@ -12,10 +12,10 @@ use crate::paths;
 use crate::state::AppState;
 use crate::web::error::ApiError;
 
-mod authorize;
-mod discovery;
-mod token;
-mod userinfo;
+pub(crate) mod authorize;
+pub(crate) mod discovery;
+pub(crate) mod token;
+pub(crate) mod userinfo;
 
 pub(crate) fn router() -> Router<AppState> {
     Router::new()

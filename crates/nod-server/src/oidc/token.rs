@@ -6,13 +6,28 @@ use axum::response::{IntoResponse, Response};
 use nod_core::grant::CodeGrant;
 use nod_core::{ErrorCode, OAuthError};
 
-use crate::paths::{GRANT_AUTHORIZATION_CODE, GRANT_CIBA, GRANT_CIBA_REDIRECT};
+use crate::openapi::schemas as doc;
+use crate::paths::{self, GRANT_AUTHORIZATION_CODE, GRANT_CIBA, GRANT_CIBA_REDIRECT};
 use crate::service::TokenResponse;
 use crate::state::AppState;
 use crate::web::error::ApiError;
 use crate::web::extract::ClientForm;
 use crate::web::render::NO_STORE;
 
+#[utoipa::path(
+    post,
+    path = paths::TOKEN,
+    tag = "OpenID Connect",
+    params(doc::MerchantSerialNumber),
+    request_body(content = doc::TokenForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "The tokens.", body = doc::TokenResponse,
+            headers(("Cache-Control" = String, description = "`no-store`"))),
+        doc::ClientErrors,
+    ),
+    security(("client_secret_basic" = []), ("client_secret_post" = []), ("merchant_token" = [])),
+)]
+/// Redeems an authorization code, a CIBA `auth_req_id` or a `ciba-redirect` code.
 pub(super) async fn post_token(
     state: AppState,
     ClientForm { unit, params }: ClientForm,
@@ -46,6 +61,18 @@ pub(super) async fn post_token(
     Ok(token_response(tokens))
 }
 
+#[utoipa::path(
+    post,
+    path = paths::REVOKE,
+    tag = "OpenID Connect",
+    params(doc::MerchantSerialNumber),
+    request_body(content = doc::RevokeForm, content_type = "application/x-www-form-urlencoded"),
+    responses(
+        (status = 200, description = "Revoked, or there was no such token (RFC 7009 §2.2); no body."),
+        doc::ClientErrors,
+    ),
+    security(("client_secret_basic" = []), ("client_secret_post" = []), ("merchant_token" = [])),
+)]
 /// `POST …/oauth2/revoke`: revokes an access token; 200 whether or not there was one.
 pub(super) async fn post_revoke(
     state: AppState,

@@ -769,8 +769,16 @@ async fn every_page_refuses_frames() {
                 .contains("frame-ancestors 'none'")
         );
         // No URL of Nod's (a login id, a code) leaks to another site through Referer.
-        assert_eq!(response.headers()["referrer-policy"], "no-referrer", "{path}");
-        assert_eq!(response.headers()["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(
+            response.headers()["referrer-policy"],
+            "no-referrer",
+            "{path}"
+        );
+        assert_eq!(
+            response.headers()["x-content-type-options"],
+            "nosniff",
+            "{path}"
+        );
     }
 }
 

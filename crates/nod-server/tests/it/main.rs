@@ -23,6 +23,7 @@ mod instances;
 mod interop;
 mod journey;
 mod metrics;
+mod openapi;
 mod partners;
 mod races;
 mod scenarios;
