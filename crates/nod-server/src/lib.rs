@@ -20,7 +20,7 @@ mod discovery;
 mod events;
 mod health;
 mod i18n;
-mod keys;
+pub mod keys;
 mod listen;
 mod merchant_api;
 mod oidc;
@@ -115,6 +115,7 @@ pub async fn serve(
 ) -> std::io::Result<()> {
     let purge = tokio::spawn(purge_loop(app.clone()));
     let relay = tokio::spawn(relay::run(app.clone()));
+    let keys = tokio::spawn(reload_keys(app.clone()));
     let deliveries = tokio::spawn(webhooks::deliver(
         app.service.outbox.clone(),
         app.service.http.clone(),
@@ -125,7 +126,30 @@ pub async fn serve(
     purge.abort();
     deliveries.abort();
     relay.abort();
+    keys.abort();
     result
+}
+
+/// Rereads the signing keys every `key_reload_interval` seconds, so that a key another
+/// instance or `nod keys rotate` stored is published here before it signs. A timer rather
+/// than a message between the instances: it works the same on SQLite and PostgreSQL, and
+/// nothing is lost when a message would be (see docs/decisions.md).
+async fn reload_keys(app: Arc<App>) {
+    let every = u64::try_from(app.config.key_reload_interval)
+        .unwrap_or(60)
+        .max(1);
+    let mut tick = tokio::time::interval(Duration::from_secs(every));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let service = &app.service;
+        match service.keys.reload(service.store.as_ref(), app.now()).await {
+            Ok(true) => tracing::info!("signing keys reloaded"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "signing keys: reload failed"),
+        }
+    }
 }
 
 /// How often expired rows are purged.

@@ -72,6 +72,9 @@ pub(crate) enum Command {
     /// Manage partners (partner keys: credentials that act for sales units by MSN).
     #[command(subcommand)]
     Partner(PartnerCommand),
+    /// Signing keys: list them, or rotate (a new key published before it signs).
+    #[command(subcommand)]
+    Keys(KeysCommand),
 }
 
 /// `nod serve`'s options; serialized like [`GlobalArgs`].
@@ -144,6 +147,15 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "NOD_USER_EXISTS_PER_CLIENT_PER_MINUTE")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_exists_per_client_per_minute: Option<u32>,
+    /// Algorithm of the first signing key, on an empty database (default RS256; later
+    /// keys: `nod keys rotate`).
+    #[arg(long, value_enum, env = "NOD_SIGNING_ALG")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_alg: Option<SigningAlgArg>,
+    /// How often the signing keys are reread from the database, in seconds (default 60).
+    #[arg(long, env = "NOD_KEY_RELOAD_INTERVAL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_reload_interval: Option<i64>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -320,4 +332,46 @@ pub(crate) enum PartnerCommand {
     List,
     /// Delete a partner with its access tokens.
     Delete { client_id: String },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum KeysCommand {
+    /// List the signing keys: which signs, which are published, which are retired.
+    List,
+    /// Store a new signing key: published at once, signing after `--publish-before`
+    /// seconds; the keys it replaces stay published until their last ID token expired.
+    Rotate(RotateArgs),
+}
+
+/// `nod keys rotate`'s options; serialized like [`GlobalArgs`] (their TOML keys are the
+/// server's settings of the same names).
+#[derive(Args, Serialize)]
+pub(crate) struct RotateArgs {
+    /// Algorithm of the new key (default: the `signing_alg` setting, RS256).
+    #[arg(long, value_enum, env = "NOD_SIGNING_ALG")]
+    #[serde(rename = "signing_alg", skip_serializing_if = "Option::is_none")]
+    pub alg: Option<SigningAlgArg>,
+    /// Seconds the new key is published before it signs (default 3600).
+    #[arg(long, env = "NOD_KEY_PUBLISH_BEFORE")]
+    #[serde(rename = "key_publish_before", skip_serializing_if = "Option::is_none")]
+    pub publish_before: Option<i64>,
+    /// The servers' ID token lifetime in seconds (default 3600): the replaced keys stay
+    /// published this long after the new key starts signing, and five minutes more.
+    #[arg(long, env = "NOD_ID_TOKEN_LIFETIME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_lifetime: Option<i64>,
+}
+
+/// A signing algorithm, as JOSE names it.
+#[derive(Clone, Copy, Debug, ValueEnum, Serialize)]
+pub(crate) enum SigningAlgArg {
+    #[value(name = "RS256")]
+    #[serde(rename = "RS256")]
+    Rs256,
+    #[value(name = "ES256")]
+    #[serde(rename = "ES256")]
+    Es256,
+    #[value(name = "EdDSA")]
+    #[serde(rename = "EdDSA")]
+    EdDsa,
 }

@@ -5,9 +5,11 @@
 mod cli;
 mod config;
 mod generate;
+mod keys;
 mod partner;
 mod sales_unit;
 mod serve;
+mod time;
 mod user;
 
 use clap::Parser;
@@ -38,6 +40,7 @@ fn main() -> anyhow::Result<()> {
             Command::SalesUnit(command) => sales_unit::run(&settings, command).await,
             Command::User(command) => user::run(&settings, command).await,
             Command::Partner(command) => partner::run(&settings, command).await,
+            Command::Keys(command) => keys::run(&settings, command).await,
         }
     })
 }

@@ -713,3 +713,132 @@ fn an_import_that_stopped_midway_resumes() {
     let listed = nod.json(&["user", "list", "--limit", "10000"]);
     assert_eq!(listed.as_array().unwrap().len(), 2_500);
 }
+
+/// The keys of `nod keys list --json`: (alg, status) each, by activation.
+fn key_statuses(nod: &Nod) -> Vec<(String, String)> {
+    nod.json(&["keys", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["alg"].as_str().unwrap().to_owned(),
+                k["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn pair(alg: &str, status: &str) -> (String, String) {
+    (alg.to_owned(), status.to_owned())
+}
+
+#[test]
+fn keys_rotate_publishes_before_signing_and_retires_after_the_tokens() {
+    let nod = Nod::new();
+    assert_eq!(nod.json(&["keys", "list"]), serde_json::json!([]));
+    let text = nod.run(&["keys", "list"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("No signing keys"));
+
+    // The first key of a database signs at once.
+    let first = nod.json(&["keys", "rotate"]);
+    assert_eq!(first["alg"], "RS256");
+    assert!(first["kid"].as_str().unwrap().starts_with("public:"));
+    assert_eq!(key_statuses(&nod), [pair("RS256", "signing")]);
+
+    let second = nod.json(&[
+        "keys",
+        "rotate",
+        "--alg",
+        "ES256",
+        "--publish-before",
+        "600",
+    ]);
+    assert_eq!(second["alg"], "ES256");
+    let active_from = second["active_from"].as_i64().unwrap();
+    // The ID token lifetime (3600 s by default) and five minutes after it signs.
+    assert_eq!(
+        second["replaced_keys_published_until"].as_i64().unwrap(),
+        active_from + 3600 + 300
+    );
+    let listed = nod.json(&["keys", "list"]);
+    assert_eq!(listed[0]["kid"], first["kid"]);
+    assert_eq!(listed[0]["status"], "signing");
+    assert_eq!(
+        listed[0]["published_until"].as_i64().unwrap(),
+        active_from + 3900
+    );
+    assert_eq!(listed[1]["kid"], second["kid"]);
+    assert_eq!(listed[1]["status"], "next");
+    assert_eq!(listed[1]["published_until"], Value::Null);
+    // Published 600 s before it signs (created a second later when the rotation before
+    // was in the same second).
+    let published_for =
+        listed[1]["active_from"].as_i64().unwrap() - listed[1]["created_at"].as_i64().unwrap();
+    assert!((599..=600).contains(&published_for), "{published_for}");
+
+    // A rotation that signs at once, with a shorter lifetime set in the environment:
+    // the pending ES256 key never signs; the RS256 key is replaced now.
+    let out = Command::new(env!("CARGO_BIN_EXE_nod"))
+        .args([
+            "--database",
+            &format!("sqlite://{}", nod.dir.path().join("nod.db").display()),
+            "keys",
+            "rotate",
+            "--alg",
+            "EdDSA",
+            "--json",
+        ])
+        .env("NOD_KEY_PUBLISH_BEFORE", "0")
+        .env("NOD_ID_TOKEN_LIFETIME", "60")
+        .env_remove("NOD_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let third: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        third["replaced_keys_published_until"].as_i64().unwrap(),
+        third["active_from"].as_i64().unwrap() + 60 + 300
+    );
+    let statuses = key_statuses(&nod);
+    assert_eq!(statuses.len(), 3);
+    assert!(statuses.contains(&pair("EdDSA", "signing")), "{statuses:?}");
+    assert!(
+        statuses.contains(&pair("RS256", "retiring")),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&pair("ES256", "retiring")),
+        "{statuses:?}"
+    );
+
+    let text = nod.run(&["keys", "list"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("EdDSA") && text.contains("signing"), "{text}");
+}
+
+#[test]
+fn keys_rotate_bad_input() {
+    let nod = Nod::new();
+    nod.fails(
+        &["keys", "rotate", "--alg", "HS256"],
+        "invalid value 'HS256'",
+    );
+    nod.fails(
+        &["keys", "rotate", "--alg", "rs256"],
+        "invalid value 'rs256'",
+    );
+    nod.fails(
+        &["keys", "rotate", "--publish-before=-5"],
+        "cannot be negative",
+    );
+    nod.fails(
+        &["keys", "rotate", "--publish-before", "soon"],
+        "invalid value",
+    );
+    assert_eq!(nod.json(&["keys", "list"]), serde_json::json!([]));
+}

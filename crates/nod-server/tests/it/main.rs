@@ -21,6 +21,7 @@ mod flows;
 mod instances;
 mod interop;
 mod journey;
+mod keys;
 mod partners;
 mod races;
 mod scenarios;

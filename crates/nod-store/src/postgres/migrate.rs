@@ -27,8 +27,8 @@ use super::{Lock, db_error, execute};
 use crate::{Result, StoreError};
 
 /// One migration: its version, description and SQL.
-struct Migration {
-    version: i64,
+pub(super) struct Migration {
+    pub(super) version: i64,
     description: &'static str,
     sql: &'static str,
 }
@@ -51,7 +51,7 @@ macro_rules! migrations {
 }
 
 /// Every migration, in order.
-const MIGRATIONS: &[Migration] = migrations![
+pub(super) const MIGRATIONS: &[Migration] = migrations![
     1 "0001_init.sql" "init",
     2 "0002_app_journeys.sql" "app journeys",
     3 "0003_ciba.sql" "ciba",
@@ -63,6 +63,7 @@ const MIGRATIONS: &[Migration] = migrations![
     9 "0009_partners.sql" "partners",
     10 "0010_expiry_indexes.sql" "expiry indexes",
     11 "0011_outbox.sql" "outbox",
+    14 "0014_key_algorithms_and_audit.sql" "key algorithms and audit",
 ];
 
 /// The table, as `sqlx` creates it in PostgreSQL.
@@ -117,7 +118,7 @@ pub(super) async fn run(pool: &PgPool) -> Result<()> {
 }
 
 /// Applies `migrations` (in order) that the database has not recorded yet.
-async fn apply(conn: &mut PgConnection, migrations: &[Migration]) -> Result<()> {
+pub(super) async fn apply(conn: &mut PgConnection, migrations: &[Migration]) -> Result<()> {
     sqlx::raw_sql(CREATE_TABLE)
         .execute(&mut *conn)
         .await

@@ -63,6 +63,7 @@ pub(super) const MIGRATIONS: &[Migration] = migrations![
     9 "0009_partners.sql" "partners",
     10 "0010_expiry_indexes.sql" "expiry indexes",
     11 "0011_outbox.sql" "outbox",
+    14 "0014_key_algorithms_and_audit.sql" "key algorithms and audit",
 ];
 
 /// The table, as `sqlx` creates it.
