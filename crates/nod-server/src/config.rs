@@ -57,6 +57,9 @@ pub struct ServerConfig {
     pub key_publish_before: i64,
     /// How often each instance rereads the signing keys, seconds. Default 60.
     pub key_reload_interval: i64,
+    /// How long audit entries are kept, days; the expiry purge deletes older ones.
+    /// Default 365.
+    pub audit_retention_days: i64,
 }
 
 impl Default for ServerConfig {
@@ -82,6 +85,7 @@ impl Default for ServerConfig {
             signing_alg: SigningAlg::Rs256,
             key_publish_before: 3600,
             key_reload_interval: 60,
+            audit_retention_days: 365,
         }
     }
 }

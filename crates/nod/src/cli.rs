@@ -75,6 +75,9 @@ pub(crate) enum Command {
     /// Signing keys: list them, or rotate (a new key published before it signs).
     #[command(subcommand)]
     Keys(KeysCommand),
+    /// The audit log of security events.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 /// `nod serve`'s options; serialized like [`GlobalArgs`].
@@ -156,6 +159,10 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "NOD_KEY_RELOAD_INTERVAL")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_reload_interval: Option<i64>,
+    /// Days the audit log keeps an entry (default 365).
+    #[arg(long, env = "NOD_AUDIT_RETENTION_DAYS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_retention_days: Option<i64>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -374,4 +381,21 @@ pub(crate) enum SigningAlgArg {
     #[value(name = "EdDSA")]
     #[serde(rename = "EdDSA")]
     EdDsa,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum AuditCommand {
+    /// List audit entries, newest first.
+    List {
+        /// Only entries since then: a duration back from now (`90s`, `15m`, `24h`, `7d`)
+        /// or a time (`2026-11-26T08:00:00Z`, or Unix seconds).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only entries of this user, by id or phone number.
+        #[arg(long)]
+        user: Option<String>,
+        /// At most this many entries.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(i64).range(1..=100_000))]
+        limit: i64,
+    },
 }

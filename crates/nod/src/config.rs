@@ -106,6 +106,7 @@ impl Settings {
             ("login request lifetime", config.login_request_lifetime),
             ("remember days", config.remember_days),
             ("key reload interval", config.key_reload_interval),
+            ("audit retention (days)", config.audit_retention_days),
         ] {
             anyhow::ensure!(value > 0, "the {name} must be positive");
         }

@@ -2,6 +2,7 @@
 //! and the database. `anyhow` is used here, at the edge, and nowhere in the libraries'
 //! request paths.
 
+mod audit;
 mod cli;
 mod config;
 mod generate;
@@ -41,6 +42,7 @@ fn main() -> anyhow::Result<()> {
             Command::User(command) => user::run(&settings, command).await,
             Command::Partner(command) => partner::run(&settings, command).await,
             Command::Keys(command) => keys::run(&settings, command).await,
+            Command::Audit(command) => audit::run(&settings, command).await,
         }
     })
 }

@@ -819,6 +819,17 @@ fn keys_rotate_publishes_before_signing_and_retires_after_the_tokens() {
     let text = nod.run(&["keys", "list"]);
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("EdDSA") && text.contains("signing"), "{text}");
+    // Each rotation is in the audit log.
+    let audit = nod.json(&["audit", "list"]);
+    let rotated: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "key_rotated")
+        .map(|e| e["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(rotated.len(), 3);
+    assert!(rotated[0].ends_with("EdDSA"), "newest first: {rotated:?}");
 }
 
 #[test]
@@ -841,4 +852,156 @@ fn keys_rotate_bad_input() {
         "invalid value",
     );
     assert_eq!(nod.json(&["keys", "list"]), serde_json::json!([]));
+}
+
+#[test]
+fn audit_list_shows_what_nod_changed_newest_first() {
+    let nod = Nod::new();
+    assert_eq!(nod.json(&["audit", "list"]), serde_json::json!([]));
+    nod.json(&[
+        "sales-unit",
+        "create",
+        "--name",
+        "Coffee Shop",
+        "--client-id",
+        "coffee",
+        "--redirect-uri",
+        "https://coffee.example/cb",
+    ]);
+    nod.json(&[
+        "sales-unit",
+        "update",
+        "coffee",
+        "--name",
+        "Coffee Bar",
+        "--rotate-secret",
+    ]);
+    nod.json(&["sales-unit", "delete", "coffee"]);
+    nod.json(&[
+        "partner",
+        "create",
+        "--name",
+        "Acme",
+        "--client-id",
+        "acme",
+        "--msn",
+        "654321",
+    ]);
+    nod.json(&["partner", "delete", "acme"]);
+    // A refused change writes nothing.
+    nod.fails(&["sales-unit", "delete", "coffee"], "no sales unit");
+
+    let entries = nod.json(&["audit", "list"]);
+    let entries = entries.as_array().unwrap();
+    let seen: Vec<(&str, &str, &str)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["event"].as_str().unwrap(),
+                e["client_id"].as_str().unwrap_or("-"),
+                e["detail"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("partner_deleted", "-", "acme"),
+            ("partner_created", "-", "acme msns=654321"),
+            ("sales_unit_deleted", "coffee", ""),
+            ("sales_unit_updated", "coffee", "name client_secret"),
+            ("sales_unit_created", "coffee", ""),
+        ]
+    );
+    assert!(entries.iter().all(|e| e["user_id"].is_null()));
+    let at = entries[0]["at"].as_i64().unwrap();
+
+    assert_eq!(
+        nod.json(&["audit", "list", "--limit", "2"])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        nod.json(&["audit", "list", "--since", "1h"])
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    assert_eq!(
+        nod.json(&["audit", "list", "--since", &(at + 3600).to_string()]),
+        serde_json::json!([])
+    );
+    assert_eq!(
+        nod.json(&["audit", "list", "--since", "2000-01-01T00:00:00Z"])
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    let text = nod.run(&["audit", "list"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("sales_unit_updated") && text.contains("coffee"),
+        "{text}"
+    );
+    assert!(
+        text.contains('T') && text.contains('Z'),
+        "times in UTC: {text}"
+    );
+}
+
+#[test]
+fn audit_list_by_user_and_bad_input() {
+    let nod = Nod::new();
+    let mut ids = Vec::new();
+    for phone in ["+4791234567", "+4791234568"] {
+        let user = nod.json(&[
+            "user",
+            "create",
+            "--phone-number",
+            phone,
+            "--given-name",
+            "Kari",
+            "--family-name",
+            "Nordmann",
+            "--email",
+            "kari@example.com",
+            "--birthdate",
+            "1990-01-01",
+        ]);
+        ids.push(user["id"].as_str().unwrap().to_owned());
+    }
+    nod.json(&[
+        "sales-unit",
+        "create",
+        "--name",
+        "S",
+        "--redirect-uri",
+        "https://s.example/cb",
+    ]);
+    nod.json(&["user", "delete", "+4791234567"]);
+
+    // The deleted user, by id (the log outlives the users it names).
+    let entries = nod.json(&["audit", "list", "--user", &ids[0]]);
+    assert_eq!(entries.as_array().unwrap().len(), 1);
+    assert_eq!(entries[0]["event"], "user_deleted");
+    assert_eq!(entries[0]["user_id"], ids[0].as_str());
+    // The other, by id or number: nothing names them.
+    assert_eq!(
+        nod.json(&["audit", "list", "--user", &ids[1]]),
+        serde_json::json!([])
+    );
+    assert_eq!(
+        nod.json(&["audit", "list", "--user", "4791234568"]),
+        serde_json::json!([])
+    );
+    // A number no user has is an error (the deleted user's too: give the id).
+    nod.fails(&["audit", "list", "--user", "+4791234567"], "no user");
+    nod.fails(&["audit", "list", "--user", "nobody"], "no user");
+    nod.fails(&["audit", "list", "--since", "yesterday"], "--since");
+    nod.fails(&["audit", "list", "--limit", "0"], "--limit");
+    assert_eq!(nod.json(&["audit", "list"]).as_array().unwrap().len(), 2);
 }

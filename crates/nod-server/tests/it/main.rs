@@ -11,6 +11,7 @@
 mod support;
 
 mod app_api;
+mod audit;
 mod bad_input;
 mod ciba;
 mod compat;
