@@ -182,3 +182,47 @@ async fn every_instance_publishes_a_rotated_key_and_signs_with_it_at_the_same_ti
     assert_eq!(claims["iss"], b.issuer());
     assert_eq!(algorithms(&a).await, serde_json::json!(["RS256", "EdDSA"]));
 }
+
+#[tokio::test]
+async fn nod_keys_rotate_reaches_every_process_on_postgres() {
+    let Some(builder) = TestApp::builder().clock(TestTime::Real).on_postgres() else {
+        return;
+    };
+    let instances = builder.spawn_processes(2).await;
+    let old = kids(&jwks(&instances.each[0]).await);
+    assert_eq!(old.len(), 1);
+    let database = instances.database_url();
+    let out = std::process::Command::new(nod_binary())
+        .args(["--database", &database, "keys", "rotate", "--alg", "ES256"])
+        .args(["--publish-before", "3", "--json"])
+        .env_remove("NOD_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let rotated: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let new = rotated["kid"].as_str().unwrap().to_owned();
+    let both = [old[0].clone(), new.clone()];
+    for instance in &instances.each {
+        until_published(instance, &both).await;
+    }
+    // Once its time has come, both instances sign with it; the old key stays published.
+    let active_from = rotated["active_from"].as_i64().unwrap();
+    let now = nod_server::Clock::now(&nod_server::SystemClock);
+    tokio::time::sleep(std::time::Duration::from_secs(
+        u64::try_from(active_from + 1 - now).unwrap_or(0),
+    ))
+    .await;
+    let phone = instances.each[1].phone(PHONE).await;
+    for instance in &instances.each {
+        let token = id_token(instance, &instance.browser(), &phone).await;
+        assert_eq!(kid_of(&token), new);
+        assert_eq!(decode_header(&token).unwrap().alg, Algorithm::ES256);
+        let claims = verify(&instances.app, &token).await.unwrap();
+        assert_eq!(claims["aud"], serde_json::json!([CLIENT_ID]));
+        assert_eq!(kids(&jwks(instance).await), both);
+    }
+}

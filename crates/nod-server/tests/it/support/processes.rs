@@ -21,10 +21,16 @@ pub(crate) struct Instances {
     /// address, the public URL).
     pub each: Vec<TestApp>,
     children: Vec<Child>,
+    database_url: String,
     _logs: tempfile::TempDir,
 }
 
 impl Instances {
+    /// The database they share, for `nod` commands.
+    pub(crate) fn database_url(&self) -> String {
+        self.database_url.clone()
+    }
+
     /// Kills instance `i` (`SIGKILL`: no shutdown, connections cut).
     pub(crate) fn kill(&mut self, i: usize) {
         self.children[i].kill().unwrap();
@@ -42,7 +48,7 @@ impl Drop for Instances {
 }
 
 /// The `nod` binary: `target/debug/nod` beside `target/debug/deps/it-…`.
-fn nod_binary() -> PathBuf {
+pub(crate) fn nod_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
     let nod = dir.join("nod");
@@ -82,6 +88,8 @@ impl TestAppBuilder {
                 .args(["--max-pending-per-user", "1000"])
                 .args(["--phone-form-per-ip-per-minute", "100000"])
                 .args(["--authorize-per-ip-per-minute", "100000"])
+                // A rotated key reaches every instance within a second.
+                .args(["--key-reload-interval", "1"])
                 .stdin(Stdio::null())
                 .stdout(log.try_clone().unwrap())
                 .stderr(log)
@@ -100,6 +108,7 @@ impl TestAppBuilder {
             .iter()
             .map(|base| start_front(database.clone(), store.clone(), None, base.clone()))
             .collect();
+        let database_url = database.url.clone();
         let mut app = start_front(database, store, None, base);
         app.per_request_connections = true;
         app.served = Some(served);
@@ -108,6 +117,7 @@ impl TestAppBuilder {
             direct,
             each,
             children,
+            database_url,
             _logs: logs,
         }
     }
