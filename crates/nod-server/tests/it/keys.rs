@@ -226,3 +226,23 @@ async fn nod_keys_rotate_reaches_every_process_on_postgres() {
         assert_eq!(kids(&jwks(instance).await), both);
     }
 }
+
+#[tokio::test]
+async fn the_first_key_has_the_configured_algorithm() {
+    let app = TestApp::builder()
+        .configure(|config| config.signing_alg = SigningAlg::EdDsa)
+        .spawn()
+        .await;
+    let published = jwks(&app).await;
+    assert_eq!(published["keys"][0]["kty"], "OKP");
+    assert_eq!(published["keys"][0]["crv"], "Ed25519");
+    assert_eq!(published["keys"][0]["alg"], "EdDSA");
+    assert_eq!(
+        algorithms(&app).await,
+        serde_json::json!(["RS256", "EdDSA"])
+    );
+    let phone = app.phone(PHONE).await;
+    let token = id_token(&app, &app.browser(), &phone).await;
+    assert_eq!(decode_header(&token).unwrap().alg, Algorithm::EdDSA);
+    assert!(verify(&app, &token).await.is_ok());
+}
