@@ -19,6 +19,7 @@ pub mod pkce;
 pub mod sales_unit;
 pub mod scenario;
 pub mod scope;
+pub mod signing;
 mod stored;
 pub mod user;
 pub mod userinfo;

@@ -1,6 +1,7 @@
 //! The server's settings, each with its default. The `nod` binary fills them from flags,
 //! `NOD_*` environment variables and a TOML file.
 
+use nod_core::signing::SigningAlg;
 use serde::{Deserialize, Serialize};
 
 /// Everything the server needs to know that is not in the database.
@@ -53,6 +54,18 @@ pub struct ServerConfig {
     /// Deep link that opens the app on a phone; `{ticket}` is replaced. Default
     /// `{public_url}/test-app/open?ticket={ticket}`.
     pub deep_link_template: Option<String>,
+    /// Algorithm of the first signing key, and of `nod keys rotate` without `--alg`:
+    /// `RS256`, `ES256` or `EdDSA`. Default `RS256`.
+    pub signing_alg: SigningAlg,
+    /// How long `nod keys rotate` publishes a new key before it signs, seconds. Default
+    /// 3600: longer than every instance takes to reread the keys and clients keep the
+    /// JWKS (`max-age=300`).
+    pub key_publish_before: i64,
+    /// How often each instance rereads the signing keys, seconds. Default 60.
+    pub key_reload_interval: i64,
+    /// How long audit entries are kept, days; the expiry purge deletes older ones.
+    /// Default 365.
+    pub audit_retention_days: i64,
 }
 
 impl Default for ServerConfig {
@@ -77,6 +90,10 @@ impl Default for ServerConfig {
             ciba_start_per_client_per_minute: 600,
             user_exists_per_client_per_minute: 600,
             deep_link_template: None,
+            signing_alg: SigningAlg::Rs256,
+            key_publish_before: 3600,
+            key_reload_interval: 60,
+            audit_retention_days: 365,
         }
     }
 }

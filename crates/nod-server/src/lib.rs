@@ -20,7 +20,7 @@ mod discovery;
 mod events;
 mod health;
 mod i18n;
-mod keys;
+pub mod keys;
 mod listen;
 mod merchant_api;
 mod metrics;
@@ -124,7 +124,8 @@ pub async fn serve(
     listen::serve(listener, router, shutdown).await
 }
 
-/// The background work (the purge, the relay between instances, webhook deliveries) on
+/// The background work (the purge, the relay between instances, webhook deliveries, key
+/// reloads) on
 /// a thread of its own, with a runtime of its own. The store runs SQLite's statements
 /// on the calling thread, and when another process holds the database a write waits
 /// out the busy timeout there: that wait must hold neither a thread that serves
@@ -145,6 +146,7 @@ impl Housekeeping {
                 runtime.block_on(async move {
                     let purge = tokio::spawn(purge_loop(app.clone()));
                     let relay = tokio::spawn(relay::run(app.clone()));
+                    let keys = tokio::spawn(reload_keys(app.clone()));
                     let deliveries = tokio::spawn(webhooks::deliver(
                         app.service.outbox.clone(),
                         app.service.http.clone(),
@@ -155,6 +157,7 @@ impl Housekeeping {
                     purge.abort();
                     deliveries.abort();
                     relay.abort();
+                    keys.abort();
                 });
             })?;
         Ok(Self { stop: Some(stop) })
@@ -165,6 +168,28 @@ impl Drop for Housekeeping {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
+        }
+    }
+}
+
+/// Rereads the signing keys every `key_reload_interval` seconds, so that a key another
+/// instance or `nod keys rotate` stored is published here before it signs. A timer rather
+/// than a message between the instances: it works the same on SQLite and PostgreSQL, and
+/// nothing is lost when a message would be (see docs/decisions.md).
+async fn reload_keys(app: Arc<App>) {
+    let every = u64::try_from(app.config.key_reload_interval)
+        .unwrap_or(60)
+        .max(1);
+    let mut tick = tokio::time::interval(Duration::from_secs(every));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let service = &app.service;
+        match service.keys.reload(service.store.as_ref(), app.now()).await {
+            Ok(true) => tracing::info!("signing keys reloaded"),
+            Ok(false) => {}
+            Err(e) => tracing::warn!(error = format!("{e:#}"), "signing keys: reload failed"),
         }
     }
 }

@@ -35,7 +35,13 @@ impl App {
         clock: Arc<dyn Clock>,
     ) -> anyhow::Result<Arc<App>> {
         let now = clock.now();
-        let keys = KeyRing::load(store.as_ref(), now).await?;
+        let keys = KeyRing::load(
+            store.as_ref(),
+            now,
+            config.signing_alg,
+            crate::keys::keep_after(config.id_token_lifetime),
+        )
+        .await?;
         let initial = nod_core::crypto::random_secret();
         let pairwise_key = store
             .setting_or_init("pairwise_key", initial.as_bytes())

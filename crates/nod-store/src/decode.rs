@@ -170,7 +170,12 @@ macro_rules! device_columns {
 }
 macro_rules! signing_key_columns {
     () => {
-        "kid, alg, private_der, public_n, public_e, created_at, active_from, retired_at"
+        "kid, alg, private_der, public_jwk, created_at, active_from, retired_at"
+    };
+}
+macro_rules! audit_columns {
+    () => {
+        "id, at, event, user_id, client_id, detail"
     };
 }
 macro_rules! partner_columns {
@@ -189,9 +194,9 @@ macro_rules! partner_token_columns {
     };
 }
 pub(crate) use {
-    auth_code_columns, browser_columns, consent_columns, delivery_columns, device_columns,
-    login_request_columns, merchant_token_columns, partner_columns, partner_token_columns,
-    sales_unit_columns, signing_key_columns, user_columns, webhook_columns,
+    audit_columns, auth_code_columns, browser_columns, consent_columns, delivery_columns,
+    device_columns, login_request_columns, merchant_token_columns, partner_columns,
+    partner_token_columns, sales_unit_columns, signing_key_columns, user_columns, webhook_columns,
 };
 
 #[cfg(test)]

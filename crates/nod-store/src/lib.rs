@@ -63,15 +63,18 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SigningKey {
     pub kid: String,
+    /// The JWS algorithm it signs with: `RS256`, `ES256` or `EdDSA`.
     pub alg: String,
     /// PKCS#8 DER of the private key.
     pub private_der: Vec<u8>,
-    /// RSA modulus and exponent, base64url.
-    pub public_n: String,
-    pub public_e: String,
+    /// The public key as the members of its JWK, a JSON object: `{"kty":"RSA","n","e"}`,
+    /// `{"kty":"EC","crv":"P-256","x","y"}` or `{"kty":"OKP","crv":"Ed25519","x"}`.
+    pub public_jwk: String,
     pub created_at: Timestamp,
-    /// When it starts signing; published in the JWKS before that.
+    /// When it starts signing; published in the JWKS from when it is stored.
     pub active_from: Timestamp,
+    /// When it leaves the JWKS (a key that another replaced stops signing when that one
+    /// starts); `None` while no other key replaced it.
     pub retired_at: Option<Timestamp>,
 }
 
@@ -83,6 +86,17 @@ pub struct AuditEvent<'a> {
     pub user_id: Option<Uuid>,
     pub client_id: Option<&'a str>,
     pub detail: &'a str,
+}
+
+/// An audit entry as stored, read back by [`KeyStore::list_audit`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: Timestamp,
+    pub event: String,
+    pub user_id: Option<Uuid>,
+    pub client_id: Option<String>,
+    pub detail: String,
 }
 
 #[async_trait]
@@ -540,10 +554,28 @@ pub trait PartnerStore: Send + Sync {
 pub trait KeyStore: Send + Sync {
     async fn list_signing_keys(&self) -> Result<Vec<SigningKey>>;
     async fn insert_signing_key(&self, key: &SigningKey) -> Result<()>;
+    /// Stores `key` and, in the same transaction, sets `retired_at` to `retire_at` on every
+    /// other key that has none yet, and writes the audit entry.
+    async fn rotate_signing_key(
+        &self,
+        key: &SigningKey,
+        retire_at: Timestamp,
+        audit: &AuditEvent<'_>,
+    ) -> Result<()>;
     /// The stored value of a setting, storing `initial` first if there is none (so
     /// concurrent first starts agree on one value).
     async fn setting_or_init(&self, name: &str, initial: &[u8]) -> Result<Vec<u8>>;
     async fn record_audit(&self, event: &AuditEvent<'_>) -> Result<()>;
+    /// Audit entries, newest first: those at or after `since`, of `user_id`, at most
+    /// `limit`.
+    async fn list_audit(
+        &self,
+        since: Option<Timestamp>,
+        user_id: Option<Uuid>,
+        limit: i64,
+    ) -> Result<Vec<AuditEntry>>;
+    /// Deletes audit entries older than `before` (the retention); returns how many.
+    async fn purge_audit(&self, before: Timestamp) -> Result<u64>;
 }
 
 /// Everything Nod stores.

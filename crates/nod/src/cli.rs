@@ -72,6 +72,12 @@ pub(crate) enum Command {
     /// Manage partners (partner keys: credentials that act for sales units by MSN).
     #[command(subcommand)]
     Partner(PartnerCommand),
+    /// Signing keys: list them, or rotate (a new key published before it signs).
+    #[command(subcommand)]
+    Keys(KeysCommand),
+    /// The audit log of security events.
+    #[command(subcommand)]
+    Audit(AuditCommand),
 }
 
 /// `nod serve`'s options; serialized like [`GlobalArgs`].
@@ -153,6 +159,19 @@ pub(crate) struct ServeArgs {
     #[arg(long, env = "NOD_USER_EXISTS_PER_CLIENT_PER_MINUTE")]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_exists_per_client_per_minute: Option<u32>,
+    /// Algorithm of the first signing key, on an empty database (default RS256; later
+    /// keys: `nod keys rotate`).
+    #[arg(long, value_enum, env = "NOD_SIGNING_ALG")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub signing_alg: Option<SigningAlgArg>,
+    /// How often the signing keys are reread from the database, in seconds (default 60).
+    #[arg(long, env = "NOD_KEY_RELOAD_INTERVAL")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key_reload_interval: Option<i64>,
+    /// Days the audit log keeps an entry (default 365).
+    #[arg(long, env = "NOD_AUDIT_RETENTION_DAYS")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit_retention_days: Option<i64>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -341,4 +360,63 @@ pub(crate) enum PartnerCommand {
     List,
     /// Delete a partner with its access tokens.
     Delete { client_id: String },
+}
+
+#[derive(Subcommand)]
+pub(crate) enum KeysCommand {
+    /// List the signing keys: which signs, which are published, which are retired.
+    List,
+    /// Store a new signing key: published at once, signing after `--publish-before`
+    /// seconds; the keys it replaces stay published until their last ID token expired.
+    Rotate(RotateArgs),
+}
+
+/// `nod keys rotate`'s options; serialized like [`GlobalArgs`] (their TOML keys are the
+/// server's settings of the same names).
+#[derive(Args, Serialize)]
+pub(crate) struct RotateArgs {
+    /// Algorithm of the new key (default: the `signing_alg` setting, RS256).
+    #[arg(long, value_enum, env = "NOD_SIGNING_ALG")]
+    #[serde(rename = "signing_alg", skip_serializing_if = "Option::is_none")]
+    pub alg: Option<SigningAlgArg>,
+    /// Seconds the new key is published before it signs (default 3600).
+    #[arg(long, env = "NOD_KEY_PUBLISH_BEFORE")]
+    #[serde(rename = "key_publish_before", skip_serializing_if = "Option::is_none")]
+    pub publish_before: Option<i64>,
+    /// The servers' ID token lifetime in seconds (default 3600): the replaced keys stay
+    /// published this long after the new key starts signing, and five minutes more.
+    #[arg(long, env = "NOD_ID_TOKEN_LIFETIME")]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_token_lifetime: Option<i64>,
+}
+
+/// A signing algorithm, as JOSE names it.
+#[derive(Clone, Copy, Debug, ValueEnum, Serialize)]
+pub(crate) enum SigningAlgArg {
+    #[value(name = "RS256")]
+    #[serde(rename = "RS256")]
+    Rs256,
+    #[value(name = "ES256")]
+    #[serde(rename = "ES256")]
+    Es256,
+    #[value(name = "EdDSA")]
+    #[serde(rename = "EdDSA")]
+    EdDsa,
+}
+
+#[derive(Subcommand)]
+pub(crate) enum AuditCommand {
+    /// List audit entries, newest first.
+    List {
+        /// Only entries since then: a duration back from now (`90s`, `15m`, `24h`, `7d`)
+        /// or a time (`2026-11-26T08:00:00Z`, or Unix seconds).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only entries of this user, by id or phone number.
+        #[arg(long)]
+        user: Option<String>,
+        /// At most this many entries.
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(i64).range(1..=100_000))]
+        limit: i64,
+    },
 }

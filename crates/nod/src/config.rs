@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use nod_server::ServerConfig;
 use serde::Deserialize;
 
-use crate::cli::{Cli, Command, LogFormat};
+use crate::cli::{Cli, Command, KeysCommand, LogFormat};
 
 /// Every setting, named by its TOML key.
 #[derive(Debug, Deserialize)]
@@ -61,8 +61,12 @@ impl Settings {
             None => toml::Table::new(),
         };
         keys.extend(toml::Table::try_from(&cli.global)?);
-        if let Command::Serve(args) = &cli.command {
-            keys.extend(toml::Table::try_from(args)?);
+        match &cli.command {
+            Command::Serve(args) => keys.extend(toml::Table::try_from(args)?),
+            Command::Keys(KeysCommand::Rotate(args)) => {
+                keys.extend(toml::Table::try_from(args)?);
+            }
+            _ => {}
         }
         let place = || match source {
             Some(path) => format!("in {}", path.display()),
@@ -102,9 +106,15 @@ impl Settings {
             ("login request lifetime", config.login_request_lifetime),
             ("remember days", config.remember_days),
             ("device idle days", config.device_idle_days),
+            ("key reload interval", config.key_reload_interval),
+            ("audit retention (days)", config.audit_retention_days),
         ] {
             anyhow::ensure!(value > 0, "the {name} must be positive");
         }
+        anyhow::ensure!(
+            config.key_publish_before >= 0,
+            "the time a key is published before it signs cannot be negative"
+        );
         Ok(config)
     }
 }

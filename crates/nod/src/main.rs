@@ -2,12 +2,15 @@
 //! and the database. `anyhow` is used here, at the edge, and nowhere in the libraries'
 //! request paths.
 
+mod audit;
 mod cli;
 mod config;
 mod generate;
+mod keys;
 mod partner;
 mod sales_unit;
 mod serve;
+mod time;
 mod user;
 
 use clap::Parser;
@@ -38,6 +41,8 @@ fn main() -> anyhow::Result<()> {
             Command::SalesUnit(command) => sales_unit::run(&settings, command).await,
             Command::User(command) => user::run(&settings, command).await,
             Command::Partner(command) => partner::run(&settings, command).await,
+            Command::Keys(command) => keys::run(&settings, command).await,
+            Command::Audit(command) => audit::run(&settings, command).await,
         }
     })
 }

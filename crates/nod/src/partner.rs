@@ -22,6 +22,7 @@ fn view(partner: &Partner) -> serde_json::Value {
 
 pub(crate) async fn run(settings: &Settings, command: PartnerCommand) -> anyhow::Result<()> {
     let store = nod_store::connect(&settings.database_url).await?;
+    let now = nod_server::SystemClock.now();
     match command {
         PartnerCommand::Create {
             name,
@@ -41,7 +42,7 @@ pub(crate) async fn run(settings: &Settings, command: PartnerCommand) -> anyhow:
                 secret_hash: crypto::hash_secret(&secret).to_vec(),
                 name,
                 msns,
-                created_at: nod_server::SystemClock.now(),
+                created_at: now,
             }
             .normalize()?;
             // POST /accesstoken/get tells partners from sales units by client id.
@@ -57,6 +58,10 @@ pub(crate) async fn run(settings: &Settings, command: PartnerCommand) -> anyhow:
                 }
                 other => other?,
             }
+            // A partner is named in the detail, as when it gets a token: the client id
+            // of an entry is a sales unit's.
+            let detail = format!("{} msns={}", partner.id, partner.msns.join(","));
+            crate::audit::record(store.as_ref(), now, "partner_created", None, &detail).await?;
             if settings.json {
                 let mut value = view(&partner);
                 value["client_secret"] = json!(secret);
@@ -93,6 +98,7 @@ pub(crate) async fn run(settings: &Settings, command: PartnerCommand) -> anyhow:
                 Err(StoreError::NotFound) => bail!("no partner '{client_id}'"),
                 other => other?,
             }
+            crate::audit::record(store.as_ref(), now, "partner_deleted", None, &client_id).await?;
             if settings.json {
                 println!("{}", json!({ "deleted": client_id }));
             } else {

@@ -134,6 +134,14 @@ pub(crate) async fn run(settings: &Settings, command: SalesUnitCommand) -> anyho
                 ),
                 other => other?,
             }
+            crate::audit::record(
+                store.as_ref(),
+                now,
+                "sales_unit_created",
+                Some(&unit.client_id),
+                "",
+            )
+            .await?;
             print_unit(settings, &unit, Some(&secret));
         }
         SalesUnitCommand::List => {
@@ -182,39 +190,60 @@ pub(crate) async fn run(settings: &Settings, command: SalesUnitCommand) -> anyho
                 .get_sales_unit(&client_id)
                 .await?
                 .with_context(|| format!("no sales unit '{client_id}'"))?;
+            // What changed, by option name, for the audit log (never a value: a secret
+            // or an endpoint is no business of the log).
+            let mut changed: Vec<&str> = Vec::new();
             if let Some(name) = name {
                 unit.name = name;
+                changed.push("name");
             }
             if let Some(uris) = redirect_uris {
                 unit.redirect_uris = uris;
+                changed.push("redirect_uris");
             }
             if let Some(method) = method {
                 unit.auth_method = auth_method(method);
+                changed.push("auth_method");
             }
             if let Some(msn) = msn {
                 unit.msn = Some(msn).filter(|m| !m.is_empty());
+                changed.push("msn");
             }
             if let Some(allow) = allow_nin {
                 unit.allow_nin = allow;
+                changed.push("allow_nin");
             }
             if let Some(mode) = mode {
                 unit.ciba_mode = ciba_mode(mode);
+                changed.push("ciba_mode");
             }
             if let Some(endpoint) = ciba_notification_endpoint {
                 unit.ciba_notification_endpoint = Some(endpoint).filter(|e| !e.is_empty());
+                changed.push("ciba_notification_endpoint");
             }
             if let Some(webhook) = webhook_url {
                 unit.webhook_url = Some(webhook).filter(|w| !w.is_empty());
+                changed.push("webhook_url");
             }
             if let Some(path) = consent_texts {
                 unit.consent_texts = Some(read_consent_texts(&path)?);
+                changed.push("consent_texts");
             }
             let secret = rotate_secret.then(crypto::random_secret);
             if let Some(secret) = &secret {
                 unit.secret_hash = crypto::hash_secret(secret).to_vec();
+                changed.push("client_secret");
             }
             check(&unit)?;
             store.update_sales_unit(&unit).await?;
+            crate::audit::record(
+                store.as_ref(),
+                now,
+                "sales_unit_updated",
+                Some(&unit.client_id),
+                &changed.join(" "),
+            )
+            .await?;
             print_unit(settings, &unit, secret.as_deref());
         }
         SalesUnitCommand::Delete { client_id } => {
@@ -222,6 +251,14 @@ pub(crate) async fn run(settings: &Settings, command: SalesUnitCommand) -> anyho
                 Err(StoreError::NotFound) => bail!("no sales unit '{client_id}'"),
                 other => other?,
             }
+            crate::audit::record(
+                store.as_ref(),
+                now,
+                "sales_unit_deleted",
+                Some(&client_id),
+                "",
+            )
+            .await?;
             if settings.json {
                 println!("{}", json!({ "deleted": client_id }));
             } else {

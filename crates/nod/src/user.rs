@@ -33,7 +33,7 @@ fn view(u: &User) -> serde_json::Value {
     })
 }
 
-async fn find(store: &dyn Store, key: &str) -> anyhow::Result<User> {
+pub(crate) async fn find(store: &dyn Store, key: &str) -> anyhow::Result<User> {
     let found = match Uuid::parse_str(key) {
         Ok(id) => store.get_user(id).await?,
         Err(_) => match msisdn::normalize(key) {
@@ -230,6 +230,16 @@ pub(crate) async fn run(settings: &Settings, command: UserCommand) -> anyhow::Re
         UserCommand::Delete { user } => {
             let user = find(store.as_ref(), &user).await?;
             store.delete_user(user.id).await?;
+            let entry = nod_store::AuditEvent {
+                at: now,
+                event: "user_deleted",
+                user_id: Some(user.id),
+                client_id: None,
+                detail: "",
+            };
+            store.record_audit(&entry).await.with_context(
+                || "the user is deleted, but its audit entry (user_deleted) was not written",
+            )?;
             if settings.json {
                 println!("{}", json!({ "deleted": user.id }));
             } else {

@@ -780,3 +780,295 @@ fn a_users_apps_are_listed_and_logged_out() {
     assert_eq!(left["devices"].as_array().unwrap().len(), 1);
     assert_eq!(left["devices"][0]["id"], ids[1].as_str());
 }
+
+/// The keys of `nod keys list --json`: (alg, status) each, by activation.
+fn key_statuses(nod: &Nod) -> Vec<(String, String)> {
+    nod.json(&["keys", "list"])
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|k| {
+            (
+                k["alg"].as_str().unwrap().to_owned(),
+                k["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn pair(alg: &str, status: &str) -> (String, String) {
+    (alg.to_owned(), status.to_owned())
+}
+
+#[test]
+fn keys_rotate_publishes_before_signing_and_retires_after_the_tokens() {
+    let nod = Nod::new();
+    assert_eq!(nod.json(&["keys", "list"]), serde_json::json!([]));
+    let text = nod.run(&["keys", "list"]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("No signing keys"));
+
+    // The first key of a database signs at once.
+    let first = nod.json(&["keys", "rotate"]);
+    assert_eq!(first["alg"], "RS256");
+    assert!(first["kid"].as_str().unwrap().starts_with("public:"));
+    assert_eq!(key_statuses(&nod), [pair("RS256", "signing")]);
+
+    let second = nod.json(&[
+        "keys",
+        "rotate",
+        "--alg",
+        "ES256",
+        "--publish-before",
+        "600",
+    ]);
+    assert_eq!(second["alg"], "ES256");
+    let active_from = second["active_from"].as_i64().unwrap();
+    // The ID token lifetime (3600 s by default) and five minutes after it signs.
+    assert_eq!(
+        second["replaced_keys_published_until"].as_i64().unwrap(),
+        active_from + 3600 + 300
+    );
+    let listed = nod.json(&["keys", "list"]);
+    assert_eq!(listed[0]["kid"], first["kid"]);
+    assert_eq!(listed[0]["status"], "signing");
+    assert_eq!(
+        listed[0]["published_until"].as_i64().unwrap(),
+        active_from + 3900
+    );
+    assert_eq!(listed[1]["kid"], second["kid"]);
+    assert_eq!(listed[1]["status"], "next");
+    assert_eq!(listed[1]["published_until"], Value::Null);
+    // Published 600 s before it signs (created a second later when the rotation before
+    // was in the same second).
+    let published_for =
+        listed[1]["active_from"].as_i64().unwrap() - listed[1]["created_at"].as_i64().unwrap();
+    assert!((599..=600).contains(&published_for), "{published_for}");
+
+    // A rotation that signs at once, with a shorter lifetime set in the environment:
+    // the pending ES256 key never signs; the RS256 key is replaced now.
+    let out = Command::new(env!("CARGO_BIN_EXE_nod"))
+        .args([
+            "--database",
+            &format!("sqlite://{}", nod.dir.path().join("nod.db").display()),
+            "keys",
+            "rotate",
+            "--alg",
+            "EdDSA",
+            "--json",
+        ])
+        .env("NOD_KEY_PUBLISH_BEFORE", "0")
+        .env("NOD_ID_TOKEN_LIFETIME", "60")
+        .env_remove("NOD_DATABASE_URL")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let third: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        third["replaced_keys_published_until"].as_i64().unwrap(),
+        third["active_from"].as_i64().unwrap() + 60 + 300
+    );
+    let statuses = key_statuses(&nod);
+    assert_eq!(statuses.len(), 3);
+    assert!(statuses.contains(&pair("EdDSA", "signing")), "{statuses:?}");
+    assert!(
+        statuses.contains(&pair("RS256", "retiring")),
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.contains(&pair("ES256", "retiring")),
+        "{statuses:?}"
+    );
+
+    let text = nod.run(&["keys", "list"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("EdDSA") && text.contains("signing"), "{text}");
+    // Each rotation is in the audit log.
+    let audit = nod.json(&["audit", "list"]);
+    let rotated: Vec<&str> = audit
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["event"] == "key_rotated")
+        .map(|e| e["detail"].as_str().unwrap())
+        .collect();
+    assert_eq!(rotated.len(), 3);
+    assert!(rotated[0].ends_with("EdDSA"), "newest first: {rotated:?}");
+}
+
+#[test]
+fn keys_rotate_bad_input() {
+    let nod = Nod::new();
+    nod.fails(
+        &["keys", "rotate", "--alg", "HS256"],
+        "invalid value 'HS256'",
+    );
+    nod.fails(
+        &["keys", "rotate", "--alg", "rs256"],
+        "invalid value 'rs256'",
+    );
+    nod.fails(
+        &["keys", "rotate", "--publish-before=-5"],
+        "cannot be negative",
+    );
+    nod.fails(
+        &["keys", "rotate", "--publish-before", "soon"],
+        "invalid value",
+    );
+    assert_eq!(nod.json(&["keys", "list"]), serde_json::json!([]));
+}
+
+#[test]
+fn audit_list_shows_what_nod_changed_newest_first() {
+    let nod = Nod::new();
+    assert_eq!(nod.json(&["audit", "list"]), serde_json::json!([]));
+    nod.json(&[
+        "sales-unit",
+        "create",
+        "--name",
+        "Coffee Shop",
+        "--client-id",
+        "coffee",
+        "--redirect-uri",
+        "https://coffee.example/cb",
+    ]);
+    nod.json(&[
+        "sales-unit",
+        "update",
+        "coffee",
+        "--name",
+        "Coffee Bar",
+        "--rotate-secret",
+    ]);
+    nod.json(&["sales-unit", "delete", "coffee"]);
+    nod.json(&[
+        "partner",
+        "create",
+        "--name",
+        "Acme",
+        "--client-id",
+        "acme",
+        "--msn",
+        "654321",
+    ]);
+    nod.json(&["partner", "delete", "acme"]);
+    // A refused change writes nothing.
+    nod.fails(&["sales-unit", "delete", "coffee"], "no sales unit");
+
+    let entries = nod.json(&["audit", "list"]);
+    let entries = entries.as_array().unwrap();
+    let seen: Vec<(&str, &str, &str)> = entries
+        .iter()
+        .map(|e| {
+            (
+                e["event"].as_str().unwrap(),
+                e["client_id"].as_str().unwrap_or("-"),
+                e["detail"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("partner_deleted", "-", "acme"),
+            ("partner_created", "-", "acme msns=654321"),
+            ("sales_unit_deleted", "coffee", ""),
+            ("sales_unit_updated", "coffee", "name client_secret"),
+            ("sales_unit_created", "coffee", ""),
+        ]
+    );
+    assert!(entries.iter().all(|e| e["user_id"].is_null()));
+    let at = entries[0]["at"].as_i64().unwrap();
+
+    assert_eq!(
+        nod.json(&["audit", "list", "--limit", "2"])
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+    assert_eq!(
+        nod.json(&["audit", "list", "--since", "1h"])
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    assert_eq!(
+        nod.json(&["audit", "list", "--since", &(at + 3600).to_string()]),
+        serde_json::json!([])
+    );
+    assert_eq!(
+        nod.json(&["audit", "list", "--since", "2000-01-01T00:00:00Z"])
+            .as_array()
+            .unwrap()
+            .len(),
+        5
+    );
+    let text = nod.run(&["audit", "list"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("sales_unit_updated") && text.contains("coffee"),
+        "{text}"
+    );
+    assert!(
+        text.contains('T') && text.contains('Z'),
+        "times in UTC: {text}"
+    );
+}
+
+#[test]
+fn audit_list_by_user_and_bad_input() {
+    let nod = Nod::new();
+    let mut ids = Vec::new();
+    for phone in ["+4791234567", "+4791234568"] {
+        let user = nod.json(&[
+            "user",
+            "create",
+            "--phone-number",
+            phone,
+            "--given-name",
+            "Kari",
+            "--family-name",
+            "Nordmann",
+            "--email",
+            "kari@example.com",
+            "--birthdate",
+            "1990-01-01",
+        ]);
+        ids.push(user["id"].as_str().unwrap().to_owned());
+    }
+    nod.json(&[
+        "sales-unit",
+        "create",
+        "--name",
+        "S",
+        "--redirect-uri",
+        "https://s.example/cb",
+    ]);
+    nod.json(&["user", "delete", "+4791234567"]);
+
+    // The deleted user, by id (the log outlives the users it names).
+    let entries = nod.json(&["audit", "list", "--user", &ids[0]]);
+    assert_eq!(entries.as_array().unwrap().len(), 1);
+    assert_eq!(entries[0]["event"], "user_deleted");
+    assert_eq!(entries[0]["user_id"], ids[0].as_str());
+    // The other, by id or number: nothing names them.
+    assert_eq!(
+        nod.json(&["audit", "list", "--user", &ids[1]]),
+        serde_json::json!([])
+    );
+    assert_eq!(
+        nod.json(&["audit", "list", "--user", "4791234568"]),
+        serde_json::json!([])
+    );
+    // A number no user has is an error (the deleted user's too: give the id).
+    nod.fails(&["audit", "list", "--user", "+4791234567"], "no user");
+    nod.fails(&["audit", "list", "--user", "nobody"], "no user");
+    nod.fails(&["audit", "list", "--since", "yesterday"], "--since");
+    nod.fails(&["audit", "list", "--limit", "0"], "--limit");
+    assert_eq!(nod.json(&["audit", "list"]).as_array().unwrap().len(), 2);
+}

@@ -195,8 +195,16 @@ impl Service {
         }
     }
 
-    /// Deletes expired codes, tokens, login requests and browsers.
+    /// Deletes expired codes, tokens, login requests and browsers, and audit entries
+    /// older than the retention (`audit_retention_days`).
     pub async fn purge_expired(&self) -> Result<u64> {
-        Ok(self.store.purge_expired(self.now()).await?)
+        let now = self.now();
+        let expired = self.store.purge_expired(now).await?;
+        let retention = self.config.audit_retention_days.saturating_mul(86_400);
+        let audit = self
+            .store
+            .purge_audit(now.saturating_sub(retention))
+            .await?;
+        Ok(expired + audit)
     }
 }

@@ -206,7 +206,7 @@ impl Service {
             amr: [grant.amr],
             auth_req_id: grant.auth_req_id,
         };
-        let id_token = self.keys.sign(&claims)?;
+        let id_token = self.keys.sign(&claims, now)?;
         Ok(TokenResponse {
             access_token,
             token_type: "Bearer",

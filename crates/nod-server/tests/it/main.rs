@@ -11,6 +11,7 @@
 mod support;
 
 mod app_api;
+mod audit;
 mod bad_input;
 mod ciba;
 mod compat;
@@ -22,6 +23,7 @@ mod flows;
 mod instances;
 mod interop;
 mod journey;
+mod keys;
 mod metrics;
 mod openapi;
 mod partners;

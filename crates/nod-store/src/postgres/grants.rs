@@ -13,7 +13,7 @@ use crate::{GrantStore, Result};
 
 /// Rows one purge statement deletes at most, so that no statement holds many row locks
 /// (or runs long) while requests go on.
-const PURGE_BATCH: i64 = 1000;
+pub(super) const PURGE_BATCH: i64 = 1000;
 
 /// Deletes up to `$2` rows of `$table` (by its primary key `$key`) that expired before
 /// `$1`, found by its `expires_at` index. The outer condition is checked again on each

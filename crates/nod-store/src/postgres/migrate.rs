@@ -28,7 +28,7 @@ use crate::{Result, StoreError};
 
 /// One migration: its version, description and SQL.
 pub(super) struct Migration {
-    version: i64,
+    pub(super) version: i64,
     description: &'static str,
     sql: &'static str,
 }
@@ -65,6 +65,7 @@ pub(super) const MIGRATIONS: &[Migration] = migrations![
     11 "0011_outbox.sql" "outbox",
     12 "0012_phone_budgets.sql" "phone budgets",
     13 "0013_device_lifetimes.sql" "device lifetimes",
+    14 "0014_key_algorithms_and_audit.sql" "key algorithms and audit",
 ];
 
 /// The table, as `sqlx` creates it in PostgreSQL.
@@ -119,7 +120,7 @@ pub(super) async fn run(pool: &PgPool) -> Result<()> {
 }
 
 /// Applies `migrations` (in order) that the database has not recorded yet.
-async fn apply(conn: &mut PgConnection, migrations: &[Migration]) -> Result<()> {
+pub(super) async fn apply(conn: &mut PgConnection, migrations: &[Migration]) -> Result<()> {
     sqlx::raw_sql(CREATE_TABLE)
         .execute(&mut *conn)
         .await

@@ -19,11 +19,12 @@ use crate::decode::{
     small, stored, uuid,
 };
 pub(super) use crate::decode::{
-    auth_code_columns, browser_columns, choices_text, consent_columns, corrupt, delivery_columns,
-    device_columns, login_request_columns, merchant_token_columns, partner_columns,
-    partner_token_columns, sales_unit_columns, signing_key_columns, user_columns, webhook_columns,
+    audit_columns, auth_code_columns, browser_columns, choices_text, consent_columns, corrupt,
+    delivery_columns, device_columns, login_request_columns, merchant_token_columns,
+    partner_columns, partner_token_columns, sales_unit_columns, signing_key_columns, user_columns,
+    webhook_columns,
 };
-use crate::{Delivery, Result, SigningKey};
+use crate::{AuditEntry, Delivery, Result, SigningKey};
 
 /// Reads the columns of a row by name: a value of the wrong type (text in an integer
 /// column, a NULL where none is allowed) or a column the statement did not select is a
@@ -395,6 +396,23 @@ pub(super) fn device(row: &PgRow) -> Result<Device> {
     })
 }
 
+/// An audit entry ([`audit_columns`]); the user id is a UUID or NULL.
+pub(super) fn audit_entry(row: &PgRow) -> Result<AuditEntry> {
+    let mut c = Columns::new(row);
+    let id = c.get("id")?;
+    let at = c.get("at")?;
+    let event = c.get("event")?;
+    let user_id: Option<String> = c.get("user_id")?;
+    Ok(AuditEntry {
+        id,
+        at,
+        event,
+        user_id: opt_uuid("audit_log.user_id", user_id.as_deref())?,
+        client_id: c.get("client_id")?,
+        detail: c.get("detail")?,
+    })
+}
+
 /// A signing key ([`signing_key_columns`]); every column maps as stored.
 pub(super) fn signing_key(row: &PgRow) -> Result<SigningKey> {
     let mut c = Columns::new(row);
@@ -402,8 +420,7 @@ pub(super) fn signing_key(row: &PgRow) -> Result<SigningKey> {
         kid: c.get("kid")?,
         alg: c.get("alg")?,
         private_der: c.get("private_der")?,
-        public_n: c.get("public_n")?,
-        public_e: c.get("public_e")?,
+        public_jwk: c.get("public_jwk")?,
         created_at: c.get("created_at")?,
         active_from: c.get("active_from")?,
         retired_at: c.get("retired_at")?,

@@ -214,7 +214,7 @@ async fn books(store: &PgStore) -> Vec<(i64, String, bool, bool)> {
 const MIGRATION_COUNT: usize = super::migrate::MIGRATIONS.len();
 
 /// The migration files, read as the runner embeds them.
-const MIGRATION_FILES: [(i64, &str); 3] = [
+const MIGRATION_FILES: [(i64, &str); 4] = [
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
     (
         10,
@@ -223,6 +223,10 @@ const MIGRATION_FILES: [(i64, &str); 3] = [
     (
         11,
         include_str!("../../migrations/postgres/0011_outbox.sql"),
+    ),
+    (
+        14,
+        include_str!("../../migrations/postgres/0014_key_algorithms_and_audit.sql"),
     ),
 ];
 
@@ -235,6 +239,10 @@ async fn migrations_apply_once_and_keep_sqlx_books() {
     assert_eq!(books[0], (1, "init".into(), true, true));
     assert_eq!(books[9], (10, "expiry indexes".into(), true, true));
     assert_eq!(books[10], (11, "outbox".into(), true, true));
+    assert_eq!(
+        books[13],
+        (14, "key algorithms and audit".into(), true, true)
+    );
     assert!(
         books
             .iter()
@@ -385,5 +393,53 @@ async fn a_replay_racing_the_redemption_leaves_no_token() {
     eprintln!(
         "issuing redemption won {}, plain one {}",
         outcomes.0, outcomes.1
+    );
+}
+
+#[tokio::test]
+async fn migrating_to_key_algorithms_keeps_the_rsa_keys() {
+    use crate::KeyStore;
+
+    let Some(url) = fresh_database().await else {
+        return;
+    };
+    let store = PgStore::connect(&url).await.unwrap();
+    // The schema before 0014: RSA's modulus and exponent.
+    let before = migrate::MIGRATIONS
+        .iter()
+        .take_while(|m| m.version < 14)
+        .count();
+    let mut conn = store.pool.acquire().await.unwrap();
+    migrate::apply(&mut conn, &migrate::MIGRATIONS[..before])
+        .await
+        .unwrap();
+    drop(conn);
+    exec(
+        &store,
+        "INSERT INTO signing_keys (kid, alg, private_der, public_n, public_e, created_at, active_from, retired_at)
+         VALUES ('public:a', 'RS256', '\\x3082', 'n-of-a', 'AQAB', 10, 10, NULL),
+                ('public:b', 'RS256', '\\x3083', 'n-of-b', 'AQAB', 20, 30, 40)",
+    )
+    .await
+    .unwrap();
+    store.migrate().await.unwrap();
+    let keys = store.list_signing_keys().await.unwrap();
+    assert_eq!(keys.len(), 2);
+    let jwk: serde_json::Value = serde_json::from_str(&keys[0].public_jwk).unwrap();
+    assert_eq!(
+        jwk,
+        serde_json::json!({"kty": "RSA", "n": "n-of-a", "e": "AQAB"})
+    );
+    assert_eq!(
+        (
+            keys[0].kid.as_str(),
+            keys[0].alg.as_str(),
+            &keys[0].private_der[..]
+        ),
+        ("public:a", "RS256", &[0x30, 0x82][..])
+    );
+    assert_eq!(
+        (keys[1].created_at, keys[1].active_from, keys[1].retired_at),
+        (20, 30, Some(40))
     );
 }

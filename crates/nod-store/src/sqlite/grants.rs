@@ -14,7 +14,7 @@ use crate::{GrantStore, Result};
 /// Rows one purge statement deletes at most: each batch holds the writer for about a
 /// millisecond (a write waiting behind one is hardly slower), so requests keep going
 /// while a large backlog is purged.
-const PURGE_BATCH: i64 = 100;
+pub(super) const PURGE_BATCH: i64 = 100;
 
 /// Deletes up to `?2` rows of `$table` that expired before `?1` (found by its
 /// `expires_at` index).

@@ -65,6 +65,7 @@ pub(super) const MIGRATIONS: &[Migration] = migrations![
     11 "0011_outbox.sql" "outbox",
     12 "0012_phone_budgets.sql" "phone budgets",
     13 "0013_device_lifetimes.sql" "device lifetimes",
+    14 "0014_key_algorithms_and_audit.sql" "key algorithms and audit",
 ];
 
 /// The table, as `sqlx` creates it.

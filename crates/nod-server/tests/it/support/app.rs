@@ -416,6 +416,26 @@ impl TestApp {
         self.url(paths::ISSUER_PATH)
     }
 
+    /// Another instance: a server of its own (its own connection to the database, its own
+    /// keys in memory) on this one's database and clock, in test mode, configured with
+    /// `configure`.
+    pub(crate) async fn another_instance(&self, configure: &[fn(&mut ServerConfig)]) -> TestApp {
+        let store = nod_store::connect(&self._database.url).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        start(
+            self._database.clone(),
+            store,
+            self.clock.clone(),
+            true,
+            listener,
+            base.clone(),
+            base,
+            configure,
+        )
+        .await
+    }
+
     /// Moves the fake clock on.
     /// The URL of the database behind the server.
     pub(crate) fn database_url(&self) -> &str {

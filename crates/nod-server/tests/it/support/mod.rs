@@ -22,7 +22,7 @@ pub(crate) use app::{
 pub(crate) use browser::{Browser, Login, login_id_of, login_path};
 pub(crate) use merchant::{CIBA_GRANT, CIBA_REDIRECT_GRANT, ClientAuth, Merchant, decode_claims};
 pub(crate) use phone::Phone;
-pub(crate) use processes::wait_ready;
+pub(crate) use processes::{nod_binary, wait_ready};
 pub(crate) use webhook::{Received, WebhookReceiver};
 
 pub(crate) const CLIENT_ID: &str = "shop";

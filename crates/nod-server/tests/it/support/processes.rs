@@ -27,6 +27,11 @@ pub(crate) struct Instances {
 }
 
 impl Instances {
+    /// The database they share, for `nod` commands.
+    pub(crate) fn database_url(&self) -> String {
+        self.database_url.clone()
+    }
+
     /// Kills instance `i` (`SIGKILL`: no shutdown, connections cut).
     pub(crate) fn kill(&mut self, i: usize) {
         self.children[i].kill().unwrap();
@@ -66,6 +71,8 @@ fn spawn_nod(
         .args(["--authorize-per-ip-per-minute", "100000"])
         .args(["--max-requests-per-number-per-10-minutes", "100000"])
         .args(["--ciba-start-per-client-per-minute", "100000"])
+        // A rotated key reaches every instance within a second.
+        .args(["--key-reload-interval", "1"])
         .stdin(Stdio::null())
         .stdout(log.try_clone().unwrap())
         .stderr(log)
@@ -83,7 +90,7 @@ impl Drop for Instances {
 }
 
 /// The `nod` binary: `target/debug/nod` beside `target/debug/deps/it-…`.
-fn nod_binary() -> PathBuf {
+pub(crate) fn nod_binary() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().and_then(|deps| deps.parent()).unwrap();
     let nod = dir.join("nod");
@@ -124,11 +131,11 @@ impl TestAppBuilder {
             Arc::new(addresses.iter().map(|_| AtomicUsize::new(0)).collect());
         tokio::spawn(balance(front, addresses.clone(), served.clone()));
         let direct: Vec<String> = addresses.iter().map(|a| format!("http://{a}")).collect();
-        let database_url = database.url.clone();
         let each = direct
             .iter()
             .map(|base| start_front(database.clone(), store.clone(), None, base.clone()))
             .collect();
+        let database_url = database.url.clone();
         let mut app = start_front(database, store, None, base);
         app.per_request_connections = true;
         app.served = Some(served);

@@ -533,3 +533,39 @@ async fn migrating_to_foreign_keys_keeps_the_data_and_drops_orphans() {
     );
     assert_eq!(ticket_is_unique, 1);
 }
+
+#[tokio::test]
+async fn migrating_to_key_algorithms_keeps_the_rsa_keys() {
+    use crate::KeyStore;
+
+    let (_dir, store) = store_at_0005().await;
+    // The signing_keys table as of 0001-0011: RSA's modulus and exponent.
+    exec(
+        &store,
+        "INSERT INTO signing_keys (kid, alg, private_der, public_n, public_e, created_at, active_from, retired_at)
+         VALUES ('public:a', 'RS256', x'3082', 'n-of-a', 'AQAB', 10, 10, NULL),
+                ('public:b', 'RS256', x'3083', 'n-of-b', 'AQAB', 20, 30, 40)",
+        [],
+    )
+    .unwrap();
+    store.migrate().await.unwrap();
+    let keys = store.list_signing_keys().await.unwrap();
+    assert_eq!(keys.len(), 2);
+    let jwk: serde_json::Value = serde_json::from_str(&keys[0].public_jwk).unwrap();
+    assert_eq!(
+        jwk,
+        serde_json::json!({"kty": "RSA", "n": "n-of-a", "e": "AQAB"})
+    );
+    assert_eq!(
+        (
+            keys[0].kid.as_str(),
+            keys[0].alg.as_str(),
+            &keys[0].private_der[..]
+        ),
+        ("public:a", "RS256", &[0x30, 0x82][..])
+    );
+    assert_eq!(
+        (keys[1].created_at, keys[1].active_from, keys[1].retired_at),
+        (20, 30, Some(40))
+    );
+}
