@@ -88,6 +88,21 @@ async fn a_lost_phone_is_logged_out_from_another() {
         new.login_requests().await.status(),
         StatusCode::UNAUTHORIZED
     );
+    // Both logouts are in the audit log, with the app and who did it.
+    let revoked: Vec<String> = app
+        .store
+        .list_audit(None, None, 100)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|e| e.event == "device_revoked")
+        .map(|e| e.detail)
+        .collect();
+    assert_eq!(
+        revoked,
+        [format!("{new_id} by app"), format!("{lost_id} by app")],
+        "newest first"
+    );
 }
 
 #[tokio::test]
