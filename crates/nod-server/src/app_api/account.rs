@@ -3,7 +3,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use nod_core::requests::RegisterDeviceRequest;
+use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -13,12 +14,6 @@ use crate::state::AppState;
 use crate::web::error::ApiError;
 use crate::web::extract::{ApiPath, ClientIp, JsonBody};
 use crate::web::render::NO_STORE;
-
-#[derive(Deserialize)]
-pub(super) struct RegisterDeviceRequest {
-    phone_number: Option<String>,
-    activation_code: Option<String>,
-}
 
 #[derive(Serialize)]
 struct RegisterDeviceResponse {

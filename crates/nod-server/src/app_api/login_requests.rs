@@ -7,11 +7,11 @@ use std::time::Duration;
 use axum::response::Response;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::Stream;
-use nod_core::login::DelegatedAnswer;
+use nod_core::requests::{ApproveRequest, OpenRequest, OutcomeRequest, RejectRequest};
 use nod_core::sales_unit::ConsentTexts;
 use nod_core::scenario::{self, Outcome};
 use nod_core::scope::ScopeSet;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -106,11 +106,6 @@ pub(super) async fn list_login_requests(
     Ok(json_ok(json!({ "login_requests": views })))
 }
 
-#[derive(Deserialize)]
-pub(super) struct OpenRequest {
-    ticket: Option<String>,
-}
-
 /// `POST /app-api/v1/login-requests/open`: the app opened a deep link; the browser's login
 /// request becomes this person's. The ticket works once.
 pub(super) async fn open_login_request(
@@ -161,17 +156,6 @@ pub(super) async fn get_events(
         .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
-#[derive(Deserialize)]
-pub(super) struct ApproveRequest {
-    challenge: Option<u8>,
-    #[serde(default)]
-    remember_browser: bool,
-    /// The answer to the consent question, when the consent is asked in the app.
-    consent: Option<bool>,
-    /// Answers to the sales unit's consent questions (`delegatedConsents`).
-    delegated_consents: Option<Vec<DelegatedAnswer>>,
-}
-
 /// `POST /app-api/v1/login-requests/{id}/approve`: confirms, and tells the app what to do
 /// next: go back to the browser, or open a URL (app to app, automatic return).
 pub(super) async fn approve_login_request(
@@ -203,13 +187,6 @@ fn next_step(status: Option<&str>, next: AppNext) -> serde_json::Value {
     body
 }
 
-#[derive(Deserialize)]
-pub(super) struct RejectRequest {
-    /// `rejected` (the default), `not_me` or `cancelled`; anything else reaches the
-    /// merchant as `unknown_reject_reason`.
-    reason: Option<String>,
-}
-
 /// `POST /app-api/v1/login-requests/{id}/reject`.
 pub(super) async fn reject_login_request(
     state: AppState,
@@ -222,13 +199,6 @@ pub(super) async fn reject_login_request(
         .reject(device.user_id, &id, body.reason.as_deref())
         .await?;
     Ok(json_ok(next_step(Some("rejected"), next)))
-}
-
-#[derive(Deserialize)]
-pub(super) struct OutcomeRequest {
-    /// `rejected`, `wrong_challenge`, `unknown_reject_reason`, `outdated_app_version`,
-    /// `old_app` or `expire_now`.
-    outcome: Option<String>,
 }
 
 /// `POST /app-api/v1/login-requests/{id}/outcome` (test mode only; the route exists only

@@ -4,23 +4,14 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use nod_core::requests::RegisterWebhookRequest;
 use nod_core::webhook::{Webhook, WebhookEvent};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::state::AppState;
 use crate::web::error::ProblemJson;
 use crate::web::extract::{ApiPath, MerchantAuth, ProblemJsonBody};
 use crate::web::render::NO_STORE;
-
-/// The Webhooks API's `RegisterRequest`.
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RegisterRequest {
-    #[serde(default)]
-    url: String,
-    #[serde(default)]
-    events: Vec<String>,
-}
 
 /// The Webhooks API's `RegisterResponse`.
 #[derive(Serialize)]
@@ -55,7 +46,7 @@ struct QueryResponse {
 pub(super) async fn register_webhook(
     state: AppState,
     MerchantAuth(unit): MerchantAuth,
-    ProblemJsonBody(request): ProblemJsonBody<RegisterRequest>,
+    ProblemJsonBody(request): ProblemJsonBody<RegisterWebhookRequest>,
 ) -> Result<Response, ProblemJson> {
     let registration = state
         .service
