@@ -59,6 +59,9 @@ echo "==> faults: PostgreSQL restarted and an instance killed in the middle of l
 # cluster is not this script's own.
 cargo test --locked -p nod-server --test it -- --ignored --test-threads=1 faults::
 
+echo "==> fuzz smoke (every fuzz target briefly from its corpus; skipped without nightly)"
+scripts/fuzz-smoke.sh
+
 echo "==> browser journeys (Chromium)"
 # `cargo test` built target/debug/nod for the CLI tests; the journeys run that binary.
 [ -x target/debug/nod ] || cargo build --locked -p nod
