@@ -48,19 +48,20 @@ fuzz_target!(|data: &[u8]| {
         Some(i) => (&data[..i], &data[i + 1..]),
         None => (&data[..0], data),
     };
-    if let Ok(header) = std::str::from_utf8(header) {
-        if let Some((id, secret)) = params::basic_credentials(header) {
-            assert!(id.len() + secret.len() <= header.len());
-            // Without `%` and `+` there is nothing to decode: every character is kept.
-            let text = STANDARD
-                .decode(header)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok());
-            if let Some((raw_id, raw_secret)) = text.as_deref().and_then(|t| t.split_once(':')) {
-                if !raw_id.contains(['%', '+']) && !raw_secret.contains(['%', '+']) {
-                    assert_eq!((id.as_str(), secret.as_str()), (raw_id, raw_secret));
-                }
-            }
+    if let Ok(header) = std::str::from_utf8(header)
+        && let Some((id, secret)) = params::basic_credentials(header)
+    {
+        assert!(id.len() + secret.len() <= header.len());
+        // Without `%` and `+` there is nothing to decode: every character is kept.
+        let text = STANDARD
+            .decode(header)
+            .ok()
+            .and_then(|b| String::from_utf8(b).ok());
+        if let Some((raw_id, raw_secret)) = text.as_deref().and_then(|t| t.split_once(':'))
+            && !raw_id.contains(['%', '+'])
+            && !raw_secret.contains(['%', '+'])
+        {
+            assert_eq!((id.as_str(), secret.as_str()), (raw_id, raw_secret));
         }
     }
     let Ok(params) = Params::parse(body) else {
@@ -75,11 +76,11 @@ fuzz_target!(|data: &[u8]| {
         assert_eq!(decoded, Some((id.to_owned(), secret.to_owned())));
     }
 
-    if let Ok(Some(hint)) = params.get("login_hint") {
-        if let Ok(number) = ciba::parse_login_hint(hint) {
-            assert!(msisdn::is_valid(&number));
-            assert_eq!(format!("{MSISDN_PREFIX}{number}"), hint);
-        }
+    if let Ok(Some(hint)) = params.get("login_hint")
+        && let Ok(number) = ciba::parse_login_hint(hint)
+    {
+        assert!(msisdn::is_valid(&number));
+        assert_eq!(format!("{MSISDN_PREFIX}{number}"), hint);
     }
 
     for mode in [CibaMode::Poll, CibaMode::Ping] {

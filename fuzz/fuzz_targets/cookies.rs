@@ -39,10 +39,10 @@ fuzz_target!(|data: &[u8]| {
             }
         }
         for name in ["nod_bid", "__Host-nod_bid"] {
-            if let Some(c) = jar.get(name) {
-                if crypto::verify_binding(&key, c.value()) {
-                    assert_eq!(c.value(), valid, "a binding Nod did not sign was accepted");
-                }
+            if let Some(c) = jar.get(name)
+                && crypto::verify_binding(&key, c.value())
+            {
+                assert_eq!(c.value(), valid, "a binding Nod did not sign was accepted");
             }
         }
         for name in ["nod_remember", "__Host-nod_remember"] {

@@ -39,17 +39,17 @@ fuzz_target!(|data: &[u8]| {
     // `nin|country|birthdate`, or the whole input as a number of each country.
     let mut parts = text.splitn(3, '|');
     let (number, country, birthdate) = (parts.next(), parts.next(), parts.next());
-    if let (Some(number), Some(country), Some(birthdate)) = (number, country, birthdate) {
-        if nin::is_valid_nin(number, country, birthdate) {
-            let own_check = match country.to_ascii_uppercase().as_str() {
-                "NO" => nin::is_valid_norwegian_nin(number),
-                "DK" => nin::is_valid_danish_cpr(number),
-                "FI" => nin::is_valid_finnish_hetu(number),
-                other => panic!("valid for unknown country {other}"),
-            };
-            assert!(own_check);
-            assert!(birthdate.len() == 10);
-        }
+    if let (Some(number), Some(country), Some(birthdate)) = (number, country, birthdate)
+        && nin::is_valid_nin(number, country, birthdate)
+    {
+        let own_check = match country.to_ascii_uppercase().as_str() {
+            "NO" => nin::is_valid_norwegian_nin(number),
+            "DK" => nin::is_valid_danish_cpr(number),
+            "FI" => nin::is_valid_finnish_hetu(number),
+            other => panic!("valid for unknown country {other}"),
+        };
+        assert!(own_check);
+        assert!(birthdate.len() == 10);
     }
     if nin::is_valid_norwegian_nin(text) {
         assert!(text.len() == 11 && text.bytes().all(|b| b.is_ascii_digit()));
