@@ -64,6 +64,9 @@ cargo test --locked -p nod-server --test it -- --ignored --test-threads=1 faults
 echo "==> API fuzzing: schemathesis against /openapi.json and a demo Nod"
 scripts/api-fuzz.sh
 
+echo "==> fuzz smoke (every fuzz target briefly from its corpus; skipped without nightly)"
+scripts/fuzz-smoke.sh
+
 echo "==> browser journeys (Chromium)"
 # `cargo test` built target/debug/nod for the CLI tests; the journeys run that binary.
 [ -x target/debug/nod ] || cargo build --locked -p nod

@@ -16,6 +16,7 @@ pub mod nin;
 pub mod params;
 pub mod partner;
 pub mod pkce;
+pub mod requests;
 pub mod sales_unit;
 pub mod scenario;
 pub mod scope;

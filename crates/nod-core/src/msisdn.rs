@@ -23,8 +23,9 @@ pub fn is_valid(msisdn: &str) -> bool {
 }
 
 /// Turns what a person typed (`+47 912 34 567`, `(+47) 912 34 567`, `0047…`, `91234567`)
-/// into an MSISDN. A bare eight-digit number is taken as Norwegian. `None` when it is not
-/// a phone number.
+/// into an MSISDN. A bare eight-digit number is taken as Norwegian, unless it is a whole
+/// MSISDN already (`358` and five digits): an MSISDN always normalizes to itself. `None`
+/// when it is not a phone number.
 pub fn normalize(input: &str) -> Option<String> {
     let trimmed = input.trim();
     if trimmed.len() > 32 {
@@ -45,7 +46,7 @@ pub fn normalize(input: &str) -> Option<String> {
         digits
     } else if let Some(rest) = digits.strip_prefix("00") {
         rest.to_owned()
-    } else if digits.len() == 8 {
+    } else if digits.len() == 8 && !is_valid(&digits) {
         format!("47{digits}")
     } else {
         digits
@@ -75,6 +76,20 @@ mod tests {
         assert_eq!(normalize("+1 555 1234"), None);
         assert_eq!(normalize("4791234"), None);
         assert_eq!(normalize(""), None);
+    }
+
+    /// Found by fuzzing (fuzz target `phone_nin`): `0035854333` is the Finnish MSISDN
+    /// `35854333`, which, typed again (or imported, or looked up by `nod user show`), was
+    /// taken as the Norwegian `4735854333`: someone else's number.
+    #[test]
+    fn an_msisdn_normalizes_to_itself() {
+        assert_eq!(normalize("0035854333").as_deref(), Some("35854333"));
+        assert_eq!(normalize("35854333").as_deref(), Some("35854333"));
+        assert_eq!(normalize("+35854333").as_deref(), Some("35854333"));
+        assert_eq!(normalize("912 34 567").as_deref(), Some("4791234567"));
+        for msisdn in ["4791234567", "4591234567", "46701234567", "358401234567"] {
+            assert_eq!(normalize(msisdn).as_deref(), Some(msisdn));
+        }
     }
 
     #[test]

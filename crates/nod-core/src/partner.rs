@@ -84,20 +84,21 @@ impl Partner {
 
 /// The query of an authorization request that named a merchant by `msn`, with that
 /// parameter replaced by `client_id={client_id}`: every other parameter kept as sent, in
-/// its place. The query must have exactly one `msn` (callers read it with `Params` first).
+/// its place. The query must have exactly one `msn` and no `client_id` but empty ones
+/// (callers read both with `Params` first, where an empty value is an absent one); the
+/// empty `client_id`s are dropped, so the new one is the only one.
 pub fn replace_msn(query: &str, client_id: &str) -> String {
     let client_id: String = form_urlencoded::byte_serialize(client_id.as_bytes()).collect();
     query
         .split('&')
-        .map(|pair| {
+        .filter_map(|pair| {
             let name = pair.split_once('=').map_or(pair, |(name, _)| name);
-            let is_msn = form_urlencoded::parse(format!("{name}=").as_bytes())
-                .next()
-                .is_some_and(|(n, _)| n == "msn");
-            if is_msn {
-                format!("client_id={client_id}")
-            } else {
-                pair.to_owned()
+            let name = format!("{name}=");
+            let name = form_urlencoded::parse(name.as_bytes()).next();
+            match name.as_ref().map(|(n, _)| n.as_ref()) {
+                Some("msn") => Some(format!("client_id={client_id}")),
+                Some("client_id") => None,
+                _ => Some(pair.to_owned()),
             }
         })
         .collect::<Vec<_>>()
@@ -166,5 +167,16 @@ mod tests {
             "response_type=code&client_id=a+b%26c&state=x"
         );
         assert_eq!(replace_msn("msnx=1&msn=2", "shop"), "msnx=1&client_id=shop");
+    }
+
+    /// Found by fuzzing (fuzz target `authorize`): an empty `client_id` counts as absent,
+    /// so the query was rewritten, and kept it beside the new one: sent twice.
+    #[test]
+    fn an_empty_client_id_is_dropped_in_the_rewrite() {
+        let query = "msn=123456&client_id&state=12345678&client_id=";
+        let rewritten = replace_msn(query, "shop");
+        assert_eq!(rewritten, "client_id=shop&state=12345678");
+        let params = crate::params::Params::parse(rewritten.as_bytes()).unwrap();
+        assert_eq!(params.get("client_id").unwrap(), Some("shop"));
     }
 }

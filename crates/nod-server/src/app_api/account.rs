@@ -3,7 +3,8 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde::{Deserialize, Serialize};
+use nod_core::requests::RegisterDeviceRequest;
+use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -15,18 +16,6 @@ use crate::web::error::ApiError;
 use crate::web::extract::{ApiPath, ClientIp, JsonBody};
 use crate::web::render::NO_STORE;
 
-#[derive(Deserialize, utoipa::ToSchema)]
-pub(super) struct RegisterDeviceRequest {
-    /// As a person types it: `+47 912 34 501`, `004791234501`, `4791234501`, or eight
-    /// digits (Norwegian).
-    #[schema(example = "4791234501", max_length = 32)]
-    phone_number: Option<String>,
-    /// From `nod user activation-code`; not needed in test mode.
-    activation_code: Option<String>,
-    /// What the person calls this app (at most 64 characters), shown in their list.
-    name: Option<String>,
-}
-
 #[derive(Serialize, utoipa::ToSchema)]
 struct RegisterDeviceResponse {
     device_id: Uuid,
@@ -37,7 +26,7 @@ struct RegisterDeviceResponse {
     post,
     path = "/app-api/v1/devices",
     tag = "app API",
-    request_body = RegisterDeviceRequest,
+    request_body = doc::RegisterDeviceRequest,
     responses(
         (status = 201, description = "Registered.", body = RegisterDeviceResponse),
         (status = 403, description = "`access_denied`: a wrong, used or expired activation code, or an unknown number.", body = doc::OAuthErrorBody),

@@ -7,11 +7,12 @@ use std::time::Duration;
 use axum::response::Response;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use futures_util::Stream;
-use nod_core::login::{DelegatedAnswer, Kind};
+use nod_core::login::Kind;
+use nod_core::requests::{ApproveRequest, OpenRequest, OutcomeRequest, RejectRequest};
 use nod_core::sales_unit::ConsentTexts;
 use nod_core::scenario::{self, Outcome};
 use nod_core::scope::ScopeSet;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::json;
 use uuid::Uuid;
 
@@ -134,17 +135,11 @@ pub(super) async fn list_login_requests(
     Ok(json_ok(json!({ "login_requests": views })))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-pub(super) struct OpenRequest {
-    /// The deep link's `ticket`.
-    ticket: Option<String>,
-}
-
 #[utoipa::path(
     post,
     path = "/app-api/v1/login-requests/open",
     tag = "app API",
-    request_body = OpenRequest,
+    request_body = doc::OpenRequest,
     responses(
         (status = 200, description = "The login request, now this person's.", body = LoginRequestView),
         (status = 403, description = "`access_denied`: the person may not log in (under 15).", body = doc::OAuthErrorBody),
@@ -229,26 +224,13 @@ pub(super) async fn get_events(
     Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-pub(super) struct ApproveRequest {
-    /// The number the person picked (desktop flow).
-    challenge: Option<u8>,
-    #[serde(default)]
-    remember_browser: bool,
-    /// The answer to the consent question, when the consent is asked in the app.
-    consent: Option<bool>,
-    /// Answers to the sales unit's consent questions (`delegatedConsents`).
-    #[schema(value_type = Option<Vec<doc::DelegatedAnswer>>)]
-    delegated_consents: Option<Vec<DelegatedAnswer>>,
-}
-
 #[utoipa::path(
     post,
     path = "/app-api/v1/login-requests/{id}/approve",
     tag = "app API",
     params(("id" = uuid::Uuid, Path, description = "The login request's id.")),
     // Optional: an empty body is `{}` (nothing to choose, no consent to give).
-    request_body(content = Option<ApproveRequest>),
+    request_body(content = Option<doc::ApproveRequest>),
     responses(
         (status = 200, description = "What the app does next.", body = doc::NextStep),
         (status = 403, description = "`access_denied`: the person may not log in.", body = doc::OAuthErrorBody),
@@ -290,19 +272,12 @@ fn next_step(status: Option<&str>, next: AppNext) -> serde_json::Value {
     body
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-pub(super) struct RejectRequest {
-    /// `rejected` (the default), `not_me` or `cancelled`; anything else reaches the
-    /// merchant as `unknown_reject_reason`.
-    reason: Option<String>,
-}
-
 #[utoipa::path(
     post,
     path = "/app-api/v1/login-requests/{id}/reject",
     tag = "app API",
     params(("id" = uuid::Uuid, Path, description = "The login request's id.")),
-    request_body(content = Option<RejectRequest>),
+    request_body(content = Option<doc::RejectRequest>),
     responses(
         (status = 200, description = "Rejected (`status` is `rejected`); what the app does next.", body = doc::NextStep),
         doc::BadJson,
@@ -326,19 +301,12 @@ pub(super) async fn reject_login_request(
     Ok(json_ok(next_step(Some("rejected"), next)))
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-pub(super) struct OutcomeRequest {
-    /// `rejected`, `wrong_challenge`, `unknown_reject_reason`, `outdated_app_version`,
-    /// `old_app` or `expire_now`.
-    outcome: Option<String>,
-}
-
 #[utoipa::path(
     post,
     path = "/app-api/v1/login-requests/{id}/outcome",
     tags = ["app API", TEST_MODE],
     params(("id" = uuid::Uuid, Path, description = "The login request's id.")),
-    request_body = OutcomeRequest,
+    request_body = doc::OutcomeRequest,
     responses(
         (status = 200, description = "Ended: `status` is `failed` (with `error`) or `expired`.", body = doc::NextStep),
         doc::BadJson,

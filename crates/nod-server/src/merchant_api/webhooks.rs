@@ -4,8 +4,9 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use nod_core::requests::RegisterWebhookRequest;
 use nod_core::webhook::{Webhook, WebhookEvent};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::openapi::schemas as doc;
 use crate::paths;
@@ -13,18 +14,6 @@ use crate::state::AppState;
 use crate::web::error::ProblemJson;
 use crate::web::extract::{ApiPath, MerchantAuth, ProblemJsonBody};
 use crate::web::render::NO_STORE;
-
-/// The Webhooks API's `RegisterRequest`.
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(super) struct RegisterRequest {
-    /// An `https` URL (`http` only to loopback).
-    #[serde(default)]
-    url: String,
-    #[serde(default)]
-    #[schema(value_type = Vec<doc::WebhookEventName>)]
-    events: Vec<String>,
-}
 
 /// The Webhooks API's `RegisterResponse`.
 #[derive(Serialize, utoipa::ToSchema)]
@@ -63,7 +52,7 @@ struct QueryResponse {
     path = paths::WEBHOOKS,
     tag = "merchant API",
     params(doc::MerchantSerialNumber),
-    request_body = RegisterRequest,
+    request_body = doc::RegisterRequest,
     responses(
         (status = 201, description = "Registered; the secret signs each event and is shown only now.", body = RegisterResponse),
         doc::ProblemBadRequest,
@@ -75,7 +64,7 @@ struct QueryResponse {
 pub(super) async fn register_webhook(
     state: AppState,
     MerchantAuth(unit): MerchantAuth,
-    ProblemJsonBody(request): ProblemJsonBody<RegisterRequest>,
+    ProblemJsonBody(request): ProblemJsonBody<RegisterWebhookRequest>,
 ) -> Result<Response, ProblemJson> {
     let registration = state
         .service

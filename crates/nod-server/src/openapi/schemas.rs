@@ -727,3 +727,63 @@ impl IntoResponses for ProblemBadRequest {
         )])
     }
 }
+
+// The request bodies as the document describes them. The server reads them into
+// `nod_core::requests` (fuzzed there); schemathesis sends what these describe.
+
+#[derive(ToSchema)]
+pub(crate) struct RegisterDeviceRequest {
+    /// As a person types it: `+47 912 34 501`, `004791234501`, `4791234501`, or eight
+    /// digits (Norwegian).
+    #[schema(example = "4791234501", max_length = 32)]
+    phone_number: Option<String>,
+    /// From `nod user activation-code`; not needed in test mode.
+    activation_code: Option<String>,
+    /// What the person calls this app (at most 64 characters), shown in their list.
+    name: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub(crate) struct OpenRequest {
+    /// The deep link's `ticket`.
+    ticket: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub(crate) struct ApproveRequest {
+    /// The number the person picked (desktop flow).
+    challenge: Option<u8>,
+    #[serde(default)]
+    remember_browser: bool,
+    /// The answer to the consent question, when the consent is asked in the app.
+    consent: Option<bool>,
+    /// Answers to the sales unit's consent questions (`delegatedConsents`).
+    #[schema(value_type = Option<Vec<DelegatedAnswer>>)]
+    delegated_consents: Option<Vec<DelegatedAnswer>>,
+}
+
+#[derive(ToSchema)]
+pub(crate) struct RejectRequest {
+    /// `rejected` (the default), `not_me` or `cancelled`; anything else reaches the
+    /// merchant as `unknown_reject_reason`.
+    reason: Option<String>,
+}
+
+#[derive(ToSchema)]
+pub(crate) struct OutcomeRequest {
+    /// `rejected`, `wrong_challenge`, `unknown_reject_reason`, `outdated_app_version`,
+    /// `old_app` or `expire_now`.
+    outcome: Option<String>,
+}
+
+/// The Webhooks API's `RegisterRequest`.
+#[derive(ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RegisterRequest {
+    /// An `https` URL (`http` only to loopback).
+    #[serde(default)]
+    url: String,
+    #[serde(default)]
+    #[schema(value_type = Vec<WebhookEventName>)]
+    events: Vec<String>,
+}

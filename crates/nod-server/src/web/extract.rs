@@ -9,8 +9,6 @@ use axum::body::Bytes;
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use nod_core::OAuthError;
 use nod_core::params::Params;
 use nod_core::sales_unit::AuthMethod;
@@ -113,15 +111,8 @@ pub(crate) fn client_credentials(
             }
             let malformed =
                 || ApiError::invalid_client("malformed Basic credentials", AuthScheme::Basic);
-            let decoded = STANDARD
-                .decode(credentials)
-                .ok()
-                .and_then(|b| String::from_utf8(b).ok())
-                .ok_or_else(malformed)?;
-            let (id, secret) = decoded.split_once(':').ok_or_else(malformed)?;
-            // RFC 6749 §2.3.1: both parts are form-encoded.
-            let id = form_decode(id);
-            let secret = form_decode(secret);
+            let (id, secret) =
+                nod_core::params::basic_credentials(credentials).ok_or_else(malformed)?;
             if body_id.is_some_and(|b| b != id) {
                 return Err(ApiError::bad_request(OAuthError::invalid_request(
                     "client_id in the body differs from the Authorization header",
@@ -178,13 +169,6 @@ pub(crate) fn partner_credentials(
         msn: msn_header(headers),
         body_client_id: params.get("client_id")?.map(str::to_owned),
     }))
-}
-
-fn form_decode(s: &str) -> String {
-    form_urlencoded::parse(format!("x={s}").as_bytes())
-        .next()
-        .map(|(_, v)| v.into_owned())
-        .unwrap_or_default()
 }
 
 /// The peer address of the connection, when the server knows it.
