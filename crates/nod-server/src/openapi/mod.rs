@@ -186,13 +186,20 @@ fn security_schemes(config: &ServerConfig) -> Value {
     })
 }
 
-/// `GET /openapi.json`: the document, serialized once.
+/// `GET /openapi.json`: the document, built and serialized at the first request (not at
+/// start: its building blocks would stay in the allocator's pools of every instance,
+/// whether anyone asks for it or not).
 pub(crate) fn router<S: Clone + Send + Sync + 'static>(config: &ServerConfig) -> Router<S> {
-    let body = Bytes::from(serde_json::to_vec(&document(config)).unwrap_or_default());
+    let config = std::sync::Arc::new(config.clone());
+    let body = std::sync::Arc::new(std::sync::OnceLock::<Bytes>::new());
     Router::new().route(
         paths::OPENAPI,
         get(move || {
-            let body = body.clone();
+            let body = body
+                .get_or_init(|| {
+                    Bytes::from(serde_json::to_vec(&document(&config)).unwrap_or_default())
+                })
+                .clone();
             async move {
                 (
                     [
