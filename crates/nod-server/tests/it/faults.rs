@@ -263,6 +263,43 @@ async fn both(app: &TestApp, phone: &Phone, merchant: &reqwest::Client) -> [Ende
     [desktop, ciba]
 }
 
+/// Desktop and merchant-initiated logins, on and on, one task per person, until stopped.
+struct Logins {
+    stop: Arc<AtomicBool>,
+    tasks: Vec<tokio::task::JoinHandle<Vec<Ended>>>,
+}
+
+impl Logins {
+    fn start(app: &Arc<TestApp>, phones: &[Arc<Phone>], merchant: &reqwest::Client) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let tasks = phones
+            .iter()
+            .map(|phone| {
+                let (app, phone, merchant, stop) =
+                    (app.clone(), phone.clone(), merchant.clone(), stop.clone());
+                tokio::spawn(async move {
+                    let mut ended = Vec::new();
+                    while !stop.load(Ordering::Relaxed) {
+                        ended.extend(both(&app, &phone, &merchant).await);
+                    }
+                    ended
+                })
+            })
+            .collect();
+        Logins { stop, tasks }
+    }
+
+    /// Stops them; how each login ended.
+    async fn stop(self) -> Vec<Ended> {
+        self.stop.store(true, Ordering::Relaxed);
+        let mut ended = Vec::new();
+        for task in self.tasks {
+            ended.extend(task.await.unwrap());
+        }
+        ended
+    }
+}
+
 /// What must outlive any fault: every user, sales unit, consent, signing key, webhook
 /// registration and remembered browser, by id.
 async fn stored(app: &TestApp, now: i64) -> BTreeSet<String> {
@@ -338,23 +375,7 @@ async fn postgres_restarts_and_an_instance_dies_in_the_middle_of_logins() {
     );
 
     // Logins, on and on, one person per task.
-    let stop = Arc::new(AtomicBool::new(false));
-    let mut tasks = Vec::new();
-    for phone in &phones {
-        let (app, phone, merchant, stop) = (
-            app.clone(),
-            phone.clone(),
-            merchant_client.clone(),
-            stop.clone(),
-        );
-        tasks.push(tokio::spawn(async move {
-            let mut ended = Vec::new();
-            while !stop.load(Ordering::Relaxed) {
-                ended.extend(both(&app, &phone, &merchant).await);
-            }
-            ended
-        }));
-    }
+    let logins = Logins::start(&app, &phones, &merchant_client);
     tokio::time::sleep(Duration::from_secs(2)).await;
 
     // The database goes away for a second and comes back.
@@ -394,11 +415,7 @@ async fn postgres_restarts_and_an_instance_dies_in_the_middle_of_logins() {
     // An instance dies; the balancer sends everything to the other.
     instances.kill(0);
     tokio::time::sleep(Duration::from_secs(2)).await;
-    stop.store(true, Ordering::Relaxed);
-    let mut ended = Vec::new();
-    for task in tasks {
-        ended.extend(task.await.unwrap());
-    }
+    let ended = logins.stop().await;
     let completed = ended
         .iter()
         .filter(|e| matches!(e, Ended::Completed))
@@ -459,31 +476,11 @@ async fn killed_in_the_middle_of_logins_nothing_committed_is_lost() {
     let before = stored(&app, 0).await;
     let mut completed = 0;
     for round in 0..3 {
-        let stop = Arc::new(AtomicBool::new(false));
-        let mut tasks = Vec::new();
-        for phone in &phones {
-            let (app, phone, merchant, stop) = (
-                app.clone(),
-                phone.clone(),
-                merchant_client.clone(),
-                stop.clone(),
-            );
-            tasks.push(tokio::spawn(async move {
-                let mut ended = Vec::new();
-                while !stop.load(Ordering::Relaxed) {
-                    ended.extend(both(&app, &phone, &merchant).await);
-                }
-                ended
-            }));
-        }
+        let logins = Logins::start(&app, &phones, &merchant_client);
         // A different moment of the logins each round.
         tokio::time::sleep(Duration::from_millis(700 + 450 * round)).await;
         instances.kill(0);
-        stop.store(true, Ordering::Relaxed);
-        let mut ended = Vec::new();
-        for task in tasks {
-            ended.extend(task.await.unwrap());
-        }
+        let ended = logins.stop().await;
         completed += ended
             .iter()
             .filter(|e| matches!(e, Ended::Completed))
